@@ -1,0 +1,150 @@
+// The main loop on the page's main thread (cf. util/main-loop.c and aio_bh_poll() in
+// util/async.c): await the notifier word with Atomics.waitAsync, run every scheduled bottom half
+// once, and time each run. It never blocks the page: it yields to the event loop after each pass.
+
+import { aioNotify, bhTakeScheduled } from './shared/bh.ts';
+import { nowMs } from './shared/clock.ts';
+import { Histogram, type LatencySummary } from './shared/histogram.ts';
+import { BH_COUNT, type BhId, type Control } from './shared/layout.ts';
+
+export type BhFn = () => void;
+
+export interface BhRunStats {
+  name: string;
+  runs: number;
+  lastMs: number;
+  maxMs: number;
+  totalMs: number;
+  /** Run times in µs. */
+  runUs: LatencySummary;
+}
+
+/** A lock the loop holds while it runs bottom halves (the BQL, once there is a machine). */
+export interface LoopLock {
+  lockAsync(): Promise<void>;
+  unlock(): void;
+}
+
+interface Bh {
+  name: string;
+  fn: BhFn;
+  runs: number;
+  lastMs: number;
+  maxMs: number;
+  totalMs: number;
+  hist: Histogram;
+}
+
+/** Give the event loop a turn: rendering, input and messages run before the next pass. */
+function yieldToEventLoop(): Promise<void> {
+  const s = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
+  if (s?.yield) return s.yield();
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+export class MainLoop {
+  private readonly bhs: (Bh | undefined)[] = new Array(BH_COUNT);
+  private running = false;
+  private done: Promise<void> = Promise.resolve();
+  private lock: LoopLock | undefined;
+  /** Passes that ran at least one bottom half. */
+  passes = 0;
+  /** Errors thrown by bottom halves (the loop goes on). */
+  readonly errors: unknown[] = [];
+
+  private readonly ctl: Control;
+
+  constructor(ctl: Control) {
+    this.ctl = ctl;
+  }
+
+  /** qemu_bh_new(): the function to run when BH `id` is scheduled. */
+  bhNew(id: BhId, name: string, fn: BhFn): void {
+    if (this.bhs[id]) throw new Error(`bottom half ${id} is already ${this.bhs[id].name}`);
+    this.bhs[id] = { name, fn, runs: 0, lastMs: 0, maxMs: 0, totalMs: 0, hist: Histogram.create() };
+  }
+
+  /** Hold `lock` while bottom halves run, as QEMU's main loop holds the BQL. */
+  setLock(lock: LoopLock | undefined): void {
+    this.lock = lock;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.done = this.loop();
+  }
+
+  /** Stop after the current pass; bottom halves scheduled meanwhile stay scheduled. */
+  async stop(): Promise<void> {
+    this.running = false;
+    aioNotify(this.ctl);
+    await this.done;
+  }
+
+  stats(): BhRunStats[] {
+    return this.bhs.flatMap((bh) =>
+      bh
+        ? [
+            {
+              name: bh.name,
+              runs: bh.runs,
+              lastMs: bh.lastMs,
+              maxMs: bh.maxMs,
+              totalMs: bh.totalMs,
+              runUs: bh.hist.summary(),
+            },
+          ]
+        : [],
+    );
+  }
+
+  /** The run-time histogram (µs) of one bottom half, for interval measurements. */
+  runHistogram(id: BhId): Histogram | undefined {
+    return this.bhs[id]?.hist;
+  }
+
+  private async loop(): Promise<void> {
+    const { i32, L } = this.ctl;
+    while (this.running) {
+      // Read the notifier before taking the bits: a schedule after the take changes the word,
+      // so the wait below returns at once instead of sleeping through it.
+      const seq = Atomics.load(i32, L.loop.notifier);
+      const bits = bhTakeScheduled(this.ctl);
+      if (bits !== 0) {
+        await this.dispatch(bits);
+        this.passes++;
+        await yieldToEventLoop();
+        continue;
+      }
+      const w = Atomics.waitAsync(i32, L.loop.notifier, seq);
+      if (w.async) await w.value;
+    }
+  }
+
+  private async dispatch(bits: number): Promise<void> {
+    if (this.lock) await this.lock.lockAsync();
+    try {
+      for (let id = 0; id < BH_COUNT; id++) {
+        if ((bits & (1 << id)) === 0) continue;
+        const bh = this.bhs[id];
+        if (!bh) continue;
+        const t0 = nowMs();
+        try {
+          bh.fn();
+        } catch (e) {
+          this.errors.push(e);
+          console.error(`bottom half ${bh.name} threw`, e);
+        }
+        const ms = nowMs() - t0;
+        bh.runs++;
+        bh.lastMs = ms;
+        bh.totalMs += ms;
+        if (ms > bh.maxMs) bh.maxMs = ms;
+        bh.hist.record(ms * 1000);
+      }
+    } finally {
+      this.lock?.unlock();
+    }
+  }
+}

@@ -1,0 +1,44 @@
+// qemu_cond on one Int32 word (cf. util/qemu-thread-posix.c): a sequence number that signal and
+// broadcast bump before waking; a waiter sleeps only while the number is the one it saw under
+// the mutex, so a signal between its unlock and its sleep is never lost.
+
+import type { QemuMutex } from './mutex.ts';
+
+export class QemuCond {
+  private readonly i32: Int32Array;
+  private readonly index: number;
+
+  constructor(i32: Int32Array, index: number) {
+    this.i32 = i32;
+    this.index = index;
+  }
+
+  /** qemu_cond_wait(): the caller holds `mutex`; it is held again on return. */
+  wait(mutex: QemuMutex): void {
+    this.timedWait(mutex, Infinity);
+  }
+
+  /**
+   * qemu_cond_timedwait(): false if `timeoutMs` passed without a wake-up. Like pthreads, a
+   * true return may be spurious; callers re-check their condition.
+   */
+  timedWait(mutex: QemuMutex, timeoutMs: number): boolean {
+    const seq = Atomics.load(this.i32, this.index);
+    mutex.unlock();
+    const r = Atomics.wait(this.i32, this.index, seq, timeoutMs);
+    mutex.lock();
+    return r !== 'timed-out';
+  }
+
+  /** qemu_cond_signal(): wake one waiter. */
+  signal(): void {
+    Atomics.add(this.i32, this.index, 1);
+    Atomics.notify(this.i32, this.index, 1);
+  }
+
+  /** qemu_cond_broadcast(): wake every waiter. */
+  broadcast(): void {
+    Atomics.add(this.i32, this.index, 1);
+    Atomics.notify(this.i32, this.index);
+  }
+}

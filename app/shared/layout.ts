@@ -1,0 +1,268 @@
+// The one file that knows the control SharedArrayBuffer: every word, slot and region, its index,
+// its owner, and the byte length computed from the parameters. Nothing else holds an index.
+// A worker attaches only after checking the magic number, the layout version and the length.
+
+export const LAYOUT_MAGIC = 0x57_41_49_4f; // "WAIO"
+export const LAYOUT_VERSION = 1;
+
+/** Sizes a control buffer is built from; stored in its header so an attacher can recompute. */
+export interface ControlParams {
+  /** Request slots (QEMU's ThreadPoolElement), shared by every submitter. */
+  nslots: number;
+  /** Data segments per request (a virtio-blk request's data descriptors). */
+  maxIov: number;
+  /** Spawn records kept, oldest overwritten first (never a live worker's). */
+  nrecords: number;
+}
+
+/** Bottom halves of a main loop: one bit each in `loop.bhScheduled` (cf. util/async.c). */
+export const BH = {
+  /** thread-pool.c spawn_thread_bh_fn: create one pool worker. */
+  newThread: 0,
+  /** thread-pool.c thread_pool_completion_bh: complete DONE requests. */
+  completion: 1,
+  /** The self-test's probe: measures worker -> main wake-up. */
+  probe: 2,
+} as const;
+export type BhId = (typeof BH)[keyof typeof BH];
+export const BH_COUNT = 3;
+
+/** Slot states, cf. ThreadState in util/thread-pool.c, plus FREE for an unused slot. */
+export const SlotState = { FREE: 0, QUEUED: 1, ACTIVE: 2, DONE: 3 } as const;
+export type SlotState = (typeof SlotState)[keyof typeof SlotState];
+
+/** Spawn-record states: the life of one pool worker. */
+export const WorkerState = {
+  /** spawn_thread() counted it in new_threads; nobody has created it yet. */
+  BACKLOG: 0,
+  /** Created (pending_threads), its first line has not run. */
+  CREATED: 1,
+  /** Running, waiting on the request condition variable. */
+  IDLE: 2,
+  /** Running a request (`slot` says which). */
+  BUSY: 3,
+  /** Left its loop and closed itself. */
+  EXITED: 4,
+  /** Never ran or died without exiting (shutdown before birth, creator gone). */
+  LOST: 5,
+} as const;
+export type WorkerState = (typeof WorkerState)[keyof typeof WorkerState];
+
+/** Index of the next i32 or f64 in a buffer being laid out; f64 regions are 8-byte aligned. */
+class Cursor {
+  bytes = 0;
+  i32(count: number): number {
+    const index = this.bytes / 4;
+    this.bytes += count * 4;
+    return index;
+  }
+  f64(count: number): number {
+    this.bytes = Math.ceil(this.bytes / 8) * 8;
+    const index = this.bytes / 8;
+    this.bytes += count * 8;
+    return index;
+  }
+}
+
+/** Index arithmetic for one struct-of-arrays field: `at(i)` is element i's word. */
+export interface Field {
+  at(i: number): number;
+}
+function field(base: number, stride = 1): Field {
+  return { at: (i: number) => base + i * stride };
+}
+
+/** The header comes first and has no parameters, so an attacher can read it before anything. */
+function headerFields(c: Cursor) {
+  return {
+    /** All header words are written once by createControl(), magic last. */
+    magic: c.i32(1),
+    version: c.i32(1),
+    byteLength: c.i32(1),
+    nslots: c.i32(1),
+    maxIov: c.i32(1),
+    nrecords: c.i32(1),
+  };
+}
+const HEADER_CURSOR = new Cursor();
+const HEADER = headerFields(HEADER_CURSOR);
+const HEADER_BYTES = HEADER_CURSOR.bytes;
+
+function computeLayout(p: ControlParams) {
+  const c = new Cursor();
+  const header = headerFields(c);
+  const loop = {
+    /** Bumped and notified by bhSchedule() on any thread; the main loop waits on it. */
+    notifier: c.i32(1),
+    /** One bit per BH; set by any thread (Atomics.or), cleared by the main loop (exchange). */
+    bhScheduled: c.i32(1),
+  };
+  const pool = {
+    /** ThreadPool.lock: a qemu_mutex word. */
+    lock: c.i32(1),
+    /** ThreadPool.request_cond: a qemu_cond word; idle workers wait on it. */
+    requestCond: c.i32(1),
+    /** The following are written under `lock` only (cf. struct ThreadPool). */
+    curThreads: c.i32(1),
+    idleThreads: c.i32(1),
+    newThreads: c.i32(1),
+    pendingThreads: c.i32(1),
+    minThreads: c.i32(1),
+    maxThreads: c.i32(1),
+    idleTimeoutMs: c.i32(1),
+    /** PoolPolicy code (see thread-pool.ts). */
+    policy: c.i32(1),
+    /** Spawn records handed out so far (the newest is spawned - 1). */
+    spawned: c.i32(1),
+    /** Index of the oldest record still in BACKLOG (do_spawn_thread takes it next). */
+    backlogHead: c.i32(1),
+    /** Workers that left their loop (or were lost) so far. */
+    exited: c.i32(1),
+    /** Head and tail slot of the request list (QTAILQ), -1 when empty. */
+    queueHead: c.i32(1),
+    queueTail: c.i32(1),
+    queueLength: c.i32(1),
+  };
+  const slot = {
+    /** SlotState; FREE->QUEUED by the submitter, QUEUED->ACTIVE by a worker under `pool.lock`,
+     *  QUEUED->DONE by a canceller under `pool.lock`, ACTIVE->DONE by the worker (after `ret`),
+     *  DONE->FREE by the main loop's completion BH. */
+    state: field(c.i32(p.nslots)),
+    /** Request fields, written by the submitter before QUEUED, read-only afterwards. */
+    op: field(c.i32(p.nslots)),
+    flags: field(c.i32(p.nslots)),
+    niov: field(c.i32(p.nslots)),
+    /** Whose request this is (see pool clients); read by the completion BH. */
+    client: field(c.i32(p.nslots)),
+    /** Submitter's own tag (a descriptor head, a promise id). */
+    tag: field(c.i32(p.nslots)),
+    /** Result, bytes >= 0 or -errno; written by the worker (or canceller) before DONE. */
+    ret: field(c.i32(p.nslots)),
+    /** Spawn record of the worker that ran it; written with ACTIVE. */
+    worker: field(c.i32(p.nslots)),
+    /** Request-list links, under `pool.lock`. */
+    next: field(c.i32(p.nslots)),
+    prev: field(c.i32(p.nslots)),
+    /** Segments: (address, length) pairs into the DMA buffer, by the submitter. */
+    iov: field(c.i32(p.nslots * p.maxIov * 2), p.maxIov * 2),
+    /** f64 fields: request geometry and stamps (ms since the epoch, timeOrigin + now()). */
+    byteOffset: field(c.f64(p.nslots)),
+    nbytes: field(c.f64(p.nslots)),
+    tSubmit: field(c.f64(p.nslots)),
+    tStart: field(c.f64(p.nslots)),
+    tDone: field(c.f64(p.nslots)),
+  };
+  const record = {
+    /** WorkerState: BACKLOG by spawn_thread(), CREATED by the creator, later ones by the
+     *  worker itself, LOST by whoever learns the worker will never run; all under `pool.lock`. */
+    state: field(c.i32(p.nrecords)),
+    /** Thread id of the creator (THREAD_MAIN or a vCPU's id), by the creator. */
+    creator: field(c.i32(p.nrecords)),
+    /** Slot being served while BUSY, by the worker. */
+    slot: field(c.i32(p.nrecords)),
+    /** Requests served, by the worker. */
+    served: field(c.i32(p.nrecords)),
+    tRequested: field(c.f64(p.nrecords)),
+    tCreated: field(c.f64(p.nrecords)),
+    tReady: field(c.f64(p.nrecords)),
+    tFirstRequest: field(c.f64(p.nrecords)),
+    tExited: field(c.f64(p.nrecords)),
+  };
+  const probe = {
+    /** Bumped by the main loop's probe BH each time it runs; the self-test worker waits on it. */
+    ack: c.i32(1),
+    /** Stamp taken by the self-test worker just before it schedules the probe BH. */
+    tScheduled: c.f64(1),
+  };
+  const byteLength = c.bytes;
+  return { params: p, header, loop, pool, slot, record, probe, byteLength };
+}
+
+export type ControlLayout = ReturnType<typeof computeLayout>;
+
+/** Thread ids used in records: the main thread is 0; vCPU i is 1 + i. */
+export const THREAD_MAIN = 0;
+export const threadIdOfVcpu = (vcpu: number) => 1 + vcpu;
+
+const MAX = { nslots: 1 << 15, maxIov: 1024, nrecords: 1 << 14 };
+
+function checkParams(p: ControlParams): void {
+  for (const key of ['nslots', 'maxIov', 'nrecords'] as const) {
+    const v = p[key];
+    if (!Number.isInteger(v) || v < 1 || v > MAX[key]) {
+      throw new RangeError(`control layout: ${key} = ${v} is not an integer in 1..${MAX[key]}`);
+    }
+  }
+}
+
+export function layoutBytes(p: ControlParams): number {
+  checkParams(p);
+  return computeLayout(p).byteLength;
+}
+
+/** A control buffer as seen by one thread: the same words through two typed views. */
+export interface Control {
+  readonly sab: SharedArrayBuffer;
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  readonly L: ControlLayout;
+}
+
+function views(sab: SharedArrayBuffer, L: ControlLayout): Control {
+  return { sab, i32: new Int32Array(sab), f64: new Float64Array(sab), L };
+}
+
+/** Allocate and initialise a control buffer (main thread, before any worker sees it). */
+export function createControl(p: ControlParams): Control {
+  checkParams(p);
+  const L = computeLayout(p);
+  const ctl = views(new SharedArrayBuffer(L.byteLength), L);
+  const { i32 } = ctl;
+  for (let s = 0; s < p.nslots; s++) {
+    i32[L.slot.next.at(s)] = -1;
+    i32[L.slot.prev.at(s)] = -1;
+  }
+  i32[L.pool.queueHead] = -1;
+  i32[L.pool.queueTail] = -1;
+  i32[L.header.nslots] = p.nslots;
+  i32[L.header.maxIov] = p.maxIov;
+  i32[L.header.nrecords] = p.nrecords;
+  i32[L.header.byteLength] = L.byteLength;
+  i32[L.header.version] = LAYOUT_VERSION;
+  // Magic last: a buffer is attachable only once it is whole.
+  Atomics.store(i32, L.header.magic, LAYOUT_MAGIC);
+  return ctl;
+}
+
+/** Attach to a control buffer made by createControl(), refusing anything else. */
+export function attachControl(sab: SharedArrayBuffer): Control {
+  if (sab.byteLength < HEADER_BYTES) {
+    throw new Error(`control buffer of ${sab.byteLength} bytes is too small for a header`);
+  }
+  const head = new Int32Array(sab, 0, HEADER_BYTES / 4);
+  const magic = Atomics.load(head, HEADER.magic);
+  if (magic !== LAYOUT_MAGIC) {
+    throw new Error(
+      `control buffer magic 0x${(magic >>> 0).toString(16)} is not 0x${LAYOUT_MAGIC.toString(16)}`,
+    );
+  }
+  const version = head[HEADER.version];
+  if (version !== LAYOUT_VERSION) {
+    throw new Error(`control layout version ${version}, this bundle reads ${LAYOUT_VERSION}`);
+  }
+  const p: ControlParams = {
+    nslots: head[HEADER.nslots],
+    maxIov: head[HEADER.maxIov],
+    nrecords: head[HEADER.nrecords],
+  };
+  checkParams(p);
+  const L = computeLayout(p);
+  const stored = head[HEADER.byteLength];
+  if (stored !== L.byteLength || sab.byteLength !== L.byteLength) {
+    throw new Error(
+      `control buffer is ${sab.byteLength} bytes (header says ${stored}), ` +
+        `layout v${LAYOUT_VERSION} for ${JSON.stringify(p)} needs ${L.byteLength}`,
+    );
+  }
+  return views(sab, L);
+}

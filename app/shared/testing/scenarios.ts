@@ -1,0 +1,72 @@
+// What a test thread does, by name. Each scenario posts exactly one result and returns.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { bhSchedule } from '../bh.ts';
+import { QemuCond } from '../cond.ts';
+import { attachControl, BH } from '../layout.ts';
+import { QemuMutex } from '../mutex.ts';
+import { W } from './words.ts';
+
+interface Data {
+  scenario: string;
+  sab: SharedArrayBuffer;
+  args: Record<string, number>;
+}
+const { scenario, sab, args } = workerData as Data;
+
+function post(result: unknown): void {
+  parentPort?.postMessage(result);
+}
+
+const scenariosByName: Record<string, () => unknown> = {
+  /** `iterations` read-modify-writes of a plain word, each under the mutex. */
+  'mutex-increment'() {
+    const i32 = new Int32Array(sab);
+    const m = new QemuMutex(i32, W.mutex);
+    for (let i = 0; i < (args.iterations ?? 0); i++) {
+      m.lock();
+      // A deliberately non-atomic increment: only the mutex keeps it from losing updates.
+      const v = i32[W.counter];
+      i32[W.counter] = v + 1;
+      m.unlock();
+    }
+    return args.iterations;
+  },
+
+  /** Wait on the condition variable with a timeout; report whether it was woken, and when. */
+  'cond-wait'() {
+    const i32 = new Int32Array(sab);
+    const m = new QemuMutex(i32, W.mutex);
+    const c = new QemuCond(i32, W.cond);
+    m.lock();
+    Atomics.add(i32, W.ready, 1);
+    Atomics.notify(i32, W.ready);
+    const t0 = performance.now();
+    const woken = c.timedWait(m, args.timeoutMs ?? 0);
+    const waitedMs = performance.now() - t0;
+    if (woken) Atomics.add(i32, W.woken, 1);
+    m.unlock();
+    return { woken, waitedMs };
+  },
+
+  /** Schedule one bottom half `times` times from this thread. */
+  'bh-schedule'() {
+    const ctl = attachControl(sab);
+    for (let i = 0; i < (args.times ?? 0); i++) bhSchedule(ctl, BH.probe);
+    return args.times;
+  },
+
+  /** Attach to a control buffer; report the error message if refused. */
+  attach() {
+    try {
+      attachControl(sab);
+      return 'attached';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  },
+};
+
+const run = scenariosByName[scenario];
+if (!run) throw new Error(`no test scenario named ${scenario}`);
+post(run());

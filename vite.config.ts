@@ -1,0 +1,15 @@
+// Vite build and servers. The page must be cross-origin isolated (SharedArrayBuffer,
+// Atomics.wait in workers), so dev and preview both send COOP/COEP.
+import { defineConfig } from 'vite';
+
+const crossOriginIsolation = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+export default defineConfig({
+  server: { headers: crossOriginIsolation },
+  preview: { headers: crossOriginIsolation },
+  worker: { format: 'es' },
+  build: { target: 'es2022', sourcemap: true },
+});

@@ -1,0 +1,9 @@
+// Unit tests: pure logic and the shared-memory primitives on real Node threads.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['app/**/*.test.ts', 'workers/**/*.test.ts', 'e2e/**/*.test.ts', '*.test.ts'],
+    testTimeout: 30_000,
+  },
+});
