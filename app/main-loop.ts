@@ -7,7 +7,8 @@ import { nowMs } from './shared/clock.ts';
 import { Histogram, type LatencySummary } from './shared/histogram.ts';
 import { BH_COUNT, type BhId, type Control } from './shared/layout.ts';
 
-export type BhFn = () => void;
+/** A bottom half; one that must take a lock on this thread (which may not block) awaits it. */
+export type BhFn = () => void | Promise<void>;
 
 export interface BhRunStats {
   name: string;
@@ -131,7 +132,7 @@ export class MainLoop {
         if (!bh) continue;
         const t0 = nowMs();
         try {
-          bh.fn();
+          await bh.fn();
         } catch (e) {
           this.errors.push(e);
           console.error(`bottom half ${bh.name} threw`, e);

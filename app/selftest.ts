@@ -5,7 +5,7 @@ import { wrap } from 'comlink';
 import { stampMs } from './shared/clock.ts';
 import type { AttachInfo, SelftestWorkerApi } from './shared/contracts.ts';
 import { Histogram, type LatencySummary } from './shared/histogram.ts';
-import { BH, createControl } from './shared/layout.ts';
+import { BH, createControl, MIN_CONTROL_PARAMS } from './shared/layout.ts';
 import { MainLoop } from './main-loop.ts';
 import { spawnSelftestWorker } from './spawn.ts';
 
@@ -20,7 +20,7 @@ export interface SelftestResult {
 }
 
 export async function runSelftest(pings = 200): Promise<SelftestResult> {
-  const ctl = createControl({ nslots: 1, maxIov: 1, nrecords: 1 });
+  const ctl = createControl(MIN_CONTROL_PARAMS);
   const loop = new MainLoop(ctl);
   const wake = Histogram.create();
   let bhRuns = 0;

@@ -7,3 +7,11 @@ export function spawnSelftestWorker(): Worker {
     name: 'selftest',
   });
 }
+
+/** A pool worker created by the page (policies `bh` and `prealloc`, and `inline` on the page). */
+export function spawnAioWorker(name: string): Worker {
+  return new Worker(new URL('../workers/aio-worker.ts', import.meta.url), {
+    type: 'module',
+    name,
+  });
+}

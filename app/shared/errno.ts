@@ -3,10 +3,12 @@
 
 export const Errno = {
   EPERM: 1,
+  ENOENT: 2,
   EIO: 5,
   EBADF: 9,
   EAGAIN: 11,
   ENOMEM: 12,
+  EFAULT: 14,
   EBUSY: 16,
   EEXIST: 17,
   ENODEV: 19,

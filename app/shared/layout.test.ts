@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { attachControl, createControl, layoutBytes, LAYOUT_VERSION } from './layout.ts';
 import { runThread } from './testing/threads.ts';
 
-const params = { nslots: 64, maxIov: 8, nrecords: 32 };
+const params = { nslots: 64, maxIov: 8, nrecords: 256 };
 
 describe('control layout', () => {
   it('layout/size-from-params: the length grows with every parameter', () => {
@@ -10,7 +10,7 @@ describe('control layout', () => {
     expect(createControl(params).sab.byteLength).toBe(base);
     expect(layoutBytes({ ...params, nslots: 128 })).toBeGreaterThan(base);
     expect(layoutBytes({ ...params, maxIov: 16 })).toBeGreaterThan(base);
-    expect(layoutBytes({ ...params, nrecords: 64 })).toBeGreaterThan(base);
+    expect(layoutBytes({ ...params, nrecords: 512 })).toBeGreaterThan(base);
   });
 
   it('layout/attach: a thread attaches to a buffer made by createControl()', async () => {

@@ -5,13 +5,17 @@
 export const LAYOUT_MAGIC = 0x57_41_49_4f; // "WAIO"
 export const LAYOUT_VERSION = 1;
 
+/** The most pool workers one pool may have (max_threads is at most this). */
+export const POOL_MAX_THREADS = 128;
+
 /** Sizes a control buffer is built from; stored in its header so an attacher can recompute. */
 export interface ControlParams {
   /** Request slots (QEMU's ThreadPoolElement), shared by every submitter. */
   nslots: number;
   /** Data segments per request (a virtio-blk request's data descriptors). */
   maxIov: number;
-  /** Spawn records kept, oldest overwritten first (never a live worker's). */
+  /** Spawn records kept, oldest reused first (never a live worker's); more than
+   *  POOL_MAX_THREADS so a free one always exists. */
   nrecords: number;
 }
 
@@ -33,18 +37,20 @@ export type SlotState = (typeof SlotState)[keyof typeof SlotState];
 
 /** Spawn-record states: the life of one pool worker. */
 export const WorkerState = {
+  /** Never used (a fresh record). */
+  UNUSED: 0,
   /** spawn_thread() counted it in new_threads; nobody has created it yet. */
-  BACKLOG: 0,
+  BACKLOG: 1,
   /** Created (pending_threads), its first line has not run. */
-  CREATED: 1,
+  CREATED: 2,
   /** Running, waiting on the request condition variable. */
-  IDLE: 2,
+  IDLE: 3,
   /** Running a request (`slot` says which). */
-  BUSY: 3,
+  BUSY: 4,
   /** Left its loop and closed itself. */
-  EXITED: 4,
-  /** Never ran or died without exiting (shutdown before birth, creator gone). */
-  LOST: 5,
+  EXITED: 5,
+  /** Never ran, or died without exiting (shut down before birth, failed to load, creator gone). */
+  LOST: 6,
 } as const;
 export type WorkerState = (typeof WorkerState)[keyof typeof WorkerState];
 
@@ -102,26 +108,43 @@ function computeLayout(p: ControlParams) {
     lock: c.i32(1),
     /** ThreadPool.request_cond: a qemu_cond word; idle workers wait on it. */
     requestCond: c.i32(1),
-    /** The following are written under `lock` only (cf. struct ThreadPool). */
+    // Everything below in `pool` is written under `lock` only (cf. struct ThreadPool); the page
+    // may read it without the lock for display.
     curThreads: c.i32(1),
     idleThreads: c.i32(1),
+    /** Backlog: threads counted in cur_threads that nobody has created yet. */
     newThreads: c.i32(1),
+    /** Created, first line not run yet. */
     pendingThreads: c.i32(1),
     minThreads: c.i32(1),
     maxThreads: c.i32(1),
     idleTimeoutMs: c.i32(1),
     /** PoolPolicy code (see thread-pool.ts). */
     policy: c.i32(1),
-    /** Spawn records handed out so far (the newest is spawned - 1). */
+    /** Highest cur_threads and pending_threads ever seen, for the tests and the lesson. */
+    curHighWater: c.i32(1),
+    pendingHighWater: c.i32(1),
+    /** Spawn records handed out so far, and where the next search for a free record starts. */
     spawned: c.i32(1),
-    /** Index of the oldest record still in BACKLOG (do_spawn_thread takes it next). */
-    backlogHead: c.i32(1),
-    /** Workers that left their loop (or were lost) so far. */
+    recordCursor: c.i32(1),
+    /** Workers that left their loop, or were lost, so far. */
     exited: c.i32(1),
-    /** Head and tail slot of the request list (QTAILQ), -1 when empty. */
+    /** Records of the backlog in spawn order: a ring of POOL_MAX_THREADS, head and length. */
+    backlog: c.i32(POOL_MAX_THREADS),
+    backlogHead: c.i32(1),
+    /** Head and tail slot of the request list (QTAILQ), -1 when empty, and its length. */
     queueHead: c.i32(1),
     queueTail: c.i32(1),
     queueLength: c.i32(1),
+  };
+  const image = {
+    /** QEMU's page_cache_inconsistent: set by the worker whose flush failed; never cleared. */
+    flushPoisoned: c.i32(1),
+    /** blkdebug-style fault injection, set by the page: which ops (bit per BlockOp), the errno
+     *  to fail them with, and how many more to fail (workers decrement it atomically). */
+    injectOps: c.i32(1),
+    injectErrno: c.i32(1),
+    injectRemaining: c.i32(1),
   };
   const slot = {
     /** SlotState; FREE->QUEUED by the submitter, QUEUED->ACTIVE by a worker under `pool.lock`,
@@ -156,6 +179,8 @@ function computeLayout(p: ControlParams) {
     /** WorkerState: BACKLOG by spawn_thread(), CREATED by the creator, later ones by the
      *  worker itself, LOST by whoever learns the worker will never run; all under `pool.lock`. */
     state: field(c.i32(p.nrecords)),
+    /** Spawn number (the pool's `spawned` when it was handed out), by spawn_thread(). */
+    seq: field(c.i32(p.nrecords)),
     /** Thread id of the creator (THREAD_MAIN or a vCPU's id), by the creator. */
     creator: field(c.i32(p.nrecords)),
     /** Slot being served while BUSY, by the worker. */
@@ -175,7 +200,7 @@ function computeLayout(p: ControlParams) {
     tScheduled: c.f64(1),
   };
   const byteLength = c.bytes;
-  return { params: p, header, loop, pool, slot, record, probe, byteLength };
+  return { params: p, header, loop, pool, image, slot, record, probe, byteLength };
 }
 
 export type ControlLayout = ReturnType<typeof computeLayout>;
@@ -185,12 +210,18 @@ export const THREAD_MAIN = 0;
 export const threadIdOfVcpu = (vcpu: number) => 1 + vcpu;
 
 const MAX = { nslots: 1 << 15, maxIov: 1024, nrecords: 1 << 14 };
+const MIN = { nslots: 1, maxIov: 1, nrecords: POOL_MAX_THREADS + 1 };
+
+/** The smallest control buffer: enough for a main loop and its bottom halves. */
+export const MIN_CONTROL_PARAMS: ControlParams = { ...MIN };
 
 function checkParams(p: ControlParams): void {
   for (const key of ['nslots', 'maxIov', 'nrecords'] as const) {
     const v = p[key];
-    if (!Number.isInteger(v) || v < 1 || v > MAX[key]) {
-      throw new RangeError(`control layout: ${key} = ${v} is not an integer in 1..${MAX[key]}`);
+    if (!Number.isInteger(v) || v < MIN[key] || v > MAX[key]) {
+      throw new RangeError(
+        `control layout: ${key} = ${v} is not an integer in ${MIN[key]}..${MAX[key]}`,
+      );
     }
   }
 }

@@ -5,6 +5,7 @@ import { bhSchedule } from '../bh.ts';
 import { QemuCond } from '../cond.ts';
 import { attachControl, BH } from '../layout.ts';
 import { QemuMutex } from '../mutex.ts';
+import { PoolCore, workerThread } from '../thread-pool.ts';
 import { W } from './words.ts';
 
 interface Data {
@@ -56,6 +57,27 @@ const scenariosByName: Record<string, () => unknown> = {
     return args.times;
   },
 
+  /**
+   * A pool worker without storage: the real worker_thread() loop, serving each request by
+   * returning its length after `serveUs` of work. Resolves with the number it served.
+   */
+  async 'pool-worker'() {
+    const ctl = attachControl(sab);
+    const pool = new PoolCore(ctl);
+    const record = args.record ?? -1;
+    pool.lock.lock();
+    pool.workerStartedLocked(record);
+    pool.lock.unlock();
+    let served = 0;
+    await workerThread(pool, record, async (slot) => {
+      const until = performance.now() + (args.serveUs ?? 0) / 1000;
+      while (performance.now() < until);
+      served++;
+      return ctl.f64[ctl.L.slot.nbytes.at(slot)];
+    });
+    return served;
+  },
+
   /** Attach to a control buffer; report the error message if refused. */
   attach() {
     try {
@@ -69,4 +91,4 @@ const scenariosByName: Record<string, () => unknown> = {
 
 const run = scenariosByName[scenario];
 if (!run) throw new Error(`no test scenario named ${scenario}`);
-post(run());
+post(await run());

@@ -1,0 +1,123 @@
+// Block requests as the pool carries them (cf. QEMU_AIO_* in include/block/raw-aio.h): an op,
+// a byte range of the image and segments of a DMA buffer; plus the request check every
+// submitter runs first (cf. bdrv_check_request) and the cache modes (cf. -drive cache=).
+
+import { stampMs } from './clock.ts';
+import { Errno, ErrnoError } from './errno.ts';
+import type { Control } from './layout.ts';
+
+export const BlockOp = { READ: 1, WRITE: 2, FLUSH: 3, DISCARD: 4, WRITE_ZEROES: 5 } as const;
+export type BlockOp = (typeof BlockOp)[keyof typeof BlockOp];
+
+export const BLOCK_OP_NAMES: Record<BlockOp, string> = {
+  [BlockOp.READ]: 'read',
+  [BlockOp.WRITE]: 'write',
+  [BlockOp.FLUSH]: 'flush',
+  [BlockOp.DISCARD]: 'discard',
+  [BlockOp.WRITE_ZEROES]: 'write-zeroes',
+};
+
+export const SECTOR_SIZE = 512;
+
+/**
+ * QEMU's cache modes: writeback (relaxed writes, flush honoured), writethrough and directsync
+ * (every write strict; there is no host page cache to bypass, so the two behave alike here),
+ * unsafe (flush ignored).
+ */
+export const CACHE_MODES = ['writeback', 'writethrough', 'unsafe', 'directsync'] as const;
+export type CacheMode = (typeof CACHE_MODES)[number];
+
+export function checkCacheMode(mode: unknown): CacheMode {
+  if (!CACHE_MODES.includes(mode as CacheMode)) {
+    throw new ErrnoError(
+      Errno.EINVAL,
+      `cache mode "${String(mode)}" is not one of ${CACHE_MODES.join(', ')}`,
+    );
+  }
+  return mode as CacheMode;
+}
+
+/** A segment of the DMA buffer: [address, length]. */
+export type Iovec = readonly [number, number];
+
+export interface BlockRequest {
+  op: BlockOp;
+  byteOffset: number;
+  nbytes: number;
+  iov: readonly Iovec[];
+}
+
+/**
+ * Why a request cannot be submitted, or undefined if it can: offsets and lengths are
+ * non-negative integers, and the range lies inside an image of `length` bytes.
+ */
+export function requestRangeError(
+  op: BlockOp,
+  byteOffset: number,
+  nbytes: number,
+  length: number,
+): string | undefined {
+  const what = BLOCK_OP_NAMES[op];
+  if (!Number.isSafeInteger(byteOffset) || byteOffset < 0) {
+    return `${what}: byte offset ${byteOffset} is not a non-negative integer`;
+  }
+  if (!Number.isSafeInteger(nbytes) || nbytes < 0) {
+    return `${what}: length ${nbytes} is not a non-negative integer`;
+  }
+  if (byteOffset > length || nbytes > length - byteOffset) {
+    return `${what} of ${nbytes} bytes at byte ${byteOffset} is beyond the end of the disk (${length} bytes)`;
+  }
+  return undefined;
+}
+
+/** Fill slot `slot` for submission (submitter only, while the slot is FREE). */
+export function writeSlot(
+  ctl: Control,
+  slot: number,
+  req: BlockRequest,
+  client: number,
+  tag: number,
+): void {
+  const { i32, f64, L } = ctl;
+  const S = L.slot;
+  if (req.iov.length > L.params.maxIov) {
+    throw new ErrnoError(
+      Errno.EINVAL,
+      `${req.iov.length} segments exceed the ${L.params.maxIov} a request may carry`,
+    );
+  }
+  i32[S.op.at(slot)] = req.op;
+  i32[S.flags.at(slot)] = 0;
+  i32[S.niov.at(slot)] = req.iov.length;
+  i32[S.client.at(slot)] = client;
+  i32[S.tag.at(slot)] = tag;
+  i32[S.ret.at(slot)] = 0;
+  i32[S.worker.at(slot)] = -1;
+  const base = S.iov.at(slot);
+  req.iov.forEach(([addr, len], k) => {
+    i32[base + 2 * k] = addr;
+    i32[base + 2 * k + 1] = len;
+  });
+  f64[S.byteOffset.at(slot)] = req.byteOffset;
+  f64[S.nbytes.at(slot)] = req.nbytes;
+  f64[S.tSubmit.at(slot)] = stampMs();
+  f64[S.tStart.at(slot)] = 0;
+  f64[S.tDone.at(slot)] = 0;
+}
+
+/** The request in a slot, as its worker sees it. */
+export function readSlot(ctl: Control, slot: number): BlockRequest {
+  const { i32, f64, L } = ctl;
+  const S = L.slot;
+  const base = S.iov.at(slot);
+  const iov: Iovec[] = [];
+  for (let k = 0; k < i32[S.niov.at(slot)]; k++) {
+    iov.push([i32[base + 2 * k], i32[base + 2 * k + 1]]);
+  }
+  return {
+    op: i32[S.op.at(slot)] as BlockOp,
+    byteOffset: f64[S.byteOffset.at(slot)],
+    nbytes: f64[S.nbytes.at(slot)],
+    iov,
+  };
+}

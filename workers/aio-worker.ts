@@ -1,0 +1,40 @@
+// An AIO pool worker: the thread that runs worker_thread() (app/shared/thread-pool.ts) with the
+// raw driver as its function, against an image in IndexedDB, then closes itself.
+
+import { expose } from 'comlink';
+import { readSlot } from '../app/shared/block.ts';
+import type { AioInit, AioWorkerApi } from '../app/shared/contracts.ts';
+import { Errno } from '../app/shared/errno.ts';
+import { attachControl, LAYOUT_VERSION } from '../app/shared/layout.ts';
+import { PoolCore, workerThread } from '../app/shared/thread-pool.ts';
+import { openImageDb } from './block/image-db.ts';
+import { RawImage } from './block/raw-idb.ts';
+
+const api = {
+  async init(init: AioInit) {
+    const ctl = attachControl(init.ctl);
+    const pool = new PoolCore(ctl);
+    pool.lock.lock();
+    pool.workerStartedLocked(init.record);
+    pool.lock.unlock();
+
+    const mem = new Uint8Array(init.dma);
+    let image: RawImage | undefined;
+    try {
+      const db = await openImageDb(init.image.name);
+      image = new RawImage(db, init.image.name, init.image, init.cache, ctl);
+    } catch (e) {
+      console.error(`${init.thread}: every request will fail with EIO:`, e);
+    }
+    const run = async (slot: number) => (image ? image.run(readSlot(ctl, slot), mem) : -Errno.EIO);
+
+    // Enter the loop after init's answer has been posted: once in it, this worker blocks.
+    setTimeout(async () => {
+      await workerThread(pool, init.record, run);
+      self.close();
+    }, 0);
+    return { thread: init.thread, layoutVersion: LAYOUT_VERSION, byteLength: init.ctl.byteLength };
+  },
+} satisfies AioWorkerApi;
+
+expose(api);
