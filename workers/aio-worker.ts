@@ -30,7 +30,7 @@ const api = {
 
     // Enter the loop after init's answer has been posted: once in it, this worker blocks.
     setTimeout(async () => {
-      await workerThread(pool, init.record, run);
+      await workerThread(pool, init.record, run, () => image?.settle() ?? Promise.resolve());
       self.close();
     }, 0);
     return { thread: init.thread, layoutVersion: LAYOUT_VERSION, byteLength: init.ctl.byteLength };

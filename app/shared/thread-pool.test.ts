@@ -7,7 +7,7 @@ import { DEFAULT_POOL_CONFIG, mergePoolConfig, PoolCore, type PoolConfig } from 
 import { runThread } from './testing/threads.ts';
 
 function makePool(cfg: Partial<PoolConfig> = {}, nslots = 64) {
-  const ctl = createControl({ nslots, maxIov: 1, nrecords: 256 });
+  const ctl = createControl({ nslots, maxIov: 1, nrecords: 256, nvcpus: 0 });
   const pool = new PoolCore(ctl);
   pool.initLocked(mergePoolConfig(DEFAULT_POOL_CONFIG, cfg));
   return { ctl, pool };
@@ -28,7 +28,7 @@ describe('thread pool core (single thread)', () => {
     expect(newThreadScheduled(ctl)).toBe(true);
 
     // The BH takes one from the backlog: it is now pending.
-    const first = pool.takeBacklogLocked(THREAD_MAIN);
+    const first = pool.bhTakeBacklogLocked(THREAD_MAIN);
     expect(first).toBeGreaterThanOrEqual(0);
     expect(pool.counters()).toMatchObject({ cur_threads: 1, new_threads: 0, pending_threads: 1 });
 
@@ -39,6 +39,9 @@ describe('thread pool core (single thread)', () => {
     }
     expect(pool.counters()).toMatchObject({ cur_threads: 4, new_threads: 3, pending_threads: 1 });
     expect(newThreadScheduled(ctl)).toBe(false);
+    // A BH run while the newborn is pending (scheduled before it was born) creates nothing.
+    expect(pool.bhTakeBacklogLocked(THREAD_MAIN)).toBe(-1);
+    expect(pool.counters().pending_threads).toBe(1);
 
     // The newborn's first act asks for the next one.
     pool.workerStartedLocked(first);
@@ -157,7 +160,7 @@ describe('thread pool on real threads', () => {
         const bits = bhTakeScheduled(ctl);
         if (bits & (1 << BH.newThread)) {
           await pool.lock.lockAsync();
-          const r = pool.takeBacklogLocked(THREAD_MAIN);
+          const r = pool.bhTakeBacklogLocked(THREAD_MAIN);
           pool.lock.unlock();
           if (r !== -1)
             threads.push(
@@ -190,7 +193,7 @@ describe('thread pool on real threads', () => {
     while (pool.counters().new_threads > 0 || pool.counters().pending_threads > 0) {
       if (bhTakeScheduled(ctl) & (1 << BH.newThread)) {
         await pool.lock.lockAsync();
-        const r = pool.takeBacklogLocked(THREAD_MAIN);
+        const r = pool.bhTakeBacklogLocked(THREAD_MAIN);
         pool.lock.unlock();
         if (r !== -1)
           threads.push(runThread({ scenario: 'pool-worker', sab: ctl.sab, args: { record: r } }));

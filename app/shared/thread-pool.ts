@@ -318,6 +318,16 @@ export class PoolCore {
     return record;
   }
 
+  /**
+   * The bottom half's take: like takeBacklogLocked(THREAD_MAIN), but only while no newborn is
+   * pending. If one is, it will ask again when it runs — so at most one worker is ever being
+   * born under `bh`, however often the bottom half was scheduled meanwhile.
+   */
+  bhTakeBacklogLocked(creator: number): number {
+    if (this.get(this.L.pool.pendingThreads) > 0) return -1;
+    return this.takeBacklogLocked(creator);
+  }
+
   private popBacklogLocked(): number {
     const p = this.L.pool;
     const n = this.get(p.newThreads);
@@ -432,7 +442,7 @@ export class PoolCore {
 
 /**
  * worker_thread(): the loop every pool worker runs, whoever created it. Takes one request at a
- * time and runs it with `run` (bytes or -errno); idle, waits on the request condition variable
+ * time and runs it with `run` (bytes or -errno), then awaits `settle`; idle, waits on the request condition variable
  * and leaves once the idle timeout passes with nothing to do and more than min_threads exist,
  * or as soon as cur_threads > max_threads. The newborn's first act (workerStartedLocked) has
  * happened before. Returns when the worker has left the pool.
@@ -441,6 +451,7 @@ export async function workerThread(
   pool: PoolCore,
   record: number,
   run: (slot: number) => Promise<number>,
+  settle: () => Promise<void> = () => Promise.resolve(),
 ): Promise<void> {
   pool.lock.lock();
   while (pool.mayRunLocked()) {
@@ -457,6 +468,9 @@ export async function workerThread(
     pool.lock.unlock();
 
     pool.requestDone(slot, await run(slot));
+    // The request is answered; let the I/O layer finish behind it (a read's transaction
+    // commits) before this thread takes the lock and perhaps blocks in Atomics.wait.
+    await settle();
 
     pool.lock.lock();
   }

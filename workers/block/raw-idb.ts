@@ -60,6 +60,14 @@ export class RawImage {
     this.ctl = ctl;
   }
 
+  /** The last read transaction's commit, still under way after its request was answered. */
+  private closing: Promise<void> = Promise.resolve();
+
+  /** Resolves once no transaction of this image is open on this thread. */
+  settle(): Promise<void> {
+    return this.closing;
+  }
+
   /** Perform one request against the image, with its data in `mem`. */
   async run(req: BlockRequest, mem: Uint8Array): Promise<number> {
     try {
@@ -119,6 +127,10 @@ export class RawImage {
     const pieces = chunkPieces(req.byteOffset, req.nbytes, this.chunkSize);
     if (pieces.length === 0) return 0;
     const tx = this.db.transaction(STORE_CHUNKS, 'readonly');
+    // The data is ours once the gets succeed; the transaction commits behind the answer. The
+    // worker must not block before it has (see settle()): an open transaction would hold its
+    // store until the worker woke again.
+    this.closing = committed(tx).catch(() => undefined);
     const values = await getMany(
       pieces.map((p) => p.chunkIndex),
       inTransaction(tx, STORE_CHUNKS),
