@@ -3,7 +3,13 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['app/**/*.test.ts', 'workers/**/*.test.ts', 'e2e/**/*.test.ts', '*.test.ts'],
+    include: [
+      'app/**/*.test.ts',
+      'workers/**/*.test.ts',
+      'e2e/**/*.test.ts',
+      'scripts/**/*.test.ts',
+      '*.test.ts',
+    ],
     testTimeout: 30_000,
   },
 });

@@ -120,7 +120,7 @@ export class BlockBackend {
     this.length = length;
     this.cache = cache;
     this.releaseLock = releaseLock;
-    this.ctl = createControl({ nslots: SLOTS, maxIov: 1, nrecords: 512 });
+    this.ctl = createControl({ nslots: SLOTS, maxIov: 1, nrecords: 512, nvcpus: 0 });
     this.bounce = new BounceBuffer(BOUNCE_BYTES);
     this.freeSlots = Array.from({ length: SLOTS }, (_, i) => SLOTS - 1 - i);
     this.loop = new MainLoop(this.ctl);

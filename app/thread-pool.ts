@@ -8,6 +8,7 @@ import { spawnAioWorker } from './spawn.ts';
 import { bhSchedule } from './shared/bh.ts';
 import type { CacheMode } from './shared/block.ts';
 import type { AioImageParams, AioWorkerApi } from './shared/contracts.ts';
+import { Histogram } from './shared/histogram.ts';
 import { BH, SlotState, THREAD_MAIN, WorkerState, type Control } from './shared/layout.ts';
 import {
   mergePoolConfig,
@@ -71,6 +72,10 @@ export class ThreadPool {
   /** Workers this page created, by spawn record, until they are known to be gone. */
   private readonly workers = new Map<number, Worker>();
   private readonly clients = new Map<number, CompletionFn>();
+  /** Requests completed per completion-BH run (a count, kept in a µs-shaped histogram). */
+  readonly completionBatch = Histogram.create();
+  /** Called at the end of each completion-BH run (the machine raises interrupts there). */
+  afterCompletions: (() => void) | undefined;
   /** Serialises parameter updates, so they apply in the order they were made. */
   private updates: Promise<void> = Promise.resolve();
   private closed = false;
@@ -205,7 +210,7 @@ export class ThreadPool {
   private async spawnThreadBh(): Promise<void> {
     const { core } = this;
     await core.lock.lockAsync();
-    const record = core.takeBacklogLocked(THREAD_MAIN);
+    const record = core.bhTakeBacklogLocked(THREAD_MAIN);
     // Drop the pool lock while creating (the patch); the BQL, if any, stays held.
     core.lock.unlock();
     if (record !== -1) this.createWorker(record);
@@ -226,16 +231,20 @@ export class ThreadPool {
   private completionBh(): void {
     const { i32, L } = this.ctl;
     const S = L.slot;
+    let batch = 0;
     for (let slot = 0; slot < L.params.nslots; slot++) {
       if (Atomics.load(i32, S.state.at(slot)) !== SlotState.DONE) continue;
       const client = Atomics.load(i32, S.client.at(slot));
       const complete = this.clients.get(client);
+      batch++;
       try {
         complete?.(slot);
       } finally {
         Atomics.store(i32, S.state.at(slot), SlotState.FREE);
       }
     }
+    if (batch > 0) this.completionBatch.record(batch);
+    this.afterCompletions?.();
   }
 
   private completionBhSoon(): void {

@@ -1,8 +1,11 @@
 // window.webaio: the scripting API that the page, the benchmark and the tests all use.
 
+import { createBench, type Bench } from './bench/index.ts';
 import { BlockBackend, type BlockBackendOptions } from './block-backend.ts';
 import { createImage, deleteImage, imageInfo, listImages } from './images.ts';
 import { checkIsolation, type IsolationReport } from './isolation.ts';
+import { Machine } from './machine.ts';
+import type { MachineConfig } from './machine-config.ts';
 import { runSelftest, type SelftestResult } from './selftest.ts';
 import type { ImageInfo } from './shared/image-format.ts';
 
@@ -21,6 +24,12 @@ export interface WebAio {
   images: Images;
   /** Open an image for direct reads and writes through its own AIO pool. */
   openBlock(image: string, opts?: BlockBackendOptions): Promise<BlockBackend>;
+  /** Build a machine (vCPUs, guest RAM, a virtio-blk disk on `image`); it runs on start(). */
+  createMachine(cfg: MachineConfig): Promise<Machine>;
+  /** The machine the page runs, if any (for the console). */
+  machine: Machine | undefined;
+  /** Benchmark scenarios, each the emulator against a baseline measured in the same run. */
+  bench: Bench;
 }
 
 export function createWebAio(): WebAio {
@@ -30,6 +39,9 @@ export function createWebAio(): WebAio {
     selftest: runSelftest,
     images: { create: createImage, info: imageInfo, list: listImages, delete: deleteImage },
     openBlock: (image, opts) => BlockBackend.open(image, opts),
+    createMachine: (cfg) => Machine.create(cfg),
+    machine: undefined,
+    bench: createBench(),
   };
 }
 

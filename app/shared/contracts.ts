@@ -2,6 +2,7 @@
 // `satisfies`; the page calls them through wrap<...>(). The data plane never goes through here.
 
 import type { CacheMode } from './block.ts';
+import type { JobReport, ResolvedJob } from './guest-job.ts';
 
 /** What a worker saw when it attached to a control buffer. */
 export interface AttachInfo {
@@ -49,4 +50,33 @@ export interface AioWorkerApi {
    * Resolves before the worker enters its loop, where it blocks and hears no more messages.
    */
   init(init: AioInit): Promise<AttachInfo>;
+}
+
+/** What a vCPU needs to run: its memories, its device queue, the disk, its guest's RAM. */
+export interface VcpuInit {
+  ctl: SharedArrayBuffer;
+  ram: SharedArrayBuffer;
+  vcpu: number;
+  /** The part of guest RAM this vCPU's guest program keeps its queue and buffers in. */
+  ramBase: number;
+  ramSize: number;
+  /** The disk as the device presents it: capacity and the id GET_ID returns. */
+  capacityBytes: number;
+  diskId: string;
+  queueSize: number;
+  segMax: number;
+  /** For pool workers this vCPU creates itself (the `inline` policy). */
+  image: AioImageParams;
+  cache: CacheMode;
+}
+
+/** A vCPU thread: guest code, and device emulation on MMIO exits. */
+export interface VcpuWorkerApi {
+  /** Attach; the guest does not run yet. */
+  init(init: VcpuInit): AttachInfo;
+  /**
+   * Run a job to its end, or until the page asks this vCPU to stop. The vCPU halts with
+   * Atomics.waitAsync, so this worker keeps hearing messages while the job runs.
+   */
+  run(job: ResolvedJob): Promise<JobReport>;
 }

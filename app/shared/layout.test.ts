@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { attachControl, createControl, layoutBytes, LAYOUT_VERSION } from './layout.ts';
 import { runThread } from './testing/threads.ts';
 
-const params = { nslots: 64, maxIov: 8, nrecords: 256 };
+const params = { nslots: 64, maxIov: 8, nrecords: 256, nvcpus: 2 };
 
 describe('control layout', () => {
   it('layout/size-from-params: the length grows with every parameter', () => {
@@ -11,6 +11,7 @@ describe('control layout', () => {
     expect(layoutBytes({ ...params, nslots: 128 })).toBeGreaterThan(base);
     expect(layoutBytes({ ...params, maxIov: 16 })).toBeGreaterThan(base);
     expect(layoutBytes({ ...params, nrecords: 512 })).toBeGreaterThan(base);
+    expect(layoutBytes({ ...params, nvcpus: 4 })).toBeGreaterThan(base);
   });
 
   it('layout/attach: a thread attaches to a buffer made by createControl()', async () => {

@@ -2,6 +2,8 @@
 // its owner, and the byte length computed from the parameters. Nothing else holds an index.
 // A worker attaches only after checking the magic number, the layout version and the length.
 
+import { Histogram, HISTOGRAM_BUCKETS, HISTOGRAM_STATS } from './histogram.ts';
+
 export const LAYOUT_MAGIC = 0x57_41_49_4f; // "WAIO"
 export const LAYOUT_VERSION = 1;
 
@@ -17,6 +19,8 @@ export interface ControlParams {
   /** Spawn records kept, oldest reused first (never a live worker's); more than
    *  POOL_MAX_THREADS so a free one always exists. */
   nrecords: number;
+  /** vCPUs of the machine this buffer serves; 0 for a bare block backend. */
+  nvcpus: number;
 }
 
 /** Bottom halves of a main loop: one bit each in `loop.bhScheduled` (cf. util/async.c). */
@@ -30,6 +34,46 @@ export const BH = {
 } as const;
 export type BhId = (typeof BH)[keyof typeof BH];
 export const BH_COUNT = 3;
+
+/** vCPU run states, written by the vCPU itself. */
+export const VcpuState = {
+  /** Not started, or stopped (its thread has exited). */
+  STOPPED: 0,
+  /** Running guest code. */
+  RUNNING: 1,
+  /** In an MMIO exit: device emulation on this thread, under the BQL. */
+  IN_EXIT: 2,
+  /** Halted, waiting for its interrupt (Atomics.waitAsync: its event loop keeps turning). */
+  HALTED: 3,
+} as const;
+export type VcpuState = (typeof VcpuState)[keyof typeof VcpuState];
+
+/** Per-vCPU histograms (µs), in this order, each written only by its vCPU. */
+export const VCPU_HISTOGRAMS = ['stall', 'bqlWait', 'bqlHold', 'halted', 'irqDelivery'] as const;
+export type VcpuHistogram = (typeof VCPU_HISTOGRAMS)[number];
+
+/** Per-vCPU device counters, in this order, each written only by its vCPU. */
+export const VCPU_COUNTERS = [
+  /** Doorbell writes (QUEUE_NOTIFY exits). */
+  'exits',
+  /** Requests handed to the block layer. */
+  'submitted',
+  /** Requests refused by the device, by accounting type (read, write, flush, unmap), and
+   *  those of unknown type. */
+  'invalidRd',
+  'invalidWr',
+  'invalidFlush',
+  'invalidUnmap',
+  'unsupported',
+  /** Descriptor chains too broken to carry a status byte. */
+  'broken',
+  /** The guest's own progress, published by its vCPU for the page (a window into the guest,
+   *  not a device): requests it saw complete, sectors it verified, verify failures. */
+  'guestIos',
+  'verifyChecked',
+  'verifyErrors',
+] as const;
+export type VcpuCounter = (typeof VCPU_COUNTERS)[number];
 
 /** Slot states, cf. ThreadState in util/thread-pool.c, plus FREE for an unused slot. */
 export const SlotState = { FREE: 0, QUEUED: 1, ACTIVE: 2, DONE: 3 } as const;
@@ -88,6 +132,7 @@ function headerFields(c: Cursor) {
     nslots: c.i32(1),
     maxIov: c.i32(1),
     nrecords: c.i32(1),
+    nvcpus: c.i32(1),
   };
 }
 const HEADER_CURSOR = new Cursor();
@@ -193,6 +238,52 @@ function computeLayout(p: ControlParams) {
     tFirstRequest: field(c.f64(p.nrecords)),
     tExited: field(c.f64(p.nrecords)),
   };
+  const vreq = {
+    /** The virtio-blk request behind a slot (cf. VirtIOBlockReq), written by the vCPU that
+     *  submitted it, read by the completion BH: where its status byte is, and how many bytes
+     *  the device writes (data for a read, plus the status byte). */
+    statusAddr: field(c.i32(p.nslots)),
+    inLen: field(c.i32(p.nslots)),
+  };
+  const machine = {
+    /** The BQL: vCPUs hold it in their exit path, the main loop while it runs bottom halves. */
+    bql: c.i32(1),
+  };
+  const V = p.nvcpus;
+  const vcpu = {
+    /** VcpuState, by the vCPU. */
+    state: field(c.i32(V)),
+    /** Interrupt line: set to 1 (and notified) under the BQL by whoever completes a request,
+     *  cleared by the vCPU's INTERRUPT_ACK. The vCPU halts waiting on it. */
+    irq: field(c.i32(V)),
+    /** Stop request: set by the page (then it notifies `irq`), read by the vCPU at safe points. */
+    stop: field(c.i32(V)),
+    /** When `irq` was last raised (stamp), by the raiser. */
+    tIrqRaised: field(c.f64(V)),
+    /** The queue's registers (virtio-mmio QueueNum, QueueDesc, QueueAvail, QueueUsed,
+     *  QueueReady), written by the vCPU's device emulation under the BQL. */
+    qNum: field(c.i32(V)),
+    qDesc: field(c.i32(V)),
+    qAvail: field(c.i32(V)),
+    qUsed: field(c.i32(V)),
+    qReady: field(c.i32(V)),
+    /** Next avail entry the device will pop (device-private, the vCPU only). */
+    qLastAvail: field(c.i32(V)),
+    /** The device's copy of used->idx, under the BQL (main loop or vCPU). */
+    qUsedIdx: field(c.i32(V)),
+    /** Requests popped and not yet pushed to the used ring, under the BQL. */
+    qInflight: field(c.i32(V)),
+    counters: field(c.i32(V * VCPU_COUNTERS.length), VCPU_COUNTERS.length),
+    /** Histogram counts then stats, VCPU_HISTOGRAMS of them per vCPU. */
+    histCounts: field(
+      c.i32(V * VCPU_HISTOGRAMS.length * HISTOGRAM_BUCKETS),
+      VCPU_HISTOGRAMS.length * HISTOGRAM_BUCKETS,
+    ),
+    histStats: field(
+      c.f64(V * VCPU_HISTOGRAMS.length * HISTOGRAM_STATS),
+      VCPU_HISTOGRAMS.length * HISTOGRAM_STATS,
+    ),
+  };
   const probe = {
     /** Bumped by the main loop's probe BH each time it runs; the self-test worker waits on it. */
     ack: c.i32(1),
@@ -200,7 +291,20 @@ function computeLayout(p: ControlParams) {
     tScheduled: c.f64(1),
   };
   const byteLength = c.bytes;
-  return { params: p, header, loop, pool, image, slot, record, probe, byteLength };
+  return {
+    params: p,
+    header,
+    loop,
+    pool,
+    image,
+    slot,
+    record,
+    vreq,
+    machine,
+    vcpu,
+    probe,
+    byteLength,
+  };
 }
 
 export type ControlLayout = ReturnType<typeof computeLayout>;
@@ -209,14 +313,15 @@ export type ControlLayout = ReturnType<typeof computeLayout>;
 export const THREAD_MAIN = 0;
 export const threadIdOfVcpu = (vcpu: number) => 1 + vcpu;
 
-const MAX = { nslots: 1 << 15, maxIov: 1024, nrecords: 1 << 14 };
-const MIN = { nslots: 1, maxIov: 1, nrecords: POOL_MAX_THREADS + 1 };
+export const MAX_VCPUS = 16;
+const MAX = { nslots: 1 << 15, maxIov: 1024, nrecords: 1 << 14, nvcpus: MAX_VCPUS };
+const MIN = { nslots: 1, maxIov: 1, nrecords: POOL_MAX_THREADS + 1, nvcpus: 0 };
 
 /** The smallest control buffer: enough for a main loop and its bottom halves. */
 export const MIN_CONTROL_PARAMS: ControlParams = { ...MIN };
 
 function checkParams(p: ControlParams): void {
-  for (const key of ['nslots', 'maxIov', 'nrecords'] as const) {
+  for (const key of ['nslots', 'maxIov', 'nrecords', 'nvcpus'] as const) {
     const v = p[key];
     if (!Number.isInteger(v) || v < MIN[key] || v > MAX[key]) {
       throw new RangeError(
@@ -243,6 +348,22 @@ function views(sab: SharedArrayBuffer, L: ControlLayout): Control {
   return { sab, i32: new Int32Array(sab), f64: new Float64Array(sab), L };
 }
 
+/** vCPU `v`'s histogram `name`, over its words of the control buffer. */
+export function vcpuHistogram(ctl: Control, v: number, name: VcpuHistogram): Histogram {
+  const k = VCPU_HISTOGRAMS.indexOf(name);
+  const counts = ctl.L.vcpu.histCounts.at(v) + k * HISTOGRAM_BUCKETS;
+  const stats = ctl.L.vcpu.histStats.at(v) + k * HISTOGRAM_STATS;
+  return new Histogram(
+    ctl.i32.subarray(counts, counts + HISTOGRAM_BUCKETS),
+    ctl.f64.subarray(stats, stats + HISTOGRAM_STATS),
+  );
+}
+
+/** The index of vCPU `v`'s counter `name`. */
+export function vcpuCounter(ctl: Control, v: number, name: VcpuCounter): number {
+  return ctl.L.vcpu.counters.at(v) + VCPU_COUNTERS.indexOf(name);
+}
+
 /** Allocate and initialise a control buffer (main thread, before any worker sees it). */
 export function createControl(p: ControlParams): Control {
   checkParams(p);
@@ -258,6 +379,7 @@ export function createControl(p: ControlParams): Control {
   i32[L.header.nslots] = p.nslots;
   i32[L.header.maxIov] = p.maxIov;
   i32[L.header.nrecords] = p.nrecords;
+  i32[L.header.nvcpus] = p.nvcpus;
   i32[L.header.byteLength] = L.byteLength;
   i32[L.header.version] = LAYOUT_VERSION;
   // Magic last: a buffer is attachable only once it is whole.
@@ -285,6 +407,7 @@ export function attachControl(sab: SharedArrayBuffer): Control {
     nslots: head[HEADER.nslots],
     maxIov: head[HEADER.maxIov],
     nrecords: head[HEADER.nrecords],
+    nvcpus: head[HEADER.nvcpus],
   };
   checkParams(p);
   const L = computeLayout(p);

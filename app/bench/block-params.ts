@@ -1,0 +1,167 @@
+// The `block` scenario's parameters, their defaults and checks, and the shape of its result.
+// No DOM here: `npm run bench` checks its command line with these same functions.
+
+import type { LatencySplit } from '../block-acct.ts';
+import { BENCH_OPS, type BenchOp, type SideResult } from '../shared/bench-contracts.ts';
+import type { CacheMode } from '../shared/block.ts';
+import { Errno, ErrnoError } from '../shared/errno.ts';
+import { checkChunkSize, checkVirtualSize } from '../shared/image-format.ts';
+import type { PoolConfig } from '../shared/thread-pool.ts';
+
+export interface BlockBenchParams {
+  ops: BenchOp[];
+  /** Request sizes, bytes: powers of two from 512 to 1 MiB. */
+  bs: number[];
+  /** Requests in flight: 1 to 256 (the backend's request slots). */
+  iodepth: number[];
+  /** Timed part of each side of each case. */
+  runtimeMs: number;
+  /** Untimed warm-up before it (the emulator's also lasts until its pool stops growing). */
+  warmupMs: number;
+  /** Size of each of the two images the scenario creates. */
+  imageBytes: number;
+  /** Requests fall in [0, regionBytes), prefilled before the first case. */
+  regionBytes: number;
+  chunkSize: number;
+  seed: number;
+  /** Keep the two images afterwards (default: delete them). */
+  keepImages: boolean;
+}
+
+export const BLOCK_BENCH_DEFAULTS: Readonly<BlockBenchParams> = {
+  ops: ['read', 'write'],
+  bs: [4096, 32768],
+  iodepth: [1, 32],
+  runtimeMs: 3000,
+  warmupMs: 1000,
+  imageBytes: 256 << 20,
+  regionBytes: 64 << 20,
+  chunkSize: 32768,
+  seed: 1,
+  keepImages: false,
+};
+
+export const BS_MIN = 512;
+export const BS_MAX = 1 << 20;
+export const IODEPTH_MAX = 256;
+export const RUNTIME_MS_MIN = 10;
+export const RUNTIME_MS_MAX = 600_000;
+export const WARMUP_MS_MAX = 60_000;
+
+const einval = (message: string) => new ErrnoError(Errno.EINVAL, `bench block: ${message}`);
+
+function integerIn(name: string, v: unknown, lo: number, hi: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+    throw einval(`${name} ${String(v)} is not an integer from ${lo} to ${hi}`);
+  }
+  return v;
+}
+
+function listOf<T>(name: string, v: unknown, check: (item: unknown) => T): T[] {
+  if (!Array.isArray(v) || v.length === 0) {
+    throw einval(`${name} ${JSON.stringify(v)} is not a non-empty list`);
+  }
+  return [...new Set(v.map(check))];
+}
+
+export function checkOp(v: unknown): BenchOp {
+  if (!BENCH_OPS.includes(v as BenchOp)) {
+    throw einval(`op ${JSON.stringify(v)} is not one of ${BENCH_OPS.join(', ')}`);
+  }
+  return v as BenchOp;
+}
+
+export function checkBs(v: unknown): number {
+  const bs = integerIn('bs', v, BS_MIN, BS_MAX);
+  if ((bs & (bs - 1)) !== 0) throw einval(`bs ${bs} is not a power of two`);
+  return bs;
+}
+
+export const checkIodepth = (v: unknown) => integerIn('iodepth', v, 1, IODEPTH_MAX);
+export const checkRuntimeMs = (v: unknown) =>
+  integerIn('runtimeMs', v, RUNTIME_MS_MIN, RUNTIME_MS_MAX);
+
+/** Fill in the defaults and check every value; the error names the value that is wrong. */
+export function checkBlockParams(input: Partial<BlockBenchParams> = {}): BlockBenchParams {
+  if (typeof input !== 'object' || input === null) {
+    throw einval(`parameters ${String(input)} are not an object`);
+  }
+  for (const key of Object.keys(input)) {
+    if (!(key in BLOCK_BENCH_DEFAULTS)) {
+      throw einval(
+        `unknown parameter "${key}" (known: ${Object.keys(BLOCK_BENCH_DEFAULTS).join(', ')})`,
+      );
+    }
+  }
+  const p = { ...BLOCK_BENCH_DEFAULTS, ...input };
+  const chunkSize = checkChunkSize(p.chunkSize);
+  const imageBytes = checkVirtualSize(p.imageBytes);
+  const regionBytes = integerIn('regionBytes', p.regionBytes, chunkSize, imageBytes);
+  if (regionBytes % chunkSize !== 0) {
+    throw einval(`regionBytes ${regionBytes} is not a multiple of the chunk size ${chunkSize}`);
+  }
+  const bs = listOf('bs', p.bs, checkBs);
+  for (const size of bs) {
+    if (regionBytes % size !== 0) {
+      throw einval(`regionBytes ${regionBytes} is not a multiple of bs ${size}`);
+    }
+  }
+  if (typeof p.keepImages !== 'boolean') {
+    throw einval(`keepImages ${String(p.keepImages)} is not a boolean`);
+  }
+  return {
+    ops: listOf('ops', p.ops, checkOp),
+    bs,
+    iodepth: listOf('iodepth', p.iodepth, checkIodepth),
+    runtimeMs: checkRuntimeMs(p.runtimeMs),
+    warmupMs: integerIn('warmupMs', p.warmupMs, 0, WARMUP_MS_MAX),
+    imageBytes,
+    regionBytes,
+    chunkSize,
+    seed: integerIn('seed', p.seed, 0, 2 ** 32 - 1),
+    keepImages: p.keepImages,
+  };
+}
+
+/** The emulator's side of a case, plus what its pool did during the timed part. */
+export interface EmulatorSideResult extends SideResult {
+  pool: {
+    /** Workers alive when the timed part started and when it ended. */
+    threadsAtStart: number;
+    threadsAtEnd: number;
+    /** Workers created during the timed part (0 in the steady state). */
+    spawnedDuringRun: number;
+    /** Most workers alive at once since the backend opened. */
+    curHighWater: number;
+  };
+  /**
+   * Where the backend's requests spent their time (stats().split), over the whole case: the
+   * warm-up and the timed part. From submit to the promise settling, the page adds the rest.
+   */
+  splitUs: LatencySplit;
+}
+
+export interface BlockCaseResult {
+  op: BenchOp;
+  bs: number;
+  iodepth: number;
+  /** Which side ran first: they alternate from case to case. */
+  first: 'emulator' | 'baseline';
+  emulator: EmulatorSideResult;
+  baseline: SideResult;
+  /** emulator / baseline. IOPS below 1: the emulator is slower; latency above 1: slower. */
+  ratio: { iops: number; p50: number; p99: number };
+}
+
+export interface BlockBenchResult {
+  scenario: 'block';
+  params: BlockBenchParams;
+  /** How the emulator's backend was opened (webaio.openBlock's defaults). */
+  emulator: { image: string; cache: CacheMode; pool: PoolConfig };
+  baseline: { image: string; worker: string };
+  /** Untimed writes of random bytes to every chunk of the region of each image. */
+  prefillMs: { emulator: number; baseline: number };
+  startedAt: string;
+  elapsedMs: number;
+  cases: BlockCaseResult[];
+}

@@ -1,0 +1,247 @@
+// The `block` scenario: random aligned reads and writes through webaio.openBlock() (the AIO pool
+// on an IndexedDB image), each case against the same work done by plain idb-keyval calls from
+// one worker on an image of the same layout, one side after the other, never both at once.
+
+import { wrap } from 'comlink';
+import { BlockBackend } from '../block-backend.ts';
+import { createImage, deleteImage } from '../images.ts';
+import { spawnCeilingWorker } from '../spawn.ts';
+import type { CeilingWorkerApi, IoJob, SideResult } from '../shared/bench-contracts.ts';
+import {
+  extentsOf,
+  jobOffsets,
+  PREFILL_CHUNKS,
+  PREFILL_INFLIGHT,
+  randomBytes,
+  runClosedLoop,
+  runConcurrently,
+  sideResult,
+  type ClosedLoopRun,
+} from '../shared/bench-loop.ts';
+import { nowMs } from '../shared/clock.ts';
+import type { CacheMode } from '../shared/block.ts';
+import { Histogram } from '../shared/histogram.ts';
+import type { PoolConfig } from '../shared/thread-pool.ts';
+import {
+  checkBlockParams,
+  type BlockBenchParams,
+  type BlockBenchResult,
+  type BlockCaseResult,
+  type EmulatorSideResult,
+} from './block-params.ts';
+import { progress } from './progress.ts';
+
+export const BENCH_IMAGE_EMULATOR = 'bench-block-emulator';
+export const BENCH_IMAGE_BASELINE = 'bench-block-baseline';
+
+/** After the warm-up, keep warming in slices of this while the pool still has a backlog. */
+const POOL_SETTLE_SLICE_MS = 200;
+const POOL_SETTLE_MAX_MS = 15_000;
+/** A warm-up request slower than this is reported as a stall. */
+const STALL_MS = 5_000;
+
+export async function runBlockBench(
+  input: Partial<BlockBenchParams> = {},
+): Promise<BlockBenchResult> {
+  const params = checkBlockParams(input);
+  const startedAt = new Date().toISOString();
+  const t0 = nowMs();
+  const images = [BENCH_IMAGE_EMULATOR, BENCH_IMAGE_BASELINE];
+  for (const name of images) await deleteIfPresent(name);
+  for (const name of images) {
+    await createImage(name, params.imageBytes, { chunkSize: params.chunkSize });
+  }
+  const worker = spawnCeilingWorker();
+  const ceiling = wrap<CeilingWorkerApi>(worker);
+  // A worker that fails to load never answers: fail its calls instead of waiting forever.
+  const lost = new Promise<never>((_, reject) =>
+    worker.addEventListener(
+      'error',
+      (ev) => reject(new Error(`ceiling worker: ${ev.message || 'failed to load'}`)),
+      { once: true },
+    ),
+  );
+  lost.catch(() => undefined);
+  const call = <T>(p: Promise<T>) => Promise.race([p, lost]);
+  try {
+    await call(ceiling.open(BENCH_IMAGE_BASELINE, params.chunkSize));
+    const mib = (params.regionBytes / 2 ** 20).toFixed(0);
+    progress(`block: prefilling ${mib} MiB of each image (untimed)`);
+    const prefill = await withBackend((b) => prefillEmulator(b, params));
+    const prefillMs = {
+      emulator: prefill.result,
+      baseline: await call(ceiling.prefill(params.regionBytes, params.seed)),
+    };
+    const cases: BlockCaseResult[] = [];
+    const plan = casesOf(params);
+    for (const [i, c] of plan.entries()) {
+      const job: IoJob = {
+        ...c,
+        regionBytes: params.regionBytes,
+        runtimeMs: params.runtimeMs,
+        warmupMs: params.warmupMs,
+        seed: (params.seed + i) >>> 0,
+      };
+      const label = `block ${i + 1}/${plan.length}: ${c.op} bs=${c.bs} iodepth=${c.iodepth}`;
+      const runEmulator = async () => {
+        progress(`${label}: emulator`);
+        return (await withBackend((b) => emulatorSide(b, job))).result;
+      };
+      const runBaseline = () => {
+        progress(`${label}: baseline`);
+        return call(ceiling.run(job));
+      };
+      // Alternate which side goes first, so drift (compaction, a noisy neighbour) is shared.
+      const first = i % 2 === 0 ? 'emulator' : 'baseline';
+      let emulator: EmulatorSideResult;
+      let baseline: SideResult;
+      if (first === 'emulator') {
+        emulator = await runEmulator();
+        baseline = await runBaseline();
+      } else {
+        baseline = await runBaseline();
+        emulator = await runEmulator();
+      }
+      const result: BlockCaseResult = {
+        ...c,
+        first,
+        emulator,
+        baseline,
+        ratio: {
+          iops: emulator.iops / baseline.iops,
+          p50: emulator.latencyUs.p50 / baseline.latencyUs.p50,
+          p99: emulator.latencyUs.p99 / baseline.latencyUs.p99,
+        },
+      };
+      cases.push(result);
+      progress(
+        `${label}: ${emulator.iops.toFixed(0)} vs ${baseline.iops.toFixed(0)} IOPS ` +
+          `(x${result.ratio.iops.toFixed(2)}), p50 ${emulator.latencyUs.p50.toFixed(0)} vs ` +
+          `${baseline.latencyUs.p50.toFixed(0)} µs`,
+      );
+    }
+    return {
+      scenario: 'block',
+      params,
+      emulator: { image: BENCH_IMAGE_EMULATOR, cache: prefill.cache, pool: prefill.pool },
+      baseline: { image: BENCH_IMAGE_BASELINE, worker: 'idb-keyval in one dedicated worker' },
+      prefillMs,
+      startedAt,
+      elapsedMs: nowMs() - t0,
+      cases,
+    };
+  } finally {
+    await call(ceiling.close()).catch((e: unknown) =>
+      console.warn('ceiling worker: close failed', e),
+    );
+    worker.terminate(); // idle in its event loop: it never blocks
+    if (!params.keepImages) {
+      for (const name of images) {
+        await deleteImage(name).catch((e: unknown) => console.warn(`bench: ${String(e)}`));
+      }
+    }
+  }
+}
+
+/**
+ * webaio.openBlock() on the emulator's image with its defaults, `fn`, then close(): each case
+ * starts from an empty pool and leaves no worker behind while the baseline runs.
+ */
+async function withBackend<T>(
+  fn: (b: BlockBackend) => Promise<T>,
+): Promise<{ result: T; cache: CacheMode; pool: PoolConfig }> {
+  const b = await BlockBackend.open(BENCH_IMAGE_EMULATOR);
+  try {
+    return { result: await fn(b), cache: b.cache, pool: { ...b.poolConfig } };
+  } finally {
+    await b.close();
+  }
+}
+
+/** op × bs × iodepth, in that order. */
+function casesOf(p: BlockBenchParams): Pick<IoJob, 'op' | 'bs' | 'iodepth'>[] {
+  return p.ops.flatMap((op) =>
+    p.bs.flatMap((bs) => p.iodepth.map((iodepth) => ({ op, bs, iodepth }))),
+  );
+}
+
+async function deleteIfPresent(name: string): Promise<void> {
+  try {
+    await deleteImage(name);
+  } catch (e) {
+    if ((e as { name?: unknown }).name !== 'ENOENT') throw e;
+  }
+}
+
+/** Random bytes in every chunk of the region, so reads hit stored chunks; untimed. */
+async function prefillEmulator(b: BlockBackend, p: BlockBenchParams): Promise<number> {
+  const t0 = nowMs();
+  const extentBytes = PREFILL_CHUNKS * p.chunkSize;
+  const data = randomBytes(extentBytes, p.seed);
+  await runConcurrently(extentsOf(p.regionBytes, extentBytes), PREFILL_INFLIGHT, ([off, n]) =>
+    b.pwrite(off, data.subarray(0, n)),
+  );
+  return nowMs() - t0;
+}
+
+async function emulatorSide(b: BlockBackend, job: IoJob): Promise<EmulatorSideResult> {
+  const data = randomBytes(job.bs, job.seed);
+  const io =
+    job.op === 'read'
+      ? (byteOffset: number) => b.pread(byteOffset, job.bs)
+      : (byteOffset: number) => b.pwrite(byteOffset, data);
+  const offsets = jobOffsets(job);
+  const warmupUs = Histogram.create();
+  const warmup = await warmUp(b, job, io, offsets.warmup, warmupUs);
+  const slowestMs = warmupUs.summary().max / 1000;
+  if (slowestMs > STALL_MS) {
+    progress(`block: an emulator request stalled for ${slowestMs.toFixed(0)} ms in the warm-up`);
+  }
+  const before = b.stats().pool;
+  const latencyUs = Histogram.create();
+  const run = await runClosedLoop({
+    iodepth: job.iodepth,
+    runtimeMs: job.runtimeMs,
+    nextOffset: offsets.timed,
+    io,
+    latencyUs,
+  });
+  const stats = b.stats();
+  const after = stats.pool;
+  return {
+    ...sideResult(run, job.bs, latencyUs, warmup),
+    pool: {
+      threadsAtStart: before.cur_threads,
+      threadsAtEnd: after.cur_threads,
+      spawnedDuringRun: after.spawned - before.spawned,
+      curHighWater: after.cur_high_water,
+    },
+    splitUs: stats.split,
+  };
+}
+
+/**
+ * The warm-up, then more of it while the pool still owes workers (new or pending ones), so the
+ * timed part measures the steady state and not the pool's growth.
+ */
+async function warmUp(
+  b: BlockBackend,
+  job: IoJob,
+  io: (byteOffset: number) => Promise<unknown>,
+  nextOffset: () => number,
+  latencyUs: Histogram,
+): Promise<ClosedLoopRun> {
+  const growing = () => {
+    const pool = b.stats().pool;
+    return pool.new_threads + pool.pending_threads > 0;
+  };
+  const slice = (runtimeMs: number) =>
+    runClosedLoop({ iodepth: job.iodepth, runtimeMs, nextOffset, io, latencyUs });
+  const total = await slice(job.warmupMs);
+  while (growing() && total.elapsedMs < POOL_SETTLE_MAX_MS) {
+    const more = await slice(POOL_SETTLE_SLICE_MS);
+    total.ops += more.ops;
+    total.elapsedMs += more.elapsedMs;
+  }
+  return total;
+}

@@ -1,0 +1,134 @@
+// What a machine reports: block statistics with the device's refusals folded in, each vCPU's
+// state, exits, stall, BQL wait and hold, halted time and interrupt delivery, the main loop's
+// BQL times; and at the end of a run, fio-like per-job reports.
+
+import type { BlockStats } from './block-backend.ts';
+import type { Vcpu } from './vcpu.ts';
+import type { JobReport } from './shared/guest-job.ts';
+import { Histogram, type LatencySummary } from './shared/histogram.ts';
+import {
+  VCPU_COUNTERS,
+  vcpuCounter,
+  vcpuHistogram,
+  VcpuState,
+  type Control,
+  type VcpuCounter,
+} from './shared/layout.ts';
+
+export type VcpuStateName = 'stopped' | 'running' | 'in-exit' | 'halted';
+const STATE_NAMES: Record<number, VcpuStateName> = {
+  [VcpuState.STOPPED]: 'stopped',
+  [VcpuState.RUNNING]: 'running',
+  [VcpuState.IN_EXIT]: 'in-exit',
+  [VcpuState.HALTED]: 'halted',
+};
+
+export interface VcpuStats {
+  vcpu: number;
+  state: VcpuStateName;
+  /** The guest job it runs (or ran last), e.g. "randread 4096 x 32". */
+  job: string | null;
+  /** Threads this vCPU has had (a restart makes a new one). */
+  generation: number;
+  counters: Record<VcpuCounter, number>;
+  /** Requests of its queue the device has not answered yet. */
+  inflight: number;
+  /** µs: time in the doorbell's exit path, BQL wait and hold, halted, interrupt delivery. */
+  stall: LatencySummary;
+  bqlWait: LatencySummary;
+  bqlHold: LatencySummary;
+  halted: LatencySummary;
+  irqDelivery: LatencySummary;
+}
+
+export interface MachineStats extends BlockStats {
+  vcpus: VcpuStats[];
+  /** The main loop's BQL wait and hold (µs). */
+  bql: { wait: LatencySummary; hold: LatencySummary };
+  /** Requests completed per completion-BH run. */
+  completion_batch: LatencySummary;
+}
+
+export interface MainBqlTimes {
+  wait: Histogram;
+  hold: Histogram;
+}
+
+export function machineStats(
+  ctl: Control,
+  base: BlockStats,
+  bql: MainBqlTimes,
+  completionBatch: Histogram,
+  vcpus: readonly Vcpu[],
+): MachineStats {
+  const { i32, L } = ctl;
+  const vs = vcpus.map((v): VcpuStats => {
+    const i = v.index;
+    const counters = Object.fromEntries(
+      VCPU_COUNTERS.map((name) => [name, Atomics.load(i32, vcpuCounter(ctl, i, name))]),
+    ) as Record<VcpuCounter, number>;
+    const job = v.currentJob;
+    return {
+      vcpu: i,
+      state: STATE_NAMES[Atomics.load(i32, L.vcpu.state.at(i))] ?? 'stopped',
+      job: job ? `${job.rw} ${job.bs} x ${job.iodepth}` : null,
+      generation: v.generation,
+      counters,
+      inflight: Atomics.load(i32, L.vcpu.qInflight.at(i)),
+      stall: vcpuHistogram(ctl, i, 'stall').summary(),
+      bqlWait: vcpuHistogram(ctl, i, 'bqlWait').summary(),
+      bqlHold: vcpuHistogram(ctl, i, 'bqlHold').summary(),
+      halted: vcpuHistogram(ctl, i, 'halted').summary(),
+      irqDelivery: vcpuHistogram(ctl, i, 'irqDelivery').summary(),
+    };
+  });
+  const sum = (name: VcpuCounter) => vs.reduce((n, v) => n + v.counters[name], 0);
+  return {
+    ...base,
+    invalid_rd_operations: base.invalid_rd_operations + sum('invalidRd'),
+    invalid_wr_operations: base.invalid_wr_operations + sum('invalidWr'),
+    invalid_flush_operations: base.invalid_flush_operations + sum('invalidFlush'),
+    invalid_unmap_operations: base.invalid_unmap_operations + sum('invalidUnmap'),
+    vcpus: vs,
+    bql: { wait: bql.wait.summary(), hold: bql.hold.summary() },
+    completion_batch: completionBatch.summary(),
+  };
+}
+
+/** fio's "Run status group": the jobs, and their sum. */
+export interface RunReport {
+  jobs: JobReport[];
+  total: {
+    ios: number;
+    bytes: number;
+    iops: number;
+    /** Bytes per second. */
+    bw: number;
+    runtimeMs: number;
+    verify: { checked: number; errors: number };
+    status: { ok: number; ioerr: number; unsupp: number; none: number };
+  };
+}
+
+export function runReport(jobs: JobReport[]): RunReport {
+  const total = {
+    ios: 0,
+    bytes: 0,
+    iops: 0,
+    bw: 0,
+    runtimeMs: 0,
+    verify: { checked: 0, errors: 0 },
+    status: { ok: 0, ioerr: 0, unsupp: 0, none: 0 },
+  };
+  for (const j of jobs) {
+    total.ios += j.ios;
+    total.bytes += j.bytes;
+    total.iops += j.iops;
+    total.bw += j.bw;
+    total.runtimeMs = Math.max(total.runtimeMs, j.runtimeMs);
+    total.verify.checked += j.verify.checked;
+    total.verify.errors += j.verify.errors;
+    for (const k of ['ok', 'ioerr', 'unsupp', 'none'] as const) total.status[k] += j.status[k];
+  }
+  return { jobs, total };
+}

@@ -1,0 +1,53 @@
+// The benchmark's shapes and its comlink contract: one timed case, what a side of a comparison
+// measured, and the baseline ("ceiling") worker that does the emulator's I/O with plain idb-keyval.
+
+import type { LatencySummary } from './histogram.ts';
+
+export const BENCH_OPS = ['read', 'write'] as const;
+export type BenchOp = (typeof BENCH_OPS)[number];
+
+/** One case: closed-loop random requests, each aligned to its size, inside a region. */
+export interface IoJob {
+  op: BenchOp;
+  /** Bytes per request; every request starts at a multiple of it. */
+  bs: number;
+  /** Requests in flight at once. */
+  iodepth: number;
+  /** Requests fall in bytes [0, regionBytes) of the image. */
+  regionBytes: number;
+  /** Timed part: no request is issued after this, the ones in flight finish. */
+  runtimeMs: number;
+  /** Untimed part before it, same workload. */
+  warmupMs: number;
+  /** Seeds the offsets and the written bytes: both sides of a case get the same sequence. */
+  seed: number;
+}
+
+/** What one side of a case measured. */
+export interface SideResult {
+  /** Requests completed in the timed part. */
+  ops: number;
+  bytes: number;
+  /** From the first request issued to the last one completed. */
+  elapsedMs: number;
+  iops: number;
+  /** 10^6 bytes per second. */
+  mbPerS: number;
+  /** Each request, from the call to its promise settling, on the thread that issued it. */
+  latencyUs: LatencySummary;
+  /** The untimed warm-up: how long it ran and how many requests it completed. */
+  warmupMs: number;
+  warmupOps: number;
+}
+
+/** The baseline: one plain dedicated worker, idb-keyval calls straight on the image's chunks. */
+export interface CeilingWorkerApi {
+  /** Open an existing image's database; its chunks are `chunkSize` bytes. */
+  open(image: string, chunkSize: number): Promise<void>;
+  /** Write random bytes to every chunk of [0, regionBytes), untimed; returns the time it took. */
+  prefill(regionBytes: number, seed: number): Promise<number>;
+  /** Warm up, then run the timed case. */
+  run(job: IoJob): Promise<SideResult>;
+  /** Close the database; the worker is idle in its event loop afterwards. */
+  close(): void;
+}

@@ -1,0 +1,105 @@
+// The benchmark's measuring loop: seeded aligned offsets, exactly `iodepth` requests in flight,
+// every completed request counted and timed, the first failure stops it.
+
+import { describe, expect, it } from 'vitest';
+import {
+  extentsOf,
+  randomBytes,
+  randomOffsets,
+  runClosedLoop,
+  runConcurrently,
+  sideResult,
+} from './bench-loop.ts';
+import { Histogram } from './histogram.ts';
+
+const tick = () => new Promise((r) => setTimeout(r, 1));
+
+describe('bench-loop', () => {
+  it('bench/offsets-aligned-in-region-seeded', () => {
+    const a = randomOffsets(7, 1 << 20, 4096);
+    const b = randomOffsets(7, 1 << 20, 4096);
+    const seen = new Set<number>();
+    for (let i = 0; i < 2000; i++) {
+      const off = a();
+      expect(off).toBe(b());
+      expect(off % 4096).toBe(0);
+      expect(off).toBeGreaterThanOrEqual(0);
+      expect(off).toBeLessThan(1 << 20);
+      seen.add(off);
+    }
+    expect(seen.size).toBe(256); // every one of the 256 slots, with 2000 draws
+    expect(() => randomOffsets(1, 4096, 8192)).toThrow(/4096 bytes .* 8192 bytes/);
+  });
+
+  it('bench/random-bytes-seeded', () => {
+    expect(randomBytes(10, 3)).toEqual(randomBytes(10, 3));
+    expect(randomBytes(4096, 3)).not.toEqual(randomBytes(4096, 4));
+    expect(new Set(randomBytes(4096, 3)).size).toBeGreaterThan(200);
+  });
+
+  it('bench/closed-loop-keeps-iodepth-in-flight', async () => {
+    let inflight = 0;
+    let most = 0;
+    const latencyUs = Histogram.create();
+    const run = await runClosedLoop({
+      iodepth: 4,
+      runtimeMs: 40,
+      nextOffset: () => 0,
+      io: async () => {
+        most = Math.max(most, ++inflight);
+        await tick();
+        inflight--;
+      },
+      latencyUs,
+    });
+    expect(most).toBe(4);
+    expect(inflight).toBe(0);
+    expect(run.ops).toBeGreaterThanOrEqual(4);
+    expect(latencyUs.count).toBe(run.ops);
+    expect(run.elapsedMs).toBeGreaterThanOrEqual(40);
+  });
+
+  it('bench/closed-loop-stops-at-first-failure', async () => {
+    let calls = 0;
+    const job = runClosedLoop({
+      iodepth: 3,
+      runtimeMs: 10_000,
+      nextOffset: () => 0,
+      io: async () => {
+        await tick();
+        if (++calls === 5) throw new Error('EIO at call 5');
+      },
+    });
+    await expect(job).rejects.toThrow('EIO at call 5');
+    expect(calls).toBeLessThan(9);
+  });
+
+  it('bench/prefill-extents-and-concurrency', async () => {
+    expect(extentsOf(10, 4)).toEqual([
+      [0, 4],
+      [4, 4],
+      [8, 2],
+    ]);
+    let inflight = 0;
+    let most = 0;
+    const done: number[] = [];
+    await runConcurrently([1, 2, 3, 4, 5], 2, async (n) => {
+      most = Math.max(most, ++inflight);
+      await tick();
+      inflight--;
+      done.push(n);
+    });
+    expect(most).toBe(2);
+    expect(done.sort()).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('bench/side-result', () => {
+    const h = Histogram.create();
+    h.record(100);
+    h.record(300);
+    const r = sideResult({ ops: 2, elapsedMs: 500 }, 4096, h, { ops: 1, elapsedMs: 20 });
+    expect(r).toMatchObject({ ops: 2, bytes: 8192, iops: 4, warmupMs: 20, warmupOps: 1 });
+    expect(r.mbPerS).toBeCloseTo(8192 / 1e6 / 0.5, 12);
+    expect(r.latencyUs.count).toBe(2);
+  });
+});

@@ -1,0 +1,140 @@
+// The benchmark's measuring loop, the same code on both sides of a comparison (the page driving
+// the emulator, the baseline worker driving idb-keyval): seeded offsets, a closed loop of
+// `iodepth` requests in flight for a fixed time, and its result (cf. fio's time_based jobs).
+
+import type { IoJob, SideResult } from './bench-contracts.ts';
+import { nowMs } from './clock.ts';
+import { Histogram } from './histogram.ts';
+
+/** A prefill writes this many chunks per request, this many requests in flight, on both sides. */
+export const PREFILL_CHUNKS = 32;
+export const PREFILL_INFLIGHT = 4;
+
+/** A seeded 32-bit generator (mulberry32): the same seed gives the same sequence everywhere. */
+export function rng32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+/** `nbytes` of seeded random bytes: incompressible, so storage cannot shrink them. */
+export function randomBytes(nbytes: number, seed: number): Uint8Array {
+  const next = rng32(seed);
+  const bytes = new Uint8Array(nbytes);
+  for (let i = 0; i < nbytes; i += 4) {
+    const v = next();
+    for (let k = 0; k < 4 && i + k < nbytes; k++) bytes[i + k] = (v >>> (8 * k)) & 0xff;
+  }
+  return bytes;
+}
+
+/** Random byte offsets in [0, regionBytes), each a multiple of `bs`. */
+export function randomOffsets(seed: number, regionBytes: number, bs: number): () => number {
+  const slots = Math.floor(regionBytes / bs);
+  if (!Number.isSafeInteger(slots) || slots < 1) {
+    throw new RangeError(`a region of ${regionBytes} bytes holds no request of ${bs} bytes`);
+  }
+  const next = rng32(seed);
+  // Two draws make a uniform double in [0, 1) with 53 random bits (exact, unlike 2^64 values).
+  return () => Math.floor(((next() * 2 ** 21 + (next() >>> 11)) / 2 ** 53) * slots) * bs;
+}
+
+/** A job's offsets for its warm-up and for its timed part: the same on both sides of a case. */
+export function jobOffsets(job: IoJob): { warmup: () => number; timed: () => number } {
+  return {
+    warmup: randomOffsets(job.seed ^ 0x5a5a5a5a, job.regionBytes, job.bs),
+    timed: randomOffsets(job.seed, job.regionBytes, job.bs),
+  };
+}
+
+export interface ClosedLoop {
+  iodepth: number;
+  runtimeMs: number;
+  nextOffset(): number;
+  /** Issue one request; settles when it completes. */
+  io(byteOffset: number): Promise<unknown>;
+  /** Where each request's latency goes (µs), if anywhere. */
+  latencyUs?: Histogram;
+}
+
+export interface ClosedLoopRun {
+  ops: number;
+  /** From the first request issued to the last one completed. */
+  elapsedMs: number;
+}
+
+/**
+ * Keep `iodepth` requests in flight until `runtimeMs` has passed, then let those in flight
+ * finish. The first failure stops every lane and is rethrown.
+ */
+export async function runClosedLoop(job: ClosedLoop): Promise<ClosedLoopRun> {
+  const t0 = nowMs();
+  const deadline = t0 + job.runtimeMs;
+  let ops = 0;
+  let failure: { error: unknown } | undefined;
+  const lane = async () => {
+    while (!failure && nowMs() < deadline) {
+      const byteOffset = job.nextOffset();
+      const start = nowMs();
+      try {
+        await job.io(byteOffset);
+      } catch (error) {
+        failure ??= { error };
+        return;
+      }
+      job.latencyUs?.record((nowMs() - start) * 1000);
+      ops++;
+    }
+  };
+  await Promise.all(Array.from({ length: job.iodepth }, lane));
+  if (failure) throw failure.error;
+  return { ops, elapsedMs: nowMs() - t0 };
+}
+
+/** Run `fn` on every item, `concurrency` at a time (prefills). */
+export async function runConcurrently<T>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
+}
+
+/** [byteOffset, nbytes] extents covering [0, regionBytes), each at most `extentBytes`. */
+export function extentsOf(regionBytes: number, extentBytes: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let off = 0; off < regionBytes; off += extentBytes) {
+    out.push([off, Math.min(extentBytes, regionBytes - off)]);
+  }
+  return out;
+}
+
+/** A timed run as one side of a case reports it. */
+export function sideResult(
+  run: ClosedLoopRun,
+  bs: number,
+  latencyUs: Histogram,
+  warmup: ClosedLoopRun,
+): SideResult {
+  const seconds = run.elapsedMs / 1000;
+  const bytes = run.ops * bs;
+  return {
+    ops: run.ops,
+    bytes,
+    elapsedMs: run.elapsedMs,
+    iops: seconds > 0 ? run.ops / seconds : 0,
+    mbPerS: seconds > 0 ? bytes / 1e6 / seconds : 0,
+    latencyUs: latencyUs.summary(),
+    warmupMs: warmup.elapsedMs,
+    warmupOps: warmup.ops,
+  };
+}

@@ -1,0 +1,282 @@
+// The live machine: controls (start/stop, vCPUs, policy, max threads), and — redrawn several
+// times a second from machine.stats() — the pool's counters and worker lanes, the disk's IOPS,
+// bandwidth and latency, and each vCPU's state, stall and verify errors.
+
+import { h } from '../dom.ts';
+import type { Machine } from '../machine.ts';
+import type { MachineStats } from '../machine-stats.ts';
+import { POOL_POLICIES, type PoolPolicyName } from '../shared/thread-pool.ts';
+import { MAX_VCPUS, POOL_MAX_THREADS } from '../shared/layout.ts';
+import type { DemoSettings } from '../demo.ts';
+import { fmtBandwidth, fmtRate, fmtUs } from './format.ts';
+
+export interface MachineViewHooks {
+  /** Build (or rebuild) the machine for these settings. */
+  rebuild(settings: DemoSettings): Promise<void>;
+}
+
+const REFRESH_MS = 250;
+
+const POOL_COUNTERS = [
+  ['cur_threads', 'cur'],
+  ['idle_threads', 'idle'],
+  ['new_threads', 'new (backlog)'],
+  ['pending_threads', 'pending'],
+  ['min_threads', 'min'],
+  ['max_threads', 'max'],
+  ['spawned', 'spawned'],
+  ['exited', 'exited'],
+] as const;
+
+function labelled(label: string, control: HTMLElement): HTMLLabelElement {
+  return h('label', {}, `${label} `, control);
+}
+
+export class MachineView {
+  readonly root: HTMLElement;
+  private machine: Machine | undefined;
+  private settings: DemoSettings;
+  private readonly hooks: MachineViewHooks;
+  private readonly status = h(
+    'p',
+    { role: 'status', 'aria-label': 'machine status' },
+    'No machine yet.',
+  );
+  private readonly startStop = h('button', { type: 'button' }, 'Start');
+  private readonly vcpusSelect = h('select', { name: 'vcpus' });
+  private readonly policySelect = h('select', { name: 'policy' });
+  private readonly maxThreadsInput = h('input', {
+    type: 'number',
+    name: 'maxThreads',
+    min: 1,
+    max: POOL_MAX_THREADS,
+  });
+  private readonly apply = h('button', { type: 'button' }, 'Apply');
+  private readonly poolTable = h('table', { 'aria-label': 'pool counters', class: 'counters' });
+  private readonly lanes = h('div', { class: 'lanes', 'aria-label': 'pool workers', role: 'list' });
+  private readonly diskTable = h('table', { 'aria-label': 'disk', class: 'counters' });
+  private readonly vcpuTable = h('table', { 'aria-label': 'vCPUs', class: 'grid' });
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private last: { t: number; ops: number; bytes: number } | undefined;
+
+  constructor(settings: DemoSettings, hooks: MachineViewHooks) {
+    this.settings = settings;
+    this.hooks = hooks;
+    for (let n = 1; n <= MAX_VCPUS; n++)
+      this.vcpusSelect.append(h('option', { value: n }, String(n)));
+    for (const p of POOL_POLICIES) this.policySelect.append(h('option', { value: p }, p));
+    this.showSettings();
+    this.startStop.addEventListener('click', () => void this.toggle());
+    this.apply.addEventListener('click', () => void this.applySettings());
+    this.root = h(
+      'section',
+      { class: 'panel', 'aria-labelledby': 'machine-title' },
+      h('h2', { id: 'machine-title' }, 'Machine'),
+      h(
+        'div',
+        { class: 'controls' },
+        this.startStop,
+        labelled('vCPUs', this.vcpusSelect),
+        labelled('Policy', this.policySelect),
+        labelled('Max threads', this.maxThreadsInput),
+        this.apply,
+      ),
+      this.status,
+      h(
+        'div',
+        { class: 'columns' },
+        h('div', {}, h('h3', {}, 'AIO pool'), this.poolTable),
+        h('div', {}, h('h3', {}, 'Disk'), this.diskTable),
+      ),
+      h('h3', {}, 'Pool workers'),
+      h(
+        'p',
+        { class: 'hint' },
+        'One box per worker, coloured by state; the letter says who created it (M: main thread, 0–15: that vCPU).',
+      ),
+      this.lanes,
+      h('h3', {}, 'vCPUs'),
+      this.vcpuTable,
+    );
+  }
+
+  private showSettings(): void {
+    this.vcpusSelect.value = String(this.settings.vcpus);
+    this.policySelect.value = this.settings.policy;
+    this.maxThreadsInput.value = String(this.settings.maxThreads);
+  }
+
+  /** Show a machine (or none), and keep it redrawn. */
+  attach(machine: Machine | undefined, message?: string): void {
+    this.machine = machine;
+    this.last = undefined;
+    clearInterval(this.timer);
+    if (machine) this.timer = setInterval(() => this.refresh(), REFRESH_MS);
+    this.refresh();
+    if (message) this.status.textContent = message;
+  }
+
+  say(message: string): void {
+    this.status.textContent = message;
+  }
+
+  private async toggle(): Promise<void> {
+    const m = this.machine;
+    if (!m) return;
+    this.startStop.disabled = true;
+    try {
+      if (m.vcpus.some((v) => v.isRunning)) {
+        await m.stop();
+        this.say('Stopped. Requests in flight still complete.');
+      } else {
+        await m.start();
+        this.say('Running.');
+      }
+    } catch (e) {
+      this.say(`Error: ${(e as Error).message}`);
+    } finally {
+      this.startStop.disabled = false;
+      this.refresh();
+    }
+  }
+
+  private async applySettings(): Promise<void> {
+    const maxThreads = Number(this.maxThreadsInput.value);
+    const next: DemoSettings = {
+      ...this.settings,
+      vcpus: Number(this.vcpusSelect.value),
+      policy: this.policySelect.value as PoolPolicyName,
+      maxThreads,
+    };
+    this.apply.disabled = true;
+    try {
+      const m = this.machine;
+      if (m && next.vcpus === this.settings.vcpus) {
+        await m.setPool({ policy: next.policy, maxThreads: next.maxThreads });
+        this.settings = next;
+        this.say(`Pool set to ${next.policy}, max ${next.maxThreads} threads.`);
+      } else {
+        this.settings = next;
+        await this.hooks.rebuild(next);
+      }
+    } catch (e) {
+      this.say(`Error: ${(e as Error).message}`);
+      this.showSettings();
+    } finally {
+      this.apply.disabled = false;
+    }
+  }
+
+  private refresh(): void {
+    const m = this.machine;
+    this.startStop.disabled = !m;
+    if (!m) return;
+    const running = m.vcpus.some((v) => v.isRunning);
+    this.startStop.textContent = running ? 'Stop' : 'Start';
+    const s = m.stats();
+    this.drawPool(s);
+    this.drawDisk(s);
+    this.drawVcpus(s);
+  }
+
+  private drawPool(s: MachineStats): void {
+    this.poolTable.replaceChildren(
+      ...POOL_COUNTERS.map(([key, label]) =>
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row' }, label),
+          h('td', { 'data-counter': key }, String(s.pool[key])),
+        ),
+      ),
+    );
+    const live = s.spawns.filter((w) => w.state !== 'exited' && w.state !== 'lost');
+    this.lanes.replaceChildren(
+      ...live.map((w) =>
+        h(
+          'span',
+          {
+            class: `lane ${w.state}`,
+            role: 'listitem',
+            title: `worker #${w.seq}: ${w.state}, created by ${w.creator ?? '—'}, ${w.served} requests`,
+          },
+          w.creator === 'main' ? 'M' : (w.creator?.replace('vcpu', '') ?? '·'),
+        ),
+      ),
+    );
+  }
+
+  private drawDisk(s: MachineStats): void {
+    const now = performance.now();
+    const ops = s.rd_operations + s.wr_operations;
+    const bytes = s.rd_bytes + s.wr_bytes;
+    let iops = 0;
+    let bw = 0;
+    if (this.last && now > this.last.t) {
+      const dt = (now - this.last.t) / 1000;
+      iops = (ops - this.last.ops) / dt;
+      bw = (bytes - this.last.bytes) / dt;
+    }
+    this.last = { t: now, ops, bytes };
+    const verifyErrors = s.vcpus.reduce((n, v) => n + v.counters.verifyErrors, 0);
+    const rows: [string, string, string][] = [
+      ['iops', 'IOPS', fmtRate(iops)],
+      ['bandwidth', 'bandwidth', fmtBandwidth(bw)],
+      ['read-p50', 'read latency p50', fmtUs(s.latency.rd.p50)],
+      ['read-p99', 'read latency p99', fmtUs(s.latency.rd.p99)],
+      ['write-p50', 'write latency p50', fmtUs(s.latency.wr.p50)],
+      ['write-p99', 'write latency p99', fmtUs(s.latency.wr.p99)],
+      ['ops', 'requests completed', String(ops + s.flush_operations + s.unmap_operations)],
+      [
+        'failed',
+        'failed',
+        String(s.failed_rd_operations + s.failed_wr_operations + s.failed_flush_operations),
+      ],
+      [
+        'invalid',
+        'invalid',
+        String(s.invalid_rd_operations + s.invalid_wr_operations + s.invalid_unmap_operations),
+      ],
+      ['verify-errors', 'verify errors', String(verifyErrors)],
+    ];
+    this.diskTable.replaceChildren(
+      ...rows.map(([key, label, value]) =>
+        h('tr', {}, h('th', { scope: 'row' }, label), h('td', { 'data-stat': key }, value)),
+      ),
+    );
+  }
+
+  private drawVcpus(s: MachineStats): void {
+    const head = h(
+      'tr',
+      {},
+      ...[
+        'vCPU',
+        'guest',
+        'state',
+        'requests',
+        'exits',
+        'stall p50',
+        'stall p99',
+        'BQL wait p99',
+        'verify errors',
+      ].map((t) => h('th', { scope: 'col' }, t)),
+    );
+    const rows = s.vcpus.map((v) =>
+      h(
+        'tr',
+        { 'data-vcpu': v.vcpu },
+        h('td', {}, String(v.vcpu)),
+        h('td', {}, v.job ?? '—'),
+        h('td', { class: `state ${v.state}`, 'data-state': v.state }, v.state),
+        h('td', {}, String(v.counters.guestIos)),
+        h('td', {}, String(v.counters.exits)),
+        h('td', {}, fmtUs(v.stall.p50)),
+        h('td', {}, fmtUs(v.stall.p99)),
+        h('td', {}, fmtUs(v.bqlWait.p99)),
+        h('td', { 'data-stat': 'verify-errors' }, String(v.counters.verifyErrors)),
+      ),
+    );
+    this.vcpuTable.replaceChildren(h('thead', {}, head), h('tbody', {}, ...rows));
+  }
+}

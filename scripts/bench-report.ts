@@ -1,0 +1,119 @@
+// What `npm run bench` prints and writes: a fio-like report per case, a comparison table (in
+// Markdown, to paste into docs/benchmarks.md), and the JSON document (schema in that file).
+
+import type { BlockBenchResult, BlockCaseResult } from '../app/bench/block-params.ts';
+import type { SideResult } from '../app/shared/bench-contracts.ts';
+import type { ScenarioName } from './bench-args.ts';
+
+export const REPORT_SCHEMA = 'webaio-bench/1';
+
+/** The --json document. */
+export interface BenchReport {
+  schema: typeof REPORT_SCHEMA;
+  startedAt: string;
+  /** The whole run: build, server, browser, every scenario. */
+  wallMs: number;
+  command: string;
+  chromium: { version: string | undefined; userAgent: string; executable: string };
+  machine: {
+    platform: string;
+    release: string;
+    arch: string;
+    cpus: number;
+    cpuModel: string;
+    memBytes: number;
+    node: string;
+  };
+  scenarios: ScenarioName[];
+  results: { block?: BlockBenchResult };
+}
+
+const fixed = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
+const int = (v: number) => fixed(v, 0);
+const ratio = (v: number) => `x${fixed(v, 2)}`;
+const kib = (nbytes: number) => (nbytes >= 1024 ? `${nbytes / 1024}k` : `${nbytes}`);
+
+function sideLine(name: string, s: SideResult): string {
+  const l = s.latencyUs;
+  return (
+    `  ${name.padEnd(9)} ops=${s.ops}, IOPS=${fixed(s.iops, 1)}, BW=${fixed(s.mbPerS, 2)} MB/s, ` +
+    `run=${int(s.elapsedMs)} ms; lat (µs): avg=${int(l.avg)}, p50=${int(l.p50)}, ` +
+    `p90=${int(l.p90)}, p99=${int(l.p99)}, max=${int(l.max)}`
+  );
+}
+
+function caseReport(c: BlockCaseResult): string {
+  const { pool, splitUs: split } = c.emulator;
+  return [
+    `block: ${c.op}, bs=${kib(c.bs)}, iodepth=${c.iodepth} (${c.first} ran first)`,
+    sideLine('emulator', c.emulator),
+    `            pool: ${pool.threadsAtStart} -> ${pool.threadsAtEnd} workers, ` +
+      `${pool.spawnedDuringRun} spawned during the run; ` +
+      `warm-up ${int(c.emulator.warmupMs)} ms, ${c.emulator.warmupOps} ops`,
+    `            split p50 (µs, warm-up included): queue wait ${int(split.queue_wait.p50)}, ` +
+      `service ${int(split.service.p50)}, completion ${int(split.completion.p50)}`,
+    sideLine('baseline', c.baseline),
+    `            warm-up ${int(c.baseline.warmupMs)} ms, ${c.baseline.warmupOps} ops`,
+    `  emulator/baseline: IOPS ${ratio(c.ratio.iops)}, p50 ${ratio(c.ratio.p50)}, ` +
+      `p99 ${ratio(c.ratio.p99)}`,
+  ].join('\n');
+}
+
+/** A Markdown table with padded columns, readable as it is in a terminal. */
+export function markdownTable(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  // Text columns left-aligned, figures right-aligned (a colon on the right of the rule).
+  const rule = `|${widths.map((w, i) => (i < 3 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  return [line(head), rule, ...rows.map(line)].join('\n');
+}
+
+export function blockTable(r: BlockBenchResult): string {
+  const head = [
+    'op',
+    'bs',
+    'iodepth',
+    'IOPS emu',
+    'IOPS base',
+    'IOPS ratio',
+    'MB/s emu',
+    'MB/s base',
+    'p50 µs emu',
+    'p50 µs base',
+    'p50 ratio',
+    'p99 µs emu',
+    'p99 µs base',
+    'p99 ratio',
+  ];
+  const rows = r.cases.map((c) => [
+    c.op,
+    kib(c.bs),
+    String(c.iodepth),
+    int(c.emulator.iops),
+    int(c.baseline.iops),
+    fixed(c.ratio.iops, 2),
+    fixed(c.emulator.mbPerS, 2),
+    fixed(c.baseline.mbPerS, 2),
+    int(c.emulator.latencyUs.p50),
+    int(c.baseline.latencyUs.p50),
+    fixed(c.ratio.p50, 2),
+    int(c.emulator.latencyUs.p99),
+    int(c.baseline.latencyUs.p99),
+    fixed(c.ratio.p99, 2),
+  ]);
+  return markdownTable(head, rows);
+}
+
+export function blockReport(r: BlockBenchResult): string {
+  const p = r.params;
+  const mib = (n: number) => `${n / 2 ** 20} MiB`;
+  const header =
+    `== block: ${mib(p.imageBytes)} images of ${kib(p.chunkSize)} chunks, requests in the first ` +
+    `${mib(p.regionBytes)}, ${p.runtimeMs} ms per side per case after a ${p.warmupMs} ms warm-up\n` +
+    `   emulator: webaio.openBlock(), cache=${r.emulator.cache}, pool ${r.emulator.pool.policy} ` +
+    `max ${r.emulator.pool.maxThreads}; baseline: ${r.baseline.worker}\n` +
+    `   prefill (untimed): emulator ${int(r.prefillMs.emulator)} ms, ` +
+    `baseline ${int(r.prefillMs.baseline)} ms`;
+  return [header, ...r.cases.map(caseReport), blockTable(r)].join('\n\n');
+}

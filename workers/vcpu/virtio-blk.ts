@@ -1,0 +1,371 @@
+// The virtio-blk device, emulated on the vCPU that rings its doorbell (cf. hw/block/virtio-blk.c
+// and hw/virtio/virtio-mmio.c). Runs under the BQL, in the exit path: registers, then for each
+// new request: walk its descriptors, check everything against guest RAM and the disk, and either
+// hand it to the block layer or answer it at once (IOERR, UNSUPP, GET_ID). Nothing a guest
+// writes can make it throw.
+
+import { BlockOp, SECTOR_SIZE, type BlockRequest, type Iovec } from '../../app/shared/block.ts';
+import { SlotState, vcpuCounter, type Control, type VcpuCounter } from '../../app/shared/layout.ts';
+import { raiseIrq, virtioBlkComplete } from '../../app/shared/virtio-blk.ts';
+import {
+  BLK_DWZ_SIZE,
+  BLK_HEADER_SIZE,
+  BlkStatus,
+  BlkType,
+  GuestMemory,
+  Mmio,
+  RING_ALIGN,
+  ringSizes,
+  VIRTIO_BLK_ID_BYTES,
+  VIRTIO_ID_BLOCK,
+} from '../../app/shared/virtio.ts';
+import { popChain, type Desc } from './virtqueue.ts';
+
+export interface Disk {
+  capacityBytes: number;
+  id: string;
+}
+
+/** Hands a checked request to the block layer (the raw driver's submit). */
+export type Submit = (slot: number, req: BlockRequest) => void;
+
+type Refusal = { status: number; counter: VcpuCounter; why: string };
+
+const refuse = (counter: VcpuCounter, why: string, status: number = BlkStatus.IOERR): Refusal => ({
+  status,
+  counter,
+  why,
+});
+
+export class VirtioBlk {
+  private readonly ctl: Control;
+  private readonly mem: GuestMemory;
+  private readonly vcpu: number;
+  private readonly disk: Disk;
+  private readonly queueSize: number;
+  private readonly segMax: number;
+  private readonly submit: Submit;
+  /** Where this vCPU's request slots start in the pool. */
+  private readonly slotBase: number;
+  /** The last refusal, for the curious (and the fuzz test's messages). */
+  lastRefusal = '';
+
+  constructor(
+    ctl: Control,
+    mem: GuestMemory,
+    vcpu: number,
+    disk: Disk,
+    queueSize: number,
+    segMax: number,
+    submit: Submit,
+  ) {
+    this.ctl = ctl;
+    this.mem = mem;
+    this.vcpu = vcpu;
+    this.disk = disk;
+    this.queueSize = queueSize;
+    this.segMax = segMax;
+    this.submit = submit;
+    this.slotBase = vcpu * queueSize;
+  }
+
+  private word(field: { at(i: number): number }): number {
+    return field.at(this.vcpu);
+  }
+  private get(field: { at(i: number): number }): number {
+    return Atomics.load(this.ctl.i32, this.word(field));
+  }
+  private set(field: { at(i: number): number }, v: number): void {
+    Atomics.store(this.ctl.i32, this.word(field), v);
+  }
+  private count(name: VcpuCounter): void {
+    Atomics.add(this.ctl.i32, vcpuCounter(this.ctl, this.vcpu, name), 1);
+  }
+
+  /** An MMIO read (under the BQL). Unknown registers read as 0. */
+  mmioRead(reg: number): number {
+    const V = this.ctl.L.vcpu;
+    switch (reg) {
+      case Mmio.DEVICE_ID:
+        return VIRTIO_ID_BLOCK;
+      case Mmio.QUEUE_NUM_MAX:
+        return this.queueSize;
+      case Mmio.QUEUE_READY:
+        return this.get(V.qReady);
+      case Mmio.INTERRUPT_STATUS:
+        return Atomics.load(this.ctl.i32, this.word(V.irq));
+      case Mmio.CONFIG_CAPACITY_LO:
+        return (this.disk.capacityBytes / SECTOR_SIZE) % 2 ** 32;
+      case Mmio.CONFIG_CAPACITY_HI:
+        return Math.floor(this.disk.capacityBytes / SECTOR_SIZE / 2 ** 32);
+      case Mmio.CONFIG_SEG_MAX:
+        return this.segMax;
+      default:
+        return 0;
+    }
+  }
+
+  /** An MMIO write (under the BQL). */
+  mmioWrite(reg: number, value: number): void {
+    const V = this.ctl.L.vcpu;
+    const v = value >>> 0;
+    switch (reg) {
+      case Mmio.QUEUE_NUM:
+        if (!this.get(V.qReady)) this.set(V.qNum, v);
+        return;
+      case Mmio.QUEUE_DESC:
+        if (!this.get(V.qReady)) this.set(V.qDesc, v);
+        return;
+      case Mmio.QUEUE_AVAIL:
+        if (!this.get(V.qReady)) this.set(V.qAvail, v);
+        return;
+      case Mmio.QUEUE_USED:
+        if (!this.get(V.qReady)) this.set(V.qUsed, v);
+        return;
+      case Mmio.QUEUE_READY:
+        this.setReady(v === 1);
+        return;
+      case Mmio.INTERRUPT_ACK:
+        Atomics.store(this.ctl.i32, this.word(V.irq), 0);
+        return;
+      case Mmio.QUEUE_NOTIFY:
+        this.handleOutput();
+        return;
+    }
+  }
+
+  /** A queue may go live only with a sane size and its rings inside RAM, aligned. */
+  private setReady(ready: boolean): void {
+    const V = this.ctl.L.vcpu;
+    if (!ready) {
+      this.set(V.qReady, 0);
+      return;
+    }
+    const num = this.get(V.qNum);
+    const sizes = ringSizes(num);
+    const desc = this.get(V.qDesc);
+    const avail = this.get(V.qAvail);
+    const used = this.get(V.qUsed);
+    const pow2 = num > 0 && (num & (num - 1)) === 0;
+    const ok =
+      pow2 &&
+      num <= this.queueSize &&
+      this.mem.contains(desc, sizes.desc) &&
+      this.mem.contains(avail, sizes.avail) &&
+      this.mem.contains(used, sizes.used) &&
+      desc % RING_ALIGN.desc === 0 &&
+      avail % RING_ALIGN.avail === 0 &&
+      used % RING_ALIGN.used === 0;
+    if (!ok) {
+      this.lastRefusal = `queue of ${num} at desc ${desc}, avail ${avail}, used ${used} refused`;
+      this.count('broken');
+      return;
+    }
+    // The guest starts from index 0 on both rings.
+    this.set(V.qLastAvail, this.mem.loadIdx(avail + 2));
+    this.set(V.qUsedIdx, this.mem.loadIdx(used + 2));
+    this.set(V.qReady, 1);
+  }
+
+  /** virtio_blk_handle_output(): every request the guest made available since last time. */
+  private handleOutput(): void {
+    const V = this.ctl.L.vcpu;
+    this.count('exits');
+    if (!this.get(V.qReady)) return;
+    const num = this.get(V.qNum);
+    const availAddr = this.get(V.qAvail);
+    const availIdx = this.mem.loadIdx(availAddr + 2);
+    let last = this.get(V.qLastAvail);
+    if (((availIdx - last) & 0xffff) > num) {
+      // The guest moved its index by more than the queue holds (virtio_error in QEMU).
+      this.lastRefusal = `avail index moved from ${last} to ${availIdx} on a queue of ${num}`;
+      this.count('broken');
+      this.set(V.qLastAvail, availIdx);
+      return;
+    }
+    let completedHere = false;
+    while (last !== availIdx) {
+      const head = this.mem.u16At(availAddr + 4 + 2 * (last % num));
+      last = (last + 1) & 0xffff;
+      this.set(V.qLastAvail, last);
+      completedHere = this.handleRequest(head) || completedHere;
+    }
+    if (completedHere) raiseIrq(this.ctl, this.vcpu);
+  }
+
+  /** One request; true if it was completed here and now (refused, or GET_ID). */
+  private handleRequest(head: number): boolean {
+    const V = this.ctl.L.vcpu;
+    const num = this.get(V.qNum);
+    if (head >= num) {
+      this.lastRefusal = `avail entry names head ${head} of a queue of ${num}`;
+      this.count('broken');
+      return false;
+    }
+    const slot = this.slotBase + head;
+    if (Atomics.load(this.ctl.i32, this.ctl.L.slot.state.at(slot)) !== SlotState.FREE) {
+      this.lastRefusal = `head ${head} is already in flight`;
+      this.count('broken');
+      return false;
+    }
+    Atomics.add(this.ctl.i32, this.word(V.qInflight), 1);
+    const chain = popChain(this.mem, { num, descAddr: this.get(V.qDesc) }, head);
+    if (typeof chain === 'string') return this.broken(head, -1, chain);
+    const status = chain[chain.length - 1];
+    if (!status.write || status.len < 1 || !this.mem.contains(status.addr, 1)) {
+      return this.broken(head, -1, `request at head ${head} has no writable status byte`);
+    }
+    const statusAddr = status.addr + status.len - 1;
+    const result = this.parse(chain);
+    if ('counter' in result) {
+      this.lastRefusal = result.why;
+      this.count(result.counter);
+      virtioBlkComplete(this.ctl, this.mem, this.vcpu, head, statusAddr, result.status, 1);
+      return true;
+    }
+    if (result.op === 'get-id') {
+      const id = new TextEncoder().encode(this.disk.id).subarray(0, VIRTIO_BLK_ID_BYTES);
+      const n = Math.min(result.buffer.len, VIRTIO_BLK_ID_BYTES);
+      this.mem.bytes.fill(0, result.buffer.addr, result.buffer.addr + n);
+      this.mem.bytes.set(id.subarray(0, n), result.buffer.addr);
+      virtioBlkComplete(this.ctl, this.mem, this.vcpu, head, statusAddr, BlkStatus.OK, n + 1);
+      return true;
+    }
+    const { i32, L } = this.ctl;
+    i32[L.vreq.statusAddr.at(slot)] = statusAddr;
+    i32[L.vreq.inLen.at(slot)] = (result.req.op === BlockOp.READ ? result.req.nbytes : 0) + 1;
+    this.count('submitted');
+    this.submit(slot, result.req);
+    return false;
+  }
+
+  /** A chain too broken to answer: return the descriptor, say nothing else. */
+  private broken(head: number, statusAddr: number, why: string): boolean {
+    this.lastRefusal = why;
+    this.count('broken');
+    virtioBlkComplete(this.ctl, this.mem, this.vcpu, head, statusAddr, BlkStatus.IOERR, 0);
+    return true;
+  }
+
+  /** Check a request's header and buffers; what to do with it, or why not. */
+  private parse(
+    chain: Desc[],
+  ): { op: 'block'; req: BlockRequest } | { op: 'get-id'; buffer: Desc } | Refusal {
+    const header = chain[0];
+    const data = chain.slice(1, -1);
+    if (
+      chain.length < 2 ||
+      header.write ||
+      header.len < BLK_HEADER_SIZE ||
+      !this.mem.contains(header.addr, BLK_HEADER_SIZE)
+    ) {
+      return refuse('invalidRd', 'request header is not a readable 16-byte buffer in RAM');
+    }
+    const type = this.mem.u32(header.addr);
+    const sector = this.mem.u64(header.addr + 8);
+    switch (type) {
+      case BlkType.IN:
+      case BlkType.OUT:
+        return this.parseRw(type === BlkType.IN, sector, data);
+      case BlkType.FLUSH:
+        return { op: 'block', req: { op: BlockOp.FLUSH, byteOffset: 0, nbytes: 0, iov: [] } };
+      case BlkType.GET_ID: {
+        const buf = data[0];
+        if (
+          data.length !== 1 ||
+          !buf.write ||
+          !this.mem.contains(buf.addr, buf.len) ||
+          buf.len < 1
+        ) {
+          return refuse('invalidRd', 'GET_ID needs one writable buffer in RAM');
+        }
+        return { op: 'get-id', buffer: buf };
+      }
+      case BlkType.DISCARD:
+      case BlkType.WRITE_ZEROES:
+        return this.parseDiscardWriteZeroes(type === BlkType.DISCARD, data);
+      default:
+        return refuse('unsupported', `request type ${type} is unknown`, BlkStatus.UNSUPP);
+    }
+  }
+
+  private parseRw(
+    isRead: boolean,
+    sector: number,
+    data: Desc[],
+  ): { op: 'block'; req: BlockRequest } | Refusal {
+    const counter = isRead ? 'invalidRd' : 'invalidWr';
+    const what = isRead ? 'read' : 'write';
+    if (data.length === 0) return refuse(counter, `${what} has no data segments`);
+    if (data.length > this.segMax) {
+      return refuse(
+        counter,
+        `${what} has ${data.length} segments, more than seg_max ${this.segMax}`,
+      );
+    }
+    const iov: Iovec[] = [];
+    let nbytes = 0;
+    for (const [k, d] of data.entries()) {
+      if (d.write !== isRead) {
+        return refuse(
+          counter,
+          `${what} segment ${k} is device-${d.write ? 'writable' : 'readable'}`,
+        );
+      }
+      if (!this.mem.contains(d.addr, d.len)) {
+        return refuse(
+          counter,
+          `${what} segment ${k} [${d.addr}, +${d.len}) is outside RAM (${this.mem.size} bytes)`,
+        );
+      }
+      iov.push([d.addr, d.len]);
+      nbytes += d.len;
+    }
+    if (nbytes % SECTOR_SIZE !== 0) {
+      return refuse(counter, `${what} of ${nbytes} bytes is not a multiple of ${SECTOR_SIZE}`);
+    }
+    const byteOffset = sector * SECTOR_SIZE;
+    if (!Number.isSafeInteger(byteOffset) || byteOffset + nbytes > this.disk.capacityBytes) {
+      return refuse(
+        counter,
+        `${what} of ${nbytes} bytes at sector ${sector} is beyond the disk (${this.disk.capacityBytes} bytes)`,
+      );
+    }
+    return {
+      op: 'block',
+      req: { op: isRead ? BlockOp.READ : BlockOp.WRITE, byteOffset, nbytes, iov },
+    };
+  }
+
+  /** One virtio_blk_discard_write_zeroes segment (max_discard_seg = 1, as QEMU). */
+  private parseDiscardWriteZeroes(
+    isDiscard: boolean,
+    data: Desc[],
+  ): { op: 'block'; req: BlockRequest } | Refusal {
+    const counter = isDiscard ? 'invalidUnmap' : 'invalidWr';
+    const what = isDiscard ? 'discard' : 'write-zeroes';
+    const seg = data[0];
+    if (
+      data.length !== 1 ||
+      seg.write ||
+      seg.len < BLK_DWZ_SIZE ||
+      !this.mem.contains(seg.addr, BLK_DWZ_SIZE)
+    ) {
+      return refuse(counter, `${what} needs one readable ${BLK_DWZ_SIZE}-byte range in RAM`);
+    }
+    const sector = this.mem.u64(seg.addr);
+    const sectors = this.mem.u32(seg.addr + 8);
+    const byteOffset = sector * SECTOR_SIZE;
+    const nbytes = sectors * SECTOR_SIZE;
+    if (!Number.isSafeInteger(byteOffset) || byteOffset + nbytes > this.disk.capacityBytes) {
+      return refuse(
+        counter,
+        `${what} of ${sectors} sectors at sector ${sector} is beyond the disk`,
+      );
+    }
+    return {
+      op: 'block',
+      req: { op: isDiscard ? BlockOp.DISCARD : BlockOp.WRITE_ZEROES, byteOffset, nbytes, iov: [] },
+    };
+  }
+}
