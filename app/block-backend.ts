@@ -187,6 +187,11 @@ export class BlockBackend {
     return this.pool.configuration;
   }
 
+  /** Recount the pool's counters from its records and slots; [] if they agree. */
+  auditPool(): Promise<string[]> {
+    return this.pool.audit();
+  }
+
   stats(): BlockStats {
     return {
       ...this.acct.stats(),

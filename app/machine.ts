@@ -113,19 +113,24 @@ export class Machine {
     });
     this.vcpus = Array.from({ length: config.vcpus }, (_, v) => {
       this.pool.onComplete(threadIdOfVcpu(v), (slot) => this.complete(v, slot));
-      return new Vcpu(this.ctl, {
-        ctl: this.ctl.sab,
-        ram: this.ram.sab,
-        vcpu: v,
-        ramBase: v * config.ramShareBytes,
-        ramSize: config.ramShareBytes,
-        capacityBytes: diskBytes,
-        diskId: config.image,
-        queueSize: config.queueSize,
-        segMax: config.segMax,
-        image,
-        cache: config.cache,
-      });
+      return new Vcpu(
+        this.ctl,
+        {
+          ctl: this.ctl.sab,
+          ram: this.ram.sab,
+          vcpu: v,
+          ramBase: v * config.ramShareBytes,
+          ramSize: config.ramShareBytes,
+          capacityBytes: diskBytes,
+          diskId: config.image,
+          queueSize: config.queueSize,
+          segMax: config.segMax,
+          image,
+          cache: config.cache,
+          workerLockPrefix: this.pool.workerLockPrefix,
+        },
+        (vcpu) => this.pool.recoverOrphans(threadIdOfVcpu(vcpu)),
+      );
     });
     // Raise each interrupt once per completion pass, after all its requests are in.
     this.pool.afterCompletions = () => {
@@ -211,6 +216,11 @@ export class Machine {
 
   setPool(cfg: Partial<PoolConfig>): Promise<void> {
     return this.pool.setConfig(cfg);
+  }
+
+  /** Recount the pool's counters from its records and slots; [] if they agree. */
+  auditPool(): Promise<string[]> {
+    return this.pool.audit();
   }
 
   get poolConfig(): Readonly<PoolConfig> {

@@ -29,6 +29,8 @@ export interface LoopLock {
 interface Bh {
   name: string;
   fn: BhFn;
+  /** Runs with the loop's lock (the BQL) held. */
+  locked: boolean;
   runs: number;
   lastMs: number;
   maxMs: number;
@@ -59,10 +61,22 @@ export class MainLoop {
     this.ctl = ctl;
   }
 
-  /** qemu_bh_new(): the function to run when BH `id` is scheduled. */
-  bhNew(id: BhId, name: string, fn: BhFn): void {
+  /**
+   * qemu_bh_new(): the function to run when BH `id` is scheduled. It runs holding the loop's
+   * lock (the BQL), unless `locked` is false.
+   */
+  bhNew(id: BhId, name: string, fn: BhFn, { locked = true } = {}): void {
     if (this.bhs[id]) throw new Error(`bottom half ${id} is already ${this.bhs[id].name}`);
-    this.bhs[id] = { name, fn, runs: 0, lastMs: 0, maxMs: 0, totalMs: 0, hist: Histogram.create() };
+    this.bhs[id] = {
+      name,
+      fn,
+      locked,
+      runs: 0,
+      lastMs: 0,
+      maxMs: 0,
+      totalMs: 0,
+      hist: Histogram.create(),
+    };
   }
 
   /** Hold `lock` while bottom halves run, as QEMU's main loop holds the BQL. */
@@ -124,28 +138,31 @@ export class MainLoop {
   }
 
   private async dispatch(bits: number): Promise<void> {
+    const due = this.bhs.filter((bh, id): bh is Bh => bh !== undefined && (bits & (1 << id)) !== 0);
+    for (const bh of due) if (!bh.locked) await this.run(bh);
+    const locked = due.filter((bh) => bh.locked);
+    if (locked.length === 0) return;
     if (this.lock) await this.lock.lockAsync();
     try {
-      for (let id = 0; id < BH_COUNT; id++) {
-        if ((bits & (1 << id)) === 0) continue;
-        const bh = this.bhs[id];
-        if (!bh) continue;
-        const t0 = nowMs();
-        try {
-          await bh.fn();
-        } catch (e) {
-          this.errors.push(e);
-          console.error(`bottom half ${bh.name} threw`, e);
-        }
-        const ms = nowMs() - t0;
-        bh.runs++;
-        bh.lastMs = ms;
-        bh.totalMs += ms;
-        if (ms > bh.maxMs) bh.maxMs = ms;
-        bh.hist.record(ms * 1000);
-      }
+      for (const bh of locked) await this.run(bh);
     } finally {
       this.lock?.unlock();
     }
+  }
+
+  private async run(bh: Bh): Promise<void> {
+    const t0 = nowMs();
+    try {
+      await bh.fn();
+    } catch (e) {
+      this.errors.push(e);
+      console.error(`bottom half ${bh.name} threw`, e);
+    }
+    const ms = nowMs() - t0;
+    bh.runs++;
+    bh.lastMs = ms;
+    bh.totalMs += ms;
+    if (ms > bh.maxMs) bh.maxMs = ms;
+    bh.hist.record(ms * 1000);
   }
 }

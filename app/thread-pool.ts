@@ -7,7 +7,8 @@ import type { MainLoop } from './main-loop.ts';
 import { spawnAioWorker } from './spawn.ts';
 import { bhSchedule } from './shared/bh.ts';
 import type { CacheMode } from './shared/block.ts';
-import type { AioImageParams, AioWorkerApi } from './shared/contracts.ts';
+import { lifetimeLockName, type AioImageParams, type AioWorkerApi } from './shared/contracts.ts';
+import { auditPoolLocked } from './shared/pool-audit.ts';
 import { Histogram } from './shared/histogram.ts';
 import { BH, SlotState, THREAD_MAIN, WorkerState, type Control } from './shared/layout.ts';
 import {
@@ -17,10 +18,11 @@ import {
   type PoolCounters,
 } from './shared/thread-pool.ts';
 
-export type SpawnState = 'backlog' | 'created' | 'idle' | 'busy' | 'exited' | 'lost';
+export type SpawnState = 'backlog' | 'created' | 'running' | 'idle' | 'busy' | 'exited' | 'lost';
 const STATE_NAMES: Record<number, SpawnState> = {
   [WorkerState.BACKLOG]: 'backlog',
   [WorkerState.CREATED]: 'created',
+  [WorkerState.RUNNING]: 'running',
   [WorkerState.IDLE]: 'idle',
   [WorkerState.BUSY]: 'busy',
   [WorkerState.EXITED]: 'exited',
@@ -63,6 +65,8 @@ export interface ThreadPoolOptions {
 export type CompletionFn = (slot: number) => void;
 
 const SHUTDOWN_TIMEOUT_MS = 30_000;
+/** How long a worker may take to die after its creator was ended (measured: milliseconds). */
+const ORPHAN_TIMEOUT_MS = 30_000;
 
 export class ThreadPool {
   readonly core: PoolCore;
@@ -76,6 +80,8 @@ export class ThreadPool {
   readonly completionBatch = Histogram.create();
   /** Called at the end of each completion-BH run (the machine raises interrupts there). */
   afterCompletions: (() => void) | undefined;
+  /** Names this pool's workers' lifetime Web Locks. */
+  readonly workerLockPrefix = `webaio-aio:${crypto.randomUUID()}`;
   /** Serialises parameter updates, so they apply in the order they were made. */
   private updates: Promise<void> = Promise.resolve();
   private closed = false;
@@ -87,7 +93,9 @@ export class ThreadPool {
     this.config = { ...opts.config };
     // No worker exists yet, so nobody else can hold the lock.
     this.core.initLocked(this.config);
-    opts.loop.bhNew(BH.newThread, 'new_thread_bh', () => this.spawnThreadBh());
+    // Unlike QEMU's, this bottom half runs without the BQL: new Worker() can take milliseconds
+    // on the caller (up to 6 ms measured), every one of which a vCPU exit would wait.
+    opts.loop.bhNew(BH.newThread, 'new_thread_bh', () => this.spawnThreadBh(), { locked: false });
     opts.loop.bhNew(BH.completion, 'completion_bh', () => this.completionBh());
   }
 
@@ -171,6 +179,63 @@ export class ThreadPool {
       });
     }
     return out.sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Recount the counters from the records and slots (under the lock); [] if they agree. */
+  async audit(): Promise<string[]> {
+    await this.core.lock.lockAsync();
+    try {
+      return auditPoolLocked(this.ctl);
+    } finally {
+      this.core.lock.unlock();
+    }
+  }
+
+  /**
+   * The vCPU thread `creator` was ended while it held the pool lock (see VcpuWorkerApi.quiesce),
+   * and the workers it created died with it. Wait until each is really gone (its lifetime Web
+   * Lock is free), then undo what they counted, requeue the requests they had taken, grow the
+   * pool again if requests wait, and unlock on the dead thread's behalf.
+   */
+  async recoverOrphans(creator: number): Promise<{ lost: number; requeued: number }> {
+    const { core, ctl } = this;
+    const R = ctl.L.record;
+    const orphans: number[] = [];
+    for (let r = 0; r < ctl.L.params.nrecords; r++) {
+      const state = Atomics.load(ctl.i32, R.state.at(r));
+      const live =
+        state === WorkerState.CREATED ||
+        state === WorkerState.RUNNING ||
+        state === WorkerState.IDLE ||
+        state === WorkerState.BUSY;
+      if (live && Atomics.load(ctl.i32, R.creator.at(r)) === creator) orphans.push(r);
+    }
+    await Promise.all(orphans.map((r) => this.gone(r)));
+    let requeued = 0;
+    for (const r of orphans) if (core.orphanLostLocked(r)) requeued++;
+    core.regrowLocked();
+    if (core.policy() === 'inline') this.drainBacklogLocked();
+    core.lock.unlock();
+    core.requestCond.broadcast();
+    Atomics.notify(ctl.i32, ctl.L.pool.curThreads);
+    return { lost: orphans.length, requeued };
+  }
+
+  /** Resolves once worker `record` no longer runs: its lifetime lock can be taken. */
+  private async gone(record: number): Promise<void> {
+    const name = lifetimeLockName(this.workerLockPrefix, record);
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(
+        () =>
+          reject(
+            new Error(
+              `pool worker record ${record} still holds ${name} after ${ORPHAN_TIMEOUT_MS} ms`,
+            ),
+          ),
+        ORPHAN_TIMEOUT_MS,
+      ),
+    );
+    await Promise.race([navigator.locks.request(name, () => undefined), timeout]);
   }
 
   /**
@@ -279,6 +344,7 @@ export class ThreadPool {
         cache: opts.cache,
         record,
         thread,
+        lifetimeLock: lifetimeLockName(this.workerLockPrefix, record),
       })
       .catch((e: unknown) => {
         console.error(`${thread}: init failed`, e);

@@ -27,10 +27,14 @@ export class Vcpu {
   /** Thread incarnations: bumped each time a new worker is created for this vCPU. */
   generation = 0;
 
-  constructor(ctl: Control, init: VcpuInit) {
+  /** Called when this vCPU's thread was ended holding the pool lock (its workers died). */
+  private readonly onEnded: (vcpu: number) => Promise<unknown>;
+
+  constructor(ctl: Control, init: VcpuInit, onEnded: (vcpu: number) => Promise<unknown>) {
     this.ctl = ctl;
     this.index = init.vcpu;
     this.init = init;
+    this.onEnded = onEnded;
   }
 
   get isRunning(): boolean {
@@ -88,10 +92,13 @@ export class Vcpu {
     Atomics.store(i32, L.vcpu.stop.at(this.index), 1);
     Atomics.notify(i32, L.vcpu.irq.at(this.index));
     await this.running?.catch(() => undefined);
-    // Idle in its event loop now (its run has returned), never blocked: safe to end.
+    const holdsPoolLock = (await this.api?.quiesce()) ?? false;
+    // Idle in its event loop now (its run has returned), never blocked: safe to end. The pool
+    // workers it created (inline policy) die with it.
     this.worker?.terminate();
     this.worker = undefined;
     this.api = undefined;
+    if (holdsPoolLock) await this.onEnded(this.index);
   }
 
   /** Wait until the device has answered every request of this vCPU's queue. */

@@ -6,17 +6,38 @@ import { readSlot } from '../app/shared/block.ts';
 import type { AioInit, AioWorkerApi } from '../app/shared/contracts.ts';
 import { Errno } from '../app/shared/errno.ts';
 import { attachControl, LAYOUT_VERSION } from '../app/shared/layout.ts';
-import { PoolCore, workerThread } from '../app/shared/thread-pool.ts';
+import { PoolCore } from '../app/shared/thread-pool.ts';
+import { workerThread } from '../app/shared/worker-thread.ts';
 import { openImageDb } from './block/image-db.ts';
 import { RawImage } from './block/raw-idb.ts';
+
+/** Take a Web Lock and never give it back: it is released when this worker dies. */
+function holdForLife(name: string): Promise<void> {
+  return new Promise((granted) => {
+    void navigator.locks.request(name, () => {
+      granted();
+      return new Promise<void>(() => {});
+    });
+  });
+}
 
 const api = {
   async init(init: AioInit) {
     const ctl = attachControl(init.ctl);
     const pool = new PoolCore(ctl);
+    await holdForLife(init.lifetimeLock);
     pool.lock.lock();
-    pool.workerStartedLocked(init.record);
+    const counted = pool.workerStartedLocked(init.record);
     pool.lock.unlock();
+    if (!counted) {
+      // Given up for lost before it ran (its creator died first): leave without a trace.
+      self.close();
+      return {
+        thread: init.thread,
+        layoutVersion: LAYOUT_VERSION,
+        byteLength: init.ctl.byteLength,
+      };
+    }
 
     const mem = new Uint8Array(init.dma);
     let image: RawImage | undefined;

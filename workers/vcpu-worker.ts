@@ -5,7 +5,12 @@
 
 import { expose, wrap } from 'comlink';
 import { writeSlot, type BlockRequest } from '../app/shared/block.ts';
-import type { AioWorkerApi, VcpuInit, VcpuWorkerApi } from '../app/shared/contracts.ts';
+import {
+  lifetimeLockName,
+  type AioWorkerApi,
+  type VcpuInit,
+  type VcpuWorkerApi,
+} from '../app/shared/contracts.ts';
 import type { ResolvedJob } from '../app/shared/guest-job.ts';
 import {
   attachControl,
@@ -69,6 +74,7 @@ function createChild(v: Vcpu, record: number): void {
       cache: v.init.cache,
       record,
       thread,
+      lifetimeLock: lifetimeLockName(v.init.workerLockPrefix, record),
     })
     .catch((e: unknown) => console.error(`vCPU ${v.init.vcpu}: ${thread} failed to start`, e));
 }
@@ -115,6 +121,12 @@ const api = {
     } finally {
       cpu.stopped();
     }
+  },
+
+  quiesce() {
+    if (!me || me.children.length === 0) return false;
+    me.pool.lock.lock();
+    return true;
   },
 } satisfies VcpuWorkerApi;
 

@@ -41,7 +41,13 @@ export interface AioInit {
   record: number;
   /** Name for messages, e.g. "aio-7". */
   thread: string;
+  /** A Web Lock the worker holds for as long as it lives: whoever may outlive it learns it is
+   *  gone when the lock is granted to them (workers die with the vCPU that created them). */
+  lifetimeLock: string;
 }
+
+/** The Web Lock name of a pool's worker: `${prefix}:${record}`. */
+export const lifetimeLockName = (prefix: string, record: number) => `${prefix}:${record}`;
 
 /** A pool worker (cf. worker_thread() in util/thread-pool.c). */
 export interface AioWorkerApi {
@@ -68,6 +74,7 @@ export interface VcpuInit {
   /** For pool workers this vCPU creates itself (the `inline` policy). */
   image: AioImageParams;
   cache: CacheMode;
+  workerLockPrefix: string;
 }
 
 /** A vCPU thread: guest code, and device emulation on MMIO exits. */
@@ -79,4 +86,11 @@ export interface VcpuWorkerApi {
    * Atomics.waitAsync, so this worker keeps hearing messages while the job runs.
    */
   run(job: ResolvedJob): Promise<JobReport>;
+  /**
+   * The vCPU is about to be ended. If it created pool workers (which die with it), it takes the
+   * pool lock and keeps it, so none of them can die inside a critical section; the page then
+   * ends it, learns which workers died, fixes the pool, and unlocks on its behalf. Returns
+   * whether it holds the pool lock.
+   */
+  quiesce(): boolean;
 }

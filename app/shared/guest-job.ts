@@ -96,6 +96,11 @@ export interface JobReport {
   fuzz: { malformed: number; rejected: number; valid: number; validOk: number } | null;
   /** The job ended because its vCPU was stopped. */
   stopped: boolean;
+  /** Stamps (ms since the epoch, 0 if it did not happen): the first submission, the first and
+   *  the last completion the guest saw. */
+  tFirstSubmit: number;
+  tFirstComplete: number;
+  tLastComplete: number;
 }
 
 function check(cond: boolean, message: string): void {

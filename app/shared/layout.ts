@@ -95,6 +95,8 @@ export const WorkerState = {
   EXITED: 5,
   /** Never ran, or died without exiting (shut down before birth, failed to load, creator gone). */
   LOST: 6,
+  /** Running its loop, neither waiting nor serving (just born, opening the image). */
+  RUNNING: 7,
 } as const;
 export type WorkerState = (typeof WorkerState)[keyof typeof WorkerState];
 
@@ -174,6 +176,10 @@ function computeLayout(p: ControlParams) {
     recordCursor: c.i32(1),
     /** Workers that left their loop, or were lost, so far. */
     exited: c.i32(1),
+    /** Workers that died with the vCPU that created them (the `inline` policy's lesson), and
+     *  the requests they had taken that went back to the queue. */
+    lostWithCreator: c.i32(1),
+    requeued: c.i32(1),
     /** Records of the backlog in spawn order: a ring of POOL_MAX_THREADS, head and length. */
     backlog: c.i32(POOL_MAX_THREADS),
     backlogHead: c.i32(1),

@@ -48,7 +48,7 @@ describe('thread pool core (single thread)', () => {
     expect(pool.counters()).toMatchObject({ pending_threads: 0, new_threads: 3 });
     expect(newThreadScheduled(ctl)).toBe(true);
     expect(pool.counters().pending_high_water).toBe(1);
-    expect(Atomics.load(ctl.i32, ctl.L.record.state.at(first))).toBe(WorkerState.IDLE);
+    expect(Atomics.load(ctl.i32, ctl.L.record.state.at(first))).toBe(WorkerState.RUNNING);
   });
 
   it('thread-pool/max-threads: cur_threads never passes max_threads', () => {

@@ -6,7 +6,7 @@
 import { bhCancel, bhSchedule } from './bh.ts';
 import { stampMs } from './clock.ts';
 import { QemuCond } from './cond.ts';
-import { Errno, ErrnoError } from './errno.ts';
+import { Errno } from './errno.ts';
 import {
   BH,
   POOL_MAX_THREADS,
@@ -16,25 +16,17 @@ import {
   type ControlLayout,
 } from './layout.ts';
 import { QemuMutex } from './mutex.ts';
+import { POOL_POLICIES, PoolPolicy, type PoolConfig, type PoolPolicyName } from './pool-config.ts';
 
-/** Who creates pool workers, and when (DESIGN.md §5). */
-export const PoolPolicy = { inline: 0, bh: 1, prealloc: 2 } as const;
-export type PoolPolicyName = keyof typeof PoolPolicy;
-export const POOL_POLICIES = Object.keys(PoolPolicy) as PoolPolicyName[];
-
-export interface PoolConfig {
-  policy: PoolPolicyName;
-  minThreads: number;
-  maxThreads: number;
-  idleTimeoutMs: number;
-}
-
-export const DEFAULT_POOL_CONFIG: Readonly<PoolConfig> = {
-  policy: 'bh',
-  minThreads: 0,
-  maxThreads: 64,
-  idleTimeoutMs: 10_000,
-};
+// The settings live in pool-config.ts; most users want them with the core.
+export {
+  DEFAULT_POOL_CONFIG,
+  mergePoolConfig,
+  POOL_POLICIES,
+  PoolPolicy,
+  type PoolConfig,
+  type PoolPolicyName,
+} from './pool-config.ts';
 
 /** The pool's counters under QEMU's names, plus the totals. */
 export interface PoolCounters {
@@ -49,59 +41,9 @@ export interface PoolCounters {
   queued: number;
   cur_high_water: number;
   pending_high_water: number;
-}
-
-const IDLE_TIMEOUT_MAX_MS = 3_600_000;
-
-function integerIn(name: string, v: unknown, lo: number, hi: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-    throw new ErrnoError(
-      Errno.EINVAL,
-      `pool ${name} = ${String(v)} is not an integer in ${lo}..${hi}`,
-    );
-  }
-  return v;
-}
-
-/** Validate a partial pool configuration against the one it would change; returns the result. */
-export function mergePoolConfig(base: PoolConfig, cfg: Partial<PoolConfig>): PoolConfig {
-  if (typeof cfg !== 'object' || cfg === null) {
-    throw new ErrnoError(Errno.EINVAL, `pool configuration ${String(cfg)} is not an object`);
-  }
-  for (const key of Object.keys(cfg)) {
-    if (!(key in DEFAULT_POOL_CONFIG)) {
-      throw new ErrnoError(
-        Errno.EINVAL,
-        `unknown pool setting "${key}" (known: ${Object.keys(DEFAULT_POOL_CONFIG).join(', ')})`,
-      );
-    }
-  }
-  const next = { ...base };
-  if (cfg.policy !== undefined) {
-    if (!POOL_POLICIES.includes(cfg.policy)) {
-      throw new ErrnoError(
-        Errno.EINVAL,
-        `pool policy "${String(cfg.policy)}" is not one of ${POOL_POLICIES.join(', ')}`,
-      );
-    }
-    next.policy = cfg.policy;
-  }
-  if (cfg.maxThreads !== undefined) {
-    next.maxThreads = integerIn('maxThreads', cfg.maxThreads, 1, POOL_MAX_THREADS);
-  }
-  if (cfg.minThreads !== undefined) {
-    next.minThreads = integerIn('minThreads', cfg.minThreads, 0, POOL_MAX_THREADS);
-  }
-  if (cfg.idleTimeoutMs !== undefined) {
-    next.idleTimeoutMs = integerIn('idleTimeoutMs', cfg.idleTimeoutMs, 1, IDLE_TIMEOUT_MAX_MS);
-  }
-  if (next.minThreads > next.maxThreads) {
-    throw new ErrnoError(
-      Errno.EINVAL,
-      `pool minThreads ${next.minThreads} is above maxThreads ${next.maxThreads}`,
-    );
-  }
-  return next;
+  /** Workers that died with the vCPU that created them, and requests they had to give back. */
+  lost_with_creator: number;
+  requeued: number;
 }
 
 export class PoolCore {
@@ -148,6 +90,8 @@ export class PoolCore {
       queued: this.get(p.queueLength),
       cur_high_water: this.get(p.curHighWater),
       pending_high_water: this.get(p.pendingHighWater),
+      lost_with_creator: this.get(p.lostWithCreator),
+      requeued: this.get(p.requeued),
     };
   }
 
@@ -183,6 +127,17 @@ export class PoolCore {
     if (tail === -1) this.set(pool.queueHead, slot);
     else this.set(S.next.at(tail), slot);
     this.set(pool.queueTail, slot);
+    this.add(pool.queueLength, 1);
+  }
+
+  private pushFrontLocked(slot: number): void {
+    const { pool, slot: S } = this.L;
+    const head = this.get(pool.queueHead);
+    this.set(S.prev.at(slot), -1);
+    this.set(S.next.at(slot), head);
+    if (head === -1) this.set(pool.queueTail, slot);
+    else this.set(S.prev.at(head), slot);
+    this.set(pool.queueHead, slot);
     this.add(pool.queueLength, 1);
   }
 
@@ -343,12 +298,15 @@ export class PoolCore {
    * it asks the main thread for the next one. It does not create it itself: a worker created by
    * a worker would be owned by it and die with it (DESIGN.md §2).
    */
-  workerStartedLocked(record: number): void {
+  workerStartedLocked(record: number): boolean {
     const p = this.L.pool;
+    // A worker given up for lost (its creator died before it ran) must not count itself in.
+    if (this.get(this.L.record.state.at(record)) !== WorkerState.CREATED) return false;
     this.add(p.pendingThreads, -1);
-    this.set(this.L.record.state.at(record), WorkerState.IDLE);
+    this.set(this.L.record.state.at(record), WorkerState.RUNNING);
     this.f64[this.L.record.tReady.at(record)] = stampMs();
     if (this.get(p.newThreads) > 0) bhSchedule(this.ctl, BH.newThread);
+    return true;
   }
 
   /** A worker leaves its loop. The caller unlocks, signals `requestCond` and notifies cur. */
@@ -359,11 +317,12 @@ export class PoolCore {
     this.f64[this.L.record.tExited.at(record)] = stampMs();
   }
 
-  /** A created worker will never run (it failed to load, or its creator died first). */
+  /** A worker will never run again (it failed to load, or died with its creator). */
   workerLostLocked(record: number): void {
     const R = this.L.record;
     const state = this.get(R.state.at(record));
     if (state === WorkerState.CREATED) this.add(this.L.pool.pendingThreads, -1);
+    // One that died in its idle wait was still counted idle.
     if (state === WorkerState.IDLE) this.add(this.L.pool.idleThreads, -1);
     this.add(this.L.pool.curThreads, -1);
     this.add(this.L.pool.exited, 1);
@@ -372,6 +331,53 @@ export class PoolCore {
     if (this.get(this.L.pool.newThreads) > 0 && this.policy() !== 'inline') {
       bhSchedule(this.ctl, BH.newThread);
     }
+  }
+
+  /**
+   * A worker died with the vCPU that created it (`inline`: nested workers die with their
+   * creator). The caller holds the lock on the dead vCPU's behalf — it took it before it was
+   * ended, so no worker died inside a critical section — and knows the worker is gone. Undo
+   * what the worker counted, and put the request it had taken back at the head of the queue:
+   * a request is one transaction, so redoing one whose commit raced the death is safe.
+   * Returns whether a request was requeued.
+   */
+  orphanLostLocked(record: number): boolean {
+    const p = this.L.pool;
+    const R = this.L.record;
+    const S = this.L.slot;
+    const state = this.get(R.state.at(record));
+    if (state === WorkerState.EXITED || state === WorkerState.LOST) return false;
+    let requeued = false;
+    if (state === WorkerState.BUSY) {
+      const slot = this.get(R.slot.at(record));
+      if (
+        slot >= 0 &&
+        this.get(S.state.at(slot)) === SlotState.ACTIVE &&
+        this.get(S.worker.at(slot)) === record
+      ) {
+        this.set(S.worker.at(slot), -1);
+        this.f64[S.tStart.at(slot)] = 0;
+        this.set(S.state.at(slot), SlotState.QUEUED);
+        this.pushFrontLocked(slot);
+        this.add(p.requeued, 1);
+        requeued = true;
+      }
+    }
+    this.add(p.lostWithCreator, 1);
+    this.workerLostLocked(record);
+    return requeued;
+  }
+
+  /**
+   * After workers were lost: requests wait and nobody is idle, so grow as a submit would
+   * (spawn_thread once per waiting request, up to max_threads). Under `inline` the caller
+   * then creates the backlog itself.
+   */
+  regrowLocked(): void {
+    const p = this.L.pool;
+    let waiting = this.get(p.queueLength) - this.get(p.idleThreads);
+    while (waiting-- > 0 && this.get(p.curThreads) < this.get(p.maxThreads))
+      this.spawnThreadLocked();
   }
 
   /**
@@ -438,46 +444,4 @@ export class PoolCore {
     }
     return record;
   }
-}
-
-/**
- * worker_thread(): the loop every pool worker runs, whoever created it. Takes one request at a
- * time and runs it with `run` (bytes or -errno), then awaits `settle`; idle, waits on the request condition variable
- * and leaves once the idle timeout passes with nothing to do and more than min_threads exist,
- * or as soon as cur_threads > max_threads. The newborn's first act (workerStartedLocked) has
- * happened before. Returns when the worker has left the pool.
- */
-export async function workerThread(
-  pool: PoolCore,
-  record: number,
-  run: (slot: number) => Promise<number>,
-  settle: () => Promise<void> = () => Promise.resolve(),
-): Promise<void> {
-  pool.lock.lock();
-  while (pool.mayRunLocked()) {
-    if (pool.queueEmpty()) {
-      const woken = pool.idleWaitLocked(record);
-      if (!woken && pool.queueEmpty() && pool.aboveMinLocked()) {
-        // Timed out, no work to do, no need for warm threads: exit.
-        break;
-      }
-      // Even with work to do, check there are not too many workers before taking it.
-      continue;
-    }
-    const slot = pool.takeRequestLocked(record);
-    pool.lock.unlock();
-
-    pool.requestDone(slot, await run(slot));
-    // The request is answered; let the I/O layer finish behind it (a read's transaction
-    // commits) before this thread takes the lock and perhaps blocks in Atomics.wait.
-    await settle();
-
-    pool.lock.lock();
-  }
-  pool.workerExitLocked(record);
-  pool.lock.unlock();
-  // Wake another worker, in case we got a wake-up but decided to exit because cur > max.
-  pool.requestCond.signal();
-  // Whoever shuts the pool down waits for cur_threads to reach 0 (cf. worker_stopped).
-  Atomics.notify(pool.ctl.i32, pool.ctl.L.pool.curThreads);
 }

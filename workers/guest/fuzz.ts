@@ -82,6 +82,7 @@ export async function runFuzz(
         break;
     }
     const p: Pending = { malformed, isWrite, nbytes: job.bs, segs, tSubmit: stampMs(), tIssued: 0 };
+    if (stats.tFirstSubmit === 0) stats.tFirstSubmit = p.tSubmit;
     drv.submit(id, type, sector, data);
     p.tIssued = stampMs();
     inflight.set(id, p);

@@ -41,6 +41,9 @@ export class JobStats {
   writeBytes = 0;
   readonly status = { ok: 0, ioerr: 0, unsupp: 0, none: 0 };
   readonly verify = { checked: 0, errors: 0, firstError: null as string | null };
+  tFirstSubmit = 0;
+  tFirstComplete = 0;
+  tLastComplete = 0;
 
   publish(bus: Bus): void {
     bus.progress(this.reads + this.writes, this.verify.checked, this.verify.errors);
@@ -54,6 +57,8 @@ export class JobStats {
   }
 
   timing(tSubmit: number, tIssued: number, tSeen: number): void {
+    if (this.tFirstComplete === 0) this.tFirstComplete = tSeen;
+    this.tLastComplete = tSeen;
     this.slat.record((tIssued - tSubmit) * 1000);
     this.clat.record((tSeen - tIssued) * 1000);
     this.lat.record((tSeen - tSubmit) * 1000);
@@ -85,6 +90,9 @@ export class JobStats {
       status: { ...this.status },
       fuzz: null,
       stopped,
+      tFirstSubmit: this.tFirstSubmit,
+      tFirstComplete: this.tFirstComplete,
+      tLastComplete: this.tLastComplete,
     };
   }
 }
@@ -141,6 +149,7 @@ export async function runJob(
 
   const issue = (req: Req, id: number, type: number, sector: number, data: RawDesc[]) => {
     req.tSubmit = stampMs();
+    if (stats.tFirstSubmit === 0) stats.tFirstSubmit = req.tSubmit;
     drv.submit(id, type, sector, data);
     req.tIssued = stampMs();
     inflight.set(id, req);

@@ -5,7 +5,8 @@ import { bhSchedule } from '../bh.ts';
 import { QemuCond } from '../cond.ts';
 import { attachControl, BH } from '../layout.ts';
 import { QemuMutex } from '../mutex.ts';
-import { PoolCore, workerThread } from '../thread-pool.ts';
+import { PoolCore } from '../thread-pool.ts';
+import { workerThread } from '../worker-thread.ts';
 import { W } from './words.ts';
 
 interface Data {
