@@ -104,3 +104,27 @@ test('close() during a burst drains every request, then every worker exits', asy
   expect(r.late).toBe('EBADF');
   await expect.poll(() => aioWorkers(app).length).toBe(0);
 });
+
+test('a write after reads is not held up by an idle worker (a read transaction left open would block it for the idle timeout)', async ({
+  profile,
+}) => {
+  const page = await profile.open();
+  const r = await page.evaluate(async () => {
+    await window.webaio.images.create('rw', 4 << 20, { chunkSize: 4096 });
+    // An hour of idle timeout: if an idle worker kept its read transaction open, the write
+    // below would wait for it that long, and the test would time out.
+    const b = await window.webaio.openBlock('rw', {
+      pool: { maxThreads: 8, idleTimeoutMs: 3_600_000 },
+    });
+    await b.pwrite(0, new Uint8Array(65536).fill(1));
+    for (let round = 0; round < 8; round++) {
+      // Reads one at a time leave several workers idle, each after a read of its own.
+      for (let i = 0; i < 20; i++) await b.pread(i * 4096, 4096);
+      await b.pwrite(round * 4096, new Uint8Array(4096).fill(2 + round));
+    }
+    const back = await b.pread(0, 8 * 4096);
+    await b.close();
+    return Array.from({ length: 8 }, (_, k) => back[k * 4096]);
+  });
+  expect(r).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+});

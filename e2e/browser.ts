@@ -1,6 +1,7 @@
 // Which Chromium the tests and the benchmark drive: $WEBAIO_CHROMIUM if set, else the `chromium`
 // on the PATH (Debian's package), else Playwright's own download where one is installed.
 
+import { chromium } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -33,7 +34,13 @@ export function chromiumExecutable(): string | undefined {
     }
     return fromEnv;
   }
-  return onPath('chromium') ?? onPath('chromium-browser');
+  const found = onPath('chromium') ?? onPath('chromium-browser');
+  if (found) return found;
+  if (existsSync(chromium.executablePath())) return undefined;
+  throw new Error(
+    "No Chromium found: set WEBAIO_CHROMIUM to one, or install Debian's (apt-get install " +
+      `chromium), or run bash .ci/run, which does. Playwright's own is not at ${chromium.executablePath()}.`,
+  );
 }
 
 export const launchOptions = () => ({

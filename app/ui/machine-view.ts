@@ -26,6 +26,8 @@ const POOL_COUNTERS = [
   ['max_threads', 'max'],
   ['spawned', 'spawned'],
   ['exited', 'exited'],
+  ['lost_with_creator', 'lost with their vCPU'],
+  ['requeued', 'requests requeued'],
 ] as const;
 
 function labelled(label: string, control: HTMLElement): HTMLLabelElement {
@@ -72,6 +74,15 @@ export class MachineView {
       'section',
       { class: 'panel', 'aria-labelledby': 'machine-title' },
       h('h2', { id: 'machine-title' }, 'Machine'),
+      h(
+        'p',
+        { class: 'hint' },
+        'Policies: bh — the patch: the main thread creates pool workers, one per bottom-half run, ' +
+          'each newborn asking for the next; prealloc — bh plus minThreads workers created up front ' +
+          '(QEMU 7.1); inline — before the patch: the vCPU that needs a worker creates it, holding ' +
+          'the pool lock and the BQL; in a browser those workers are owned by that vCPU, cannot ' +
+          'start until it yields, and die with it.',
+      ),
       h(
         'div',
         { class: 'controls' },

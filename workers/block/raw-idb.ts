@@ -60,12 +60,20 @@ export class RawImage {
     this.ctl = ctl;
   }
 
-  /** The last read transaction's commit, still under way after its request was answered. */
-  private closing: Promise<void> = Promise.resolve();
+  /** A read's transaction may still be active: the task that answered it has not ended. */
+  private openTransaction = false;
 
-  /** Resolves once no transaction of this image is open on this thread. */
+  /** Resolves once no transaction of this image is active on this thread. */
   settle(): Promise<void> {
-    return this.closing;
+    if (!this.openTransaction) return Promise.resolve();
+    this.openTransaction = false;
+    // A transaction stops being active when the task that ran its last callback ends; with no
+    // requests left it then commits on its own. One task boundary is enough.
+    return new Promise((resolve) => {
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => resolve();
+      ch.port2.postMessage(null);
+    });
   }
 
   /** Perform one request against the image, with its data in `mem`. */
@@ -130,7 +138,7 @@ export class RawImage {
     // The data is ours once the gets succeed; the transaction commits behind the answer. The
     // worker must not block before it has (see settle()): an open transaction would hold its
     // store until the worker woke again.
-    this.closing = committed(tx).catch(() => undefined);
+    this.openTransaction = true;
     const values = await getMany(
       pieces.map((p) => p.chunkIndex),
       inTransaction(tx, STORE_CHUNKS),
