@@ -140,6 +140,18 @@ export class BlkDriver {
     return this.freeIds.pop();
   }
 
+  /** A request id and a buffer of `nbytes` for it, or undefined if either is short. */
+  allocRequest(nbytes: number): { id: number; segs: RawDesc[] } | undefined {
+    const segs = this.allocBuffer(nbytes);
+    if (!segs) return undefined;
+    const id = this.allocId();
+    if (id === undefined) {
+      this.freeBuffer(segs);
+      return undefined;
+    }
+    return { id, segs };
+  }
+
   private headerAddr(id: number): number {
     return this.idBase + id * this.perId + this.tableLen * DESC_SIZE;
   }

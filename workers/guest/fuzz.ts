@@ -8,6 +8,7 @@ import type { JobReport, ResolvedJob } from '../../app/shared/guest-job.ts';
 import { hash32, Rng } from '../../app/shared/rng.ts';
 import { BlkStatus, BlkType } from '../../app/shared/virtio.ts';
 import type { BlkDriver, Bus, RawDesc } from './driver.ts';
+import { runInFlight } from './in-flight.ts';
 import { JobStats, think } from './job.ts';
 
 export const MALFORMATIONS = [
@@ -47,13 +48,9 @@ export async function runFuzz(
   const submitOne = (): boolean => {
     const malformed = rng.int(2) === 0 ? MALFORMATIONS[rng.int(MALFORMATIONS.length)] : null;
     const isWrite = rng.int(2) === 0;
-    const segs = drv.allocBuffer(job.bs);
-    if (!segs) return false;
-    const id = drv.allocId();
-    if (id === undefined) {
-      drv.freeBuffer(segs);
-      return false;
-    }
+    const got = drv.allocRequest(job.bs);
+    if (!got) return false;
+    const { id, segs } = got;
     think(job.thinkUs, bus);
     let sector = (job.offset + rng.int(blocks) * job.bs) / 512;
     let type: number = isWrite ? BlkType.OUT : BlkType.IN;
@@ -123,18 +120,15 @@ export async function runFuzz(
     return done.length;
   };
 
-  const wantMore = () => submitted < job.ios && stampMs() < deadline;
-  while (!bus.shouldStop()) {
-    let progressed = reap() > 0;
-    while (inflight.size < job.iodepth && wantMore() && !bus.shouldStop()) {
-      if (!submitOne()) break;
-      progressed = true;
-    }
-    if (inflight.size === 0 && !wantMore()) break;
-    if (!progressed || inflight.size >= job.iodepth || !wantMore()) {
-      await bus.halt(wantMore() ? Math.max(1, Math.min(1000, deadline - stampMs())) : 1000);
-    }
-  }
-  const report = stats.report(vcpu, job, stampMs() - t0, bus.shouldStop());
+  const stopped = await runInFlight(bus, {
+    iodepth: job.iodepth,
+    deadline,
+    inflight: () => inflight.size,
+    wantMore: () => submitted < job.ios && stampMs() < deadline,
+    submitOne,
+    reap,
+  });
+  stats.publish(bus);
+  const report = stats.report(vcpu, job, stampMs() - t0, stopped);
   return { ...report, fuzz: ledger };
 }

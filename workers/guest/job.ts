@@ -8,6 +8,7 @@ import { Histogram } from '../../app/shared/histogram.ts';
 import { hash32, Rng } from '../../app/shared/rng.ts';
 import { BlkStatus, BlkType } from '../../app/shared/virtio.ts';
 import { type BlkDriver, type Bus, type Completion, type RawDesc } from './driver.ts';
+import { runInFlight } from './in-flight.ts';
 import { checkSector, fillSector, runIdOf, type Expectation } from './verify.ts';
 
 const SECTOR = 512;
@@ -129,7 +130,6 @@ export async function runJob(
   let nextBlock = 0;
   let submitted = 0;
   let writesSinceFlush = 0;
-  let stopped = false;
 
   const wantMore = () => submitted < job.ios && stampMs() < deadline;
 
@@ -182,13 +182,9 @@ export async function runJob(
     const block = pickBlock();
     if (block === undefined) return false;
     const isWrite = writes || (job.rw === 'randrw' && rng.int(100) >= job.rwmixread);
-    const segs = drv.allocBuffer(job.bs);
-    if (!segs) return false;
-    const id = drv.allocId();
-    if (id === undefined) {
-      drv.freeBuffer(segs);
-      return false;
-    }
+    const got = drv.allocRequest(job.bs);
+    if (!got) return false;
+    const { id, segs } = got;
     think(job.thinkUs, bus);
     const byteOffset = job.offset + block * job.bs;
     const firstSector = byteOffset / SECTOR;
@@ -277,23 +273,15 @@ export async function runJob(
     return done.length;
   };
 
-  for (;;) {
-    if (bus.shouldStop()) {
-      stopped = true;
-      break;
-    }
-    let progressed = reap() > 0;
-    while (inflight.size < job.iodepth && wantMore() && !bus.shouldStop()) {
-      const flushDue = job.flushEvery > 0 && writesSinceFlush >= job.flushEvery;
-      if (!(flushDue ? submitFlush() : submitIo())) break;
-      progressed = true;
-    }
-    if (inflight.size === 0 && !wantMore()) break;
-    if (!progressed || inflight.size >= job.iodepth || !wantMore()) {
-      // Wake for a completion, or when the runtime ends if there is still work to start.
-      await bus.halt(wantMore() ? Math.max(1, Math.min(1000, deadline - stampMs())) : 1000);
-    }
-  }
+  let stopped = await runInFlight(bus, {
+    iodepth: job.iodepth,
+    deadline,
+    inflight: () => inflight.size,
+    wantMore,
+    submitOne: () =>
+      job.flushEvery > 0 && writesSinceFlush >= job.flushEvery ? submitFlush() : submitIo(),
+    reap,
+  });
   // A writing job that flushes periodically ends with a flush, like fio's end_fsync.
   if (!stopped && job.flushEvery > 0 && writesSinceFlush > 0 && submitFlush()) {
     while (inflight.size > 0 && !bus.shouldStop()) {
