@@ -13,6 +13,7 @@ import {
 import { h } from './dom.ts';
 import { createImage, listImages } from './images.ts';
 import { checkIsolation } from './isolation.ts';
+import { CompareView } from './ui/compare-view.ts';
 import { renderSelftest } from './ui/selftest-panel.ts';
 import { MachineView } from './ui/machine-view.ts';
 import { createWebAio, type WebAio } from './webaio.ts';
@@ -65,7 +66,7 @@ function main(app: HTMLElement): void {
   const view: MachineView = new MachineView(settings, {
     rebuild: (s): Promise<void> => bootDemo(webaio, view, s),
   });
-  app.append(view.root, renderSelftest(webaio));
+  app.append(view.root, new CompareView(webaio).root, renderSelftest(webaio));
   if (urlError) {
     app.prepend(
       alertBox('This URL asks for something WebAIO cannot do', [

@@ -1,21 +1,23 @@
-// `npm run bench`'s command line: defaults, lists and suffixes, and a clear error for each bad
-// value, naming the flag.
+// `npm run bench`'s command line: defaults, lists and suffixes, each flag mapped onto the
+// scenarios it applies to, and a clear error for each bad value, naming the flag.
 
 import { describe, expect, it } from 'vitest';
 import { parseArgs, UsageError } from './bench-args.ts';
 
+const none = { coldBurst: {}, ceiling: {}, steady: {}, machine: {}, block: {} };
+
 describe('bench args', () => {
   it('bench/args-defaults', () => {
     expect(parseArgs([])).toEqual({
-      scenarios: ['block'],
-      params: {},
+      scenarios: ['cold-burst', 'ceiling', 'steady', 'machine'],
+      params: none,
       json: undefined,
       build: true,
       help: false,
     });
   });
 
-  it('bench/args-values', () => {
+  it('bench/args-block-values', () => {
     const a = parseArgs([
       '--scenario=block',
       '--runtime',
@@ -31,19 +33,56 @@ describe('bench args', () => {
       'out/b.json',
       '--no-build',
     ]);
-    expect(a).toEqual({
-      scenarios: ['block'],
-      params: {
-        runtimeMs: 500,
-        bs: [4096, 32768, 1 << 20],
-        iodepth: [1, 8],
-        ops: ['write'],
-        warmupMs: 0,
-      },
-      json: 'out/b.json',
-      build: false,
-      help: false,
+    expect(a.scenarios).toEqual(['block']);
+    expect(a.params.block).toEqual({
+      runtimeMs: 500,
+      bs: [4096, 32768, 1 << 20],
+      iodepth: [1, 8],
+      ops: ['write'],
+      warmupMs: 0,
     });
+    expect(a.json).toBe('out/b.json');
+    expect(a.build).toBe(false);
+  });
+
+  it('bench/args-map-onto-scenarios', () => {
+    const a = parseArgs([
+      '--policy',
+      'bh,inline',
+      '--vcpus',
+      '2',
+      '--runtime',
+      '300',
+      '--bs',
+      '8k,16k',
+      '--iodepth',
+      '16',
+    ]);
+    expect(a.scenarios).toEqual(['cold-burst', 'ceiling', 'steady', 'machine']);
+    expect(a.params.coldBurst).toEqual({
+      policies: ['bh', 'inline'],
+      vcpus: 2,
+      runtimeMs: 300,
+      bs: 8192,
+    });
+    const steady = { vcpus: 2, runtimeMs: 300, iodepth: [16], randomBs: 8192, sequentialBs: 16384 };
+    expect(a.params.steady).toEqual({ ...steady, policies: ['bh'] });
+    expect(a.params.ceiling).toEqual(steady);
+    expect(a.params.machine).toEqual({
+      policies: ['bh'],
+      verifyPolicy: 'bh',
+      vcpus: 2,
+      burstVcpus: 2,
+      runtimeMs: 300,
+      bs: 8192,
+    });
+  });
+
+  it('bench/args-inline-only-drops-the-warm-scenarios', () => {
+    expect(parseArgs(['--policy', 'inline']).scenarios).toEqual(['cold-burst', 'ceiling']);
+    expect(() => parseArgs(['--policy', 'inline', '--scenario', 'steady'])).toThrow(
+      /--scenario steady needs bh or prealloc in --policy/,
+    );
   });
 
   it.each([
@@ -52,11 +91,18 @@ describe('bench args', () => {
     [['--bs', '1000'], '--bs 1000: bs 1000 is not a power of two'],
     [['--bs', '4k,'], '--bs: "4k," has an empty item'],
     [['--bs', '2m'], '--bs 2m: bs 2097152 is not an integer from 512 to 1048576'],
+    [['--bs', '4k,8k,16k'], 'steady and ceiling take one size or two'],
     [['--iodepth', '0'], '--iodepth 0: iodepth 0 is not an integer from 1 to 256'],
+    [['--iodepth', '200'], 'bench ceiling: iodepth 200 is not an integer from 1 to 128'],
     [['--iodepth', '-1'], '--iodepth: "-1" is not a whole number'],
     [['--iodepth', '--op'], '--iodepth needs a value'],
     [['--op', 'trim'], '--op trim: op "trim" is not one of read, write'],
-    [['--scenario', 'net'], '--scenario: "net" is not one of block'],
+    [
+      ['--scenario', 'net'],
+      '--scenario: "net" is not one of cold-burst, ceiling, steady, machine, block',
+    ],
+    [['--policy', 'eager'], '--policy: "eager" is not one of inline, bh, prealloc'],
+    [['--vcpus', '17'], '--vcpus 17: not from 1 to 16'],
     [['--json'], '--json needs a value'],
     [['--no-build=yes'], '--no-build takes no value (got "yes")'],
     [['--runtime', '100', '--runtime', '200'], '--runtime is given twice'],

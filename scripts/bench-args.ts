@@ -1,5 +1,6 @@
 // `npm run bench`'s command line, parsed strictly: an unknown flag or a bad value is a UsageError
-// naming it, which the script prints before it exits with status 2.
+// naming it, which the script prints before it exits with status 2. Each flag is mapped onto the
+// parameters of the scenarios it applies to, which are then checked as the page will check them.
 
 import {
   checkBlockParams,
@@ -7,17 +8,42 @@ import {
   checkIodepth,
   checkOp,
   checkRuntimeMs,
-  WARMUP_MS_MAX,
   type BlockBenchParams,
 } from '../app/bench/block-params.ts';
+import { WARMUP_MS_MAX } from '../app/bench/check.ts';
+import { checkColdBurstParams, type ColdBurstParams } from '../app/bench/cold-burst-params.ts';
+import {
+  checkMachineBenchParams,
+  type MachineBenchParams,
+} from '../app/bench/machine-bench-params.ts';
+import { checkSteadyParams, type SteadyParams } from '../app/bench/steady-params.ts';
+import { POOL_POLICIES, type PoolPolicyName } from '../app/shared/thread-pool.ts';
 
-export const SCENARIOS = ['block'] as const;
+/** Every scenario, in the order a run takes them. */
+export const SCENARIOS = ['cold-burst', 'ceiling', 'steady', 'machine', 'block'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+/** What `npm run bench` runs without --scenario: `block` is opt-in (it alone takes ~90 s). */
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = [
+  'cold-burst',
+  'ceiling',
+  'steady',
+  'machine',
+];
+/** Scenarios measured in the pool's steady state, which `inline` cannot have. */
+const WARM_SCENARIOS: readonly ScenarioName[] = ['steady', 'machine'];
+
+export interface ScenarioParams {
+  coldBurst: Partial<ColdBurstParams>;
+  ceiling: Partial<SteadyParams>;
+  steady: Partial<SteadyParams>;
+  machine: Partial<MachineBenchParams>;
+  block: Partial<BlockBenchParams>;
+}
 
 export interface BenchArgs {
   scenarios: ScenarioName[];
-  /** What the scenarios get; a flag not given leaves the scenario's default. */
-  params: Partial<BlockBenchParams>;
+  /** What each scenario gets; a flag not given leaves the scenario's defaults. */
+  params: ScenarioParams;
   json: string | undefined;
   build: boolean;
   help: boolean;
@@ -32,12 +58,22 @@ export class UsageError extends Error {
 
 export const USAGE = `usage: npm run bench -- [options]
 
-  --scenario LIST   scenarios to run, comma-separated (${SCENARIOS.join(', ')}; default: all)
-  --runtime MS      timed part of each side of each case, ms (default 3000)
-  --warmup MS       untimed warm-up before it, ms (default 1000)
-  --bs LIST         request sizes, e.g. 4096,32k (powers of two, 512 to 1m; default 4k,32k)
-  --iodepth LIST    requests in flight, e.g. 1,32 (1 to 256; default 1,32)
-  --op LIST         read, write or both (default read,write)
+  --scenario LIST   scenarios to run, comma-separated: ${SCENARIOS.join(', ')}
+                    (default: ${DEFAULT_SCENARIOS.join(', ')}; block is opt-in)
+  --policy LIST     pool policies: inline, bh, prealloc (default: all three for cold-burst,
+                    plus inline-stop; steady and machine run under bh, never under inline)
+  --vcpus N         vCPUs (cold-burst, steady, machine's burst and verify run) and plain
+                    workers (ceiling) (defaults: 4; the verify run 8)
+  --runtime MS      ms per measured case: the timed part of each case (steady, ceiling,
+                    block); the light-I/O vCPUs' runtime around a burst (cold-burst,
+                    machine) (default 3000)
+  --warmup MS       untimed warm-up before each timed case (steady, ceiling, block; 1000)
+  --iodepth LIST    requests in flight per operation, one case each (steady, ceiling: 32;
+                    block: 1,32)
+  --bs LIST         request sizes, e.g. 4096,32k: block, one case each (4k,32k); steady and
+                    ceiling, one size for all operations or two (random, sequential; 4k,32k);
+                    cold-burst and machine's burst, the first (4k)
+  --op LIST         block: read, write or both (default read,write)
   --json FILE       also write every figure to FILE (schema: docs/benchmarks.md)
   --no-build        serve dist/ as it is, without \`vite build\` first
   --help            this text
@@ -62,25 +98,46 @@ function listOf(flag: string, text: string): string[] {
   return items;
 }
 
-/** Run a value through the scenario's own check, and name the flag if it refuses it. */
+function oneOf<T extends string>(flag: string, text: string, known: readonly T[]): T[] {
+  return [
+    ...new Set(
+      listOf(flag, text).map((s) => {
+        if (!known.includes(s as T)) {
+          throw new UsageError(`${flag}: "${s}" is not one of ${known.join(', ')}`);
+        }
+        return s as T;
+      }),
+    ),
+  ];
+}
+
+/** Run a value through a scenario's own check, and name the flag if it refuses it. */
 function checked<T>(flag: string, text: string, check: () => T): T {
   try {
     return check();
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    const message = (e as Error).message.replace(/^bench block: /, '');
+    const message = (e as Error).message.replace(/^bench [\w-]+: /, '');
     throw new UsageError(`${flag} ${text}: ${message}`);
   }
 }
 
+interface Flags {
+  scenarios?: ScenarioName[];
+  policies?: PoolPolicyName[];
+  vcpus?: number;
+  runtimeMs?: number;
+  warmupMs?: number;
+  iodepth?: number[];
+  bs?: number[];
+  ops?: ('read' | 'write')[];
+}
+
 export function parseArgs(argv: readonly string[]): BenchArgs {
-  const out: BenchArgs = {
-    scenarios: [...SCENARIOS],
-    params: {},
-    json: undefined,
-    build: true,
-    help: false,
-  };
+  const f: Flags = {};
+  let json: string | undefined;
+  let build = true;
+  let help = false;
   const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -101,75 +158,153 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       if (eq > 0) throw new UsageError(`${flag} takes no value (got "${arg.slice(eq + 1)}")`);
     };
     switch (flag) {
-      case '--scenario': {
+      case '--scenario':
+        f.scenarios = oneOf(flag, value(), SCENARIOS);
+        break;
+      case '--policy':
+        f.policies = oneOf(flag, value(), POOL_POLICIES);
+        break;
+      case '--vcpus': {
         const text = value();
-        out.scenarios = [
-          ...new Set(
-            listOf(flag, text).map((s) => {
-              if (!SCENARIOS.includes(s as ScenarioName)) {
-                throw new UsageError(`${flag}: "${s}" is not one of ${SCENARIOS.join(', ')}`);
-              }
-              return s as ScenarioName;
-            }),
-          ),
-        ];
+        const n = parseInteger(flag, text);
+        if (n < 1 || n > 16) throw new UsageError(`${flag} ${text}: not from 1 to 16`);
+        f.vcpus = n;
         break;
       }
       case '--runtime': {
         const text = value();
         const ms = parseInteger(flag, text);
-        out.params.runtimeMs = checked(flag, text, () => checkRuntimeMs(ms));
+        f.runtimeMs = checked(flag, text, () => checkRuntimeMs(ms));
         break;
       }
       case '--warmup': {
         const text = value();
         const ms = parseInteger(flag, text);
         if (ms > WARMUP_MS_MAX) throw new UsageError(`${flag} ${text}: above ${WARMUP_MS_MAX} ms`);
-        out.params.warmupMs = ms;
+        f.warmupMs = ms;
         break;
       }
       case '--bs': {
         const text = value();
-        out.params.bs = listOf(flag, text).map((s) =>
-          checked(flag, s, () => checkBs(parseBytes(flag, s))),
-        );
+        f.bs = listOf(flag, text).map((s) => checked(flag, s, () => checkBs(parseBytes(flag, s))));
         break;
       }
       case '--iodepth': {
         const text = value();
-        out.params.iodepth = listOf(flag, text).map((s) =>
+        f.iodepth = listOf(flag, text).map((s) =>
           checked(flag, s, () => checkIodepth(parseInteger(flag, s))),
         );
         break;
       }
       case '--op': {
         const text = value();
-        out.params.ops = listOf(flag, text).map((s) => checked(flag, s, () => checkOp(s)));
+        f.ops = listOf(flag, text).map((s) => checked(flag, s, () => checkOp(s)));
         break;
       }
       case '--json': {
-        out.json = value();
-        if (out.json === '') throw new UsageError(`${flag} needs a file name`);
+        json = value();
+        if (json === '') throw new UsageError(`${flag} needs a file name`);
         break;
       }
       case '--no-build':
         noValue();
-        out.build = false;
+        build = false;
         break;
       case '--help':
       case '-h':
         noValue();
-        out.help = true;
+        help = true;
         break;
       default:
         throw new UsageError(`unknown argument "${arg}" (see --help)`);
     }
   }
-  // The scenario's own check of the whole set, as the page will run it.
-  try {
-    checkBlockParams(out.params);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
+  const scenarios = scenariosOf(f);
+  const params = paramsOf(f, scenarios);
+  checkAll(scenarios, params);
+  return { scenarios, params, json, build, help };
+}
+
+/** Policies steady and machine may run under: those asked for, without inline. */
+const warmPolicies = (f: Flags) => f.policies?.filter((p) => p !== 'inline');
+
+function scenariosOf(f: Flags): ScenarioName[] {
+  const warm = warmPolicies(f);
+  if (!f.scenarios) {
+    // Without bh or prealloc asked for, the steady-state scenarios have nothing to run.
+    return DEFAULT_SCENARIOS.filter((s) => !(warm?.length === 0 && WARM_SCENARIOS.includes(s)));
   }
-  return out;
+  for (const s of f.scenarios) {
+    if (warm?.length === 0 && WARM_SCENARIOS.includes(s)) {
+      throw new UsageError(
+        `--scenario ${s} needs bh or prealloc in --policy (it is measured with a warm pool, ` +
+          'which inline cannot keep across a vCPU restart)',
+      );
+    }
+  }
+  return f.scenarios;
+}
+
+function paramsOf(f: Flags, scenarios: readonly ScenarioName[]): ScenarioParams {
+  const p: ScenarioParams = { coldBurst: {}, ceiling: {}, steady: {}, machine: {}, block: {} };
+  const steadyLike = [p.steady, p.ceiling];
+  const warm = warmPolicies(f);
+  if (f.policies) p.coldBurst.policies = f.policies;
+  if (warm?.length) {
+    p.steady.policies = warm;
+    p.machine.policies = warm;
+    p.machine.verifyPolicy = warm[0];
+  }
+  if (f.vcpus !== undefined) {
+    p.coldBurst.vcpus = f.vcpus;
+    for (const s of steadyLike) s.vcpus = f.vcpus;
+    p.machine.vcpus = f.vcpus;
+    p.machine.burstVcpus = f.vcpus;
+  }
+  if (f.runtimeMs !== undefined) {
+    for (const s of [p.coldBurst, p.ceiling, p.steady, p.machine, p.block]) {
+      s.runtimeMs = f.runtimeMs;
+    }
+  }
+  if (f.warmupMs !== undefined) {
+    for (const s of [p.ceiling, p.steady, p.block]) s.warmupMs = f.warmupMs;
+  }
+  if (f.iodepth) {
+    for (const s of steadyLike) s.iodepth = f.iodepth;
+    p.block.iodepth = f.iodepth;
+  }
+  if (f.bs) {
+    p.block.bs = f.bs;
+    p.coldBurst.bs = f.bs[0];
+    p.machine.bs = f.bs[0];
+    if (f.bs.length > 2 && (scenarios.includes('steady') || scenarios.includes('ceiling'))) {
+      throw new UsageError(
+        `--bs ${f.bs.join(',')}: steady and ceiling take one size or two (random, sequential)`,
+      );
+    }
+    for (const s of steadyLike) {
+      s.randomBs = f.bs[0];
+      s.sequentialBs = f.bs[1] ?? f.bs[0];
+    }
+  }
+  if (f.ops) p.block.ops = f.ops;
+  return p;
+}
+
+/** Each selected scenario's own check of its whole parameter set, as the page will run it. */
+function checkAll(scenarios: readonly ScenarioName[], p: ScenarioParams): void {
+  const checks: Record<ScenarioName, () => unknown> = {
+    'cold-burst': () => checkColdBurstParams(p.coldBurst),
+    ceiling: () => checkSteadyParams(p.ceiling, 'ceiling'),
+    steady: () => checkSteadyParams(p.steady, 'steady'),
+    machine: () => checkMachineBenchParams(p.machine),
+    block: () => checkBlockParams(p.block),
+  };
+  for (const s of scenarios) {
+    try {
+      checks[s]();
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
 }

@@ -1,11 +1,21 @@
-// What `npm run bench` prints and writes: a fio-like report per case, a comparison table (in
+// What `npm run bench` prints and writes: a fio-like report per case, comparison tables (in
 // Markdown, to paste into docs/benchmarks.md), and the JSON document (schema in that file).
+// The block scenario's report is here; the others' are in bench-report-scenarios.ts.
 
 import type { BlockBenchResult, BlockCaseResult } from '../app/bench/block-params.ts';
+import type { TextTable } from '../app/bench/cold-burst-table.ts';
+import type { ColdBurstResult } from '../app/bench/cold-burst-params.ts';
+import type { MachineBenchResult } from '../app/bench/machine-bench-params.ts';
+import type {
+  CeilingResult,
+  SteadyComparisonRow,
+  SteadyResult,
+} from '../app/bench/steady-params.ts';
+import type { TargetResult } from '../app/bench/targets.ts';
 import type { SideResult } from '../app/shared/bench-contracts.ts';
-import type { ScenarioName } from './bench-args.ts';
+import type { ScenarioName, ScenarioParams } from './bench-args.ts';
 
-export const REPORT_SCHEMA = 'webaio-bench/1';
+export const REPORT_SCHEMA = 'webaio-bench/2';
 
 /** The --json document. */
 export interface BenchReport {
@@ -25,15 +35,31 @@ export interface BenchReport {
     node: string;
   };
   scenarios: ScenarioName[];
-  results: { block?: BlockBenchResult };
+  /** What the command line gave each scenario (the page fills in the rest: results[].params). */
+  requested: ScenarioParams;
+  results: {
+    coldBurst?: ColdBurstResult;
+    ceiling?: CeilingResult;
+    steady?: SteadyResult;
+    machine?: MachineBenchResult;
+    block?: BlockBenchResult;
+  };
+  comparison: {
+    /** Each steady operation against the ceiling's (null unless both ran). */
+    steadyVsCeiling: SteadyComparisonRow[] | null;
+  };
+  targets: TargetResult[];
+  /** Scenarios that failed, and variants that reported an error. */
+  errors: { scenario: ScenarioName; message: string }[];
 }
 
-const fixed = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
-const int = (v: number) => fixed(v, 0);
+export const fixed = (v: number, digits: number) =>
+  Number.isFinite(v) ? v.toFixed(digits) : String(v);
+export const int = (v: number) => fixed(v, 0);
 const ratio = (v: number) => `x${fixed(v, 2)}`;
-const kib = (nbytes: number) => (nbytes >= 1024 ? `${nbytes / 1024}k` : `${nbytes}`);
+export const kib = (nbytes: number) => (nbytes >= 1024 ? `${nbytes / 1024}k` : `${nbytes}`);
 
-function sideLine(name: string, s: SideResult): string {
+export function sideLine(name: string, s: SideResult): string {
   const l = s.latencyUs;
   return (
     `  ${name.padEnd(9)} ops=${s.ops}, IOPS=${fixed(s.iops, 1)}, BW=${fixed(s.mbPerS, 2)} MB/s, ` +
@@ -59,15 +85,21 @@ function caseReport(c: BlockCaseResult): string {
   ].join('\n');
 }
 
-/** A Markdown table with padded columns, readable as it is in a terminal. */
-export function markdownTable(head: string[], rows: string[][]): string {
+/**
+ * A Markdown table with padded columns, readable as it is in a terminal. The first
+ * `textColumns` columns are left-aligned text, the others right-aligned figures.
+ */
+export function markdownTable(head: string[], rows: string[][], textColumns = 3): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const isText = (i: number) => i < textColumns;
   const line = (cells: string[]) =>
-    `| ${cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  // Text columns left-aligned, figures right-aligned (a colon on the right of the rule).
-  const rule = `|${widths.map((w, i) => (i < 3 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+    `| ${cells.map((c, i) => (isText(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  // A colon on the right of the rule right-aligns a column.
+  const rule = `|${widths.map((w, i) => (isText(i) ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
   return [line(head), rule, ...rows.map(line)].join('\n');
 }
+
+export const textTable = (t: TextTable) => markdownTable(t.head, t.rows, t.textColumns);
 
 export function blockTable(r: BlockBenchResult): string {
   const head = [

@@ -1,6 +1,7 @@
-// `npm run bench`: build, serve dist/ with `vite preview`, open the page in headless Chromium on a
-// fresh persistent profile, run each scenario through window.webaio.bench, and report (fio-like
-// text on stdout, progress on stderr, everything as JSON with --json). See docs/benchmarks.md.
+// `npm run bench`: build into a temporary directory, serve it with `vite preview`, open the page
+// in headless Chromium on a fresh persistent profile, run each scenario through
+// window.webaio.bench in that one session, and report (fio-like text and tables on stdout,
+// progress on stderr, everything as JSON with --json). See docs/benchmarks.md.
 
 import { chromium, type BrowserContext, type Page } from '@playwright/test';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -10,9 +11,19 @@ import { arch, cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROGRESS_PREFIX } from '../app/bench/progress.ts';
+import { compareSteady } from '../app/bench/steady-params.ts';
+import { evaluateTargets } from '../app/bench/targets.ts';
 import { launchOptions } from '../e2e/browser.ts';
-import { parseArgs, USAGE, UsageError, type BenchArgs } from './bench-args.ts';
+import { parseArgs, USAGE, UsageError, type BenchArgs, type ScenarioName } from './bench-args.ts';
 import { blockReport, REPORT_SCHEMA, type BenchReport } from './bench-report.ts';
+import {
+  ceilingReport,
+  coldBurstReport,
+  machineReport,
+  steadyComparisonTable,
+  steadyReport,
+  targetsReport,
+} from './bench-report-scenarios.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVER_START_TIMEOUT_MS = 30_000;
@@ -98,12 +109,17 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 // ---- build and serve ----
 
-async function build(): Promise<void> {
-  log('vite build');
-  const child = startChild('npx', ['vite', 'build'], 'stderr');
+/** Build into a directory of our own, so a dist/ that tests may be serving is left alone. */
+async function build(): Promise<string> {
+  const outDir = mkdtempSync(join(tmpdir(), 'webaio-bench-dist-'));
+  cleanups.push({ name: 'build', fn: () => rmSync(outDir, { recursive: true, force: true }) });
+  log(`vite build --outDir ${outDir}`);
+  const args = ['vite', 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'];
+  const child = startChild('npx', args, 'stderr');
   cleanups.push({ name: 'vite build', fn: () => stopChild(child) });
   const status = await new Promise<number | null>((done) => child.once('exit', done));
   if (status !== 0) throw new Error(`\`npx vite build\` exited with status ${status}`);
+  return outDir;
 }
 
 function freePort(): Promise<number> {
@@ -118,10 +134,11 @@ function freePort(): Promise<number> {
   });
 }
 
-async function serve(): Promise<string> {
+async function serve(outDir: string): Promise<string> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const args = ['vite', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'];
+  const args = ['vite', 'preview', '--outDir', outDir, '--host', '127.0.0.1'];
+  args.push('--port', String(port), '--strictPort');
   log(`npx ${args.join(' ')}`);
   const child = startChild('npx', args, 'pipe');
   cleanups.push({ name: 'vite preview', fn: () => stopChild(child) });
@@ -220,9 +237,56 @@ function commandLine(argv: readonly string[]): string {
   return `npx tsx scripts/bench.ts${args ? ` ${args}` : ''}`;
 }
 
-async function run(args: BenchArgs, argv: readonly string[]): Promise<void> {
-  if (args.build) await build();
-  const baseURL = await serve();
+/** Run one scenario in the page, print its report, and keep its result. */
+async function runScenario(
+  page: Page,
+  scenario: ScenarioName,
+  args: BenchArgs,
+  report: BenchReport,
+) {
+  const p = args.params;
+  const out = (text: string) => process.stdout.write(`${text}\n\n`);
+  switch (scenario) {
+    case 'cold-burst': {
+      const r = await page.evaluate((q) => window.webaio.bench.coldBurst(q), p.coldBurst);
+      report.results.coldBurst = r;
+      out(coldBurstReport(r));
+      for (const run of r.runs) {
+        if (run.error) report.errors.push({ scenario, message: `${run.variant}: ${run.error}` });
+      }
+      break;
+    }
+    case 'ceiling': {
+      const r = await page.evaluate((q) => window.webaio.bench.ceiling(q), p.ceiling);
+      report.results.ceiling = r;
+      out(ceilingReport(r));
+      break;
+    }
+    case 'steady': {
+      const r = await page.evaluate((q) => window.webaio.bench.steady(q), p.steady);
+      report.results.steady = r;
+      out(steadyReport(r));
+      break;
+    }
+    case 'machine': {
+      const r = await page.evaluate((q) => window.webaio.bench.machine(q), p.machine);
+      report.results.machine = r;
+      out(machineReport(r));
+      break;
+    }
+    case 'block': {
+      const r = await page.evaluate((q) => window.webaio.bench.block(q), p.block);
+      report.results.block = r;
+      out(blockReport(r));
+      break;
+    }
+  }
+}
+
+/** Runs every scenario; true if all of them (and every variant) finished without an error. */
+async function run(args: BenchArgs, argv: readonly string[]): Promise<boolean> {
+  const outDir = args.build ? await build() : join(ROOT, 'dist');
+  const baseURL = await serve(outDir);
   const browser = await openBrowser(baseURL);
   const chromiumLine = browser.version ?? browser.userAgent;
   log(`${chromiumLine}; scenarios: ${args.scenarios.join(', ')}`);
@@ -246,22 +310,33 @@ async function run(args: BenchArgs, argv: readonly string[]): Promise<void> {
       node: process.version,
     },
     scenarios: args.scenarios,
+    requested: args.params,
     results: {},
+    comparison: { steadyVsCeiling: null },
+    targets: [],
+    errors: [],
   };
   for (const scenario of args.scenarios) {
-    switch (scenario) {
-      case 'block': {
-        const result = await browser.page.evaluate(
-          (params) => window.webaio.bench.block(params),
-          args.params,
-        );
-        report.results.block = result;
-        process.stdout.write(`${blockReport(result)}\n\n`);
-        break;
-      }
+    log(`scenario ${scenario}`);
+    try {
+      await runScenario(browser.page, scenario, args, report);
+    } catch (e) {
+      // After a signal, the failure is the browser closing under a scenario: stop here.
+      if (cleaning) throw e;
+      const message = e instanceof Error ? e.message : String(e);
+      log(`scenario ${scenario} failed: ${message}`);
+      report.errors.push({ scenario, message });
     }
   }
+  const { steady, ceiling, coldBurst } = report.results;
+  if (steady && ceiling) {
+    report.comparison.steadyVsCeiling = compareSteady(steady, ceiling);
+    process.stdout.write(`${steadyComparisonTable(report.comparison.steadyVsCeiling)}\n\n`);
+  }
+  report.targets = evaluateTargets(coldBurst, report.comparison.steadyVsCeiling);
+  process.stdout.write(`${targetsReport(report.targets)}\n\n`);
   report.wallMs = Date.now() - t0;
+  for (const e of report.errors) process.stdout.write(`FAILED: ${e.scenario}: ${e.message}\n`);
   process.stdout.write(
     `command:  ${report.command}\n` +
       `chromium: ${chromiumLine} (${browser.userAgent})\n` +
@@ -274,6 +349,7 @@ async function run(args: BenchArgs, argv: readonly string[]): Promise<void> {
     writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
     log(`wrote ${file}`);
   }
+  return report.errors.length === 0;
 }
 
 async function main(): Promise<number> {
@@ -291,8 +367,7 @@ async function main(): Promise<number> {
     return 0;
   }
   try {
-    await run(args, argv);
-    return 0;
+    return (await run(args, argv)) ? 0 : 1;
   } catch (e) {
     // After a signal, the failure is the browser closing under a scenario: nothing to report.
     if (!cleaning) log(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);

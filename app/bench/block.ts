@@ -5,6 +5,7 @@
 import { wrap } from 'comlink';
 import { BlockBackend } from '../block-backend.ts';
 import { createImage, deleteImage } from '../images.ts';
+import { deleteIfPresent } from './bench-images.ts';
 import { spawnCeilingWorker } from '../spawn.ts';
 import type { CeilingWorkerApi, IoJob, SideResult } from '../shared/bench-contracts.ts';
 import {
@@ -77,6 +78,8 @@ export async function runBlockBench(
     for (const [i, c] of plan.entries()) {
       const job: IoJob = {
         ...c,
+        pattern: 'random',
+        regionOffset: 0,
         regionBytes: params.regionBytes,
         runtimeMs: params.runtimeMs,
         warmupMs: params.warmupMs,
@@ -163,14 +166,6 @@ function casesOf(p: BlockBenchParams): Pick<IoJob, 'op' | 'bs' | 'iodepth'>[] {
   return p.ops.flatMap((op) =>
     p.bs.flatMap((bs) => p.iodepth.map((iodepth) => ({ op, bs, iodepth }))),
   );
-}
-
-async function deleteIfPresent(name: string): Promise<void> {
-  try {
-    await deleteImage(name);
-  } catch (e) {
-    if ((e as { name?: unknown }).name !== 'ENOENT') throw e;
-  }
 }
 
 /** Random bytes in every chunk of the region, so reads hit stored chunks; untimed. */

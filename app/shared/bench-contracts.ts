@@ -6,14 +6,19 @@ import type { LatencySummary } from './histogram.ts';
 export const BENCH_OPS = ['read', 'write'] as const;
 export type BenchOp = (typeof BENCH_OPS)[number];
 
-/** One case: closed-loop random requests, each aligned to its size, inside a region. */
+/** Random offsets, or one after the other (wrapping at the end of the region). */
+export type IoPattern = 'random' | 'sequential';
+
+/** One case: closed-loop requests, each aligned to its size, inside a region. */
 export interface IoJob {
   op: BenchOp;
+  pattern: IoPattern;
   /** Bytes per request; every request starts at a multiple of it. */
   bs: number;
   /** Requests in flight at once. */
   iodepth: number;
-  /** Requests fall in bytes [0, regionBytes) of the image. */
+  /** Requests fall in bytes [regionOffset, regionOffset + regionBytes) of the image. */
+  regionOffset: number;
   regionBytes: number;
   /** Timed part: no request is issued after this, the ones in flight finish. */
   runtimeMs: number;
@@ -40,7 +45,7 @@ export interface SideResult {
   warmupOps: number;
 }
 
-/** The baseline: one plain dedicated worker, idb-keyval calls straight on the image's chunks. */
+/** The baseline: a plain dedicated worker, idb-keyval calls straight on the image's chunks. */
 export interface CeilingWorkerApi {
   /** Open an existing image's database; its chunks are `chunkSize` bytes. */
   open(image: string, chunkSize: number): Promise<void>;

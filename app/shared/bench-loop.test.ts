@@ -2,8 +2,10 @@
 // every completed request counted and timed, the first failure stops it.
 
 import { describe, expect, it } from 'vitest';
+import type { IoJob } from './bench-contracts.ts';
 import {
   extentsOf,
+  jobOffsets,
   randomBytes,
   randomOffsets,
   runClosedLoop,
@@ -29,6 +31,30 @@ describe('bench-loop', () => {
     }
     expect(seen.size).toBe(256); // every one of the 256 slots, with 2000 draws
     expect(() => randomOffsets(1, 4096, 8192)).toThrow(/4096 bytes .* 8192 bytes/);
+  });
+
+  it('bench/offsets-sequential-and-in-the-job-region', () => {
+    const job: IoJob = {
+      op: 'read',
+      pattern: 'sequential',
+      bs: 32768,
+      iodepth: 4,
+      regionOffset: 1 << 20,
+      regionBytes: 4 * 32768,
+      runtimeMs: 10,
+      warmupMs: 0,
+      seed: 1,
+    };
+    const seq = jobOffsets(job).timed;
+    const base = 1 << 20;
+    expect(Array.from({ length: 6 }, seq)).toEqual([0, 1, 2, 3, 0, 1].map((k) => base + k * 32768));
+    const rnd = jobOffsets({ ...job, pattern: 'random', bs: 4096 }).timed;
+    for (let i = 0; i < 500; i++) {
+      const off = rnd();
+      expect(off % 4096).toBe(0);
+      expect(off).toBeGreaterThanOrEqual(base);
+      expect(off).toBeLessThan(base + job.regionBytes);
+    }
   });
 
   it('bench/random-bytes-seeded', () => {

@@ -44,11 +44,32 @@ export function randomOffsets(seed: number, regionBytes: number, bs: number): ()
   return () => Math.floor(((next() * 2 ** 21 + (next() >>> 11)) / 2 ** 53) * slots) * bs;
 }
 
+/** Byte offsets one `bs` after the other from 0, wrapping at the end of the region. */
+export function sequentialOffsets(regionBytes: number, bs: number): () => number {
+  const slots = Math.floor(regionBytes / bs);
+  if (!Number.isSafeInteger(slots) || slots < 1) {
+    throw new RangeError(`a region of ${regionBytes} bytes holds no request of ${bs} bytes`);
+  }
+  let next = 0;
+  return () => {
+    const at = next * bs;
+    next = (next + 1) % slots;
+    return at;
+  };
+}
+
 /** A job's offsets for its warm-up and for its timed part: the same on both sides of a case. */
 export function jobOffsets(job: IoJob): { warmup: () => number; timed: () => number } {
+  const inRegion = (offsets: () => number) => () => job.regionOffset + offsets();
+  if (job.pattern === 'sequential') {
+    return {
+      warmup: inRegion(sequentialOffsets(job.regionBytes, job.bs)),
+      timed: inRegion(sequentialOffsets(job.regionBytes, job.bs)),
+    };
+  }
   return {
-    warmup: randomOffsets(job.seed ^ 0x5a5a5a5a, job.regionBytes, job.bs),
-    timed: randomOffsets(job.seed, job.regionBytes, job.bs),
+    warmup: inRegion(randomOffsets(job.seed ^ 0x5a5a5a5a, job.regionBytes, job.bs)),
+    timed: inRegion(randomOffsets(job.seed, job.regionBytes, job.bs)),
   };
 }
 

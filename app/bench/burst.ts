@@ -1,0 +1,250 @@
+// One burst on a machine, measured from the page: start the machine's jobs (one vCPU submits a
+// burst, the others compute with light I/O), optionally stop the bursting vCPU right after its
+// submissions, wait for the jobs and for the pool to stop growing, and say what happened in that
+// window — the vCPU's stall, the others' BQL wait, the main thread, the device's completions.
+
+import type { Machine } from '../machine.ts';
+import type { MachineStats, RunReport } from '../machine-stats.ts';
+import type { SpawnRecord } from '../thread-pool.ts';
+import { nowMs, stampMs } from '../shared/clock.ts';
+import type { Histogram } from '../shared/histogram.ts';
+import { vcpuCounter, vcpuHistogram, type Control } from '../shared/layout.ts';
+import type { BottomHalfWindow, BurstMeasure } from './cold-burst-params.ts';
+import { MainThreadWatch } from './main-thread-watch.ts';
+
+const POLL_MS = 2;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class TimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ETIMEDOUT';
+  }
+}
+
+/** Poll `cond` until it holds; a TimeoutError naming `what` (and `detail()`) after timeoutMs. */
+export async function until(
+  cond: () => boolean,
+  timeoutMs: number,
+  what: string,
+  detail?: () => string,
+): Promise<void> {
+  const t0 = nowMs();
+  while (!cond()) {
+    if (nowMs() - t0 > timeoutMs) {
+      throw new TimeoutError(
+        `timed out after ${timeoutMs} ms waiting until ${what}${detail ? ` (${detail()})` : ''}`,
+      );
+    }
+    await sleep(POLL_MS);
+  }
+}
+
+/** `p`, or a TimeoutError naming `what` if it has not settled after timeoutMs. */
+export function deadline<T>(
+  p: Promise<T>,
+  timeoutMs: number,
+  what: string,
+  detail?: () => string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new TimeoutError(
+            `${what} did not finish in ${timeoutMs} ms${detail ? ` (${detail()})` : ''}`,
+          ),
+        ),
+      timeoutMs,
+    );
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** The pool as a sentence, for timeout messages: what it still waits for, and who died. */
+export function poolDetail(m: Machine): string {
+  const s = m.stats();
+  const p = s.pool;
+  const neverStarted = s.spawns.filter((w) => w.state === 'created');
+  const creators = [...new Set(neverStarted.map((w) => w.creator ?? '?'))].join(', ');
+  return (
+    `cur_threads ${p.cur_threads}, new_threads ${p.new_threads}, pending_threads ` +
+    `${p.pending_threads}; ${neverStarted.length} worker(s) created but never started` +
+    `${neverStarted.length ? ` (created by ${creators})` : ''}; lost_with_creator ` +
+    `${p.lost_with_creator}, requeued ${p.requeued}; in flight per vCPU: ` +
+    s.vcpus.map((v) => `${v.vcpu}:${v.inflight}`).join(' ')
+  );
+}
+
+/** The device's answers to one vCPU's queue, sampled on every heartbeat (cheap: a few words). */
+class DeviceProbe {
+  private readonly ctl: Control;
+  private readonly vcpu: number;
+  private readonly burst: number;
+  private readonly answeredAtStart: number;
+  tFirst = 0;
+  tAll = 0;
+
+  constructor(ctl: Control, vcpu: number, burst: number) {
+    this.ctl = ctl;
+    this.vcpu = vcpu;
+    this.burst = burst;
+    this.answeredAtStart = this.answered();
+  }
+
+  submitted(): number {
+    return Atomics.load(this.ctl.i32, vcpuCounter(this.ctl, this.vcpu, 'submitted'));
+  }
+
+  inflight(): number {
+    return Atomics.load(this.ctl.i32, this.ctl.L.vcpu.qInflight.at(this.vcpu));
+  }
+
+  /** Requests handed to the block layer and answered. The device counts a request in flight
+   *  before it counts it submitted, so this never runs ahead. */
+  private answered(): number {
+    return this.submitted() - this.inflight();
+  }
+
+  /** The interrupt is raised once per completion pass, after its answers: its stamp, read
+   *  right after the count moves, is when the device answered (within one beat). */
+  sample(): void {
+    const n = this.answered() - this.answeredAtStart;
+    if (n <= 0 || this.tAll) return;
+    const raised = this.ctl.f64[this.ctl.L.vcpu.tIrqRaised.at(this.vcpu)];
+    if (!this.tFirst) this.tFirst = raised;
+    if (n >= this.burst) this.tAll = raised;
+  }
+}
+
+export interface BurstOptions {
+  /** The bursting vCPU. */
+  vcpu: number;
+  /** Requests in its burst. */
+  burst: number;
+  /** The longest the other vCPUs' jobs run; done() may take that plus timeoutMs. */
+  runtimeMs: number;
+  timeoutMs: number;
+  /** Stop the bursting vCPU as soon as its whole burst is submitted (`inline-stop`). */
+  stopAfterSubmit: boolean;
+}
+
+export interface BurstOutcome {
+  measure: BurstMeasure;
+  report: RunReport | undefined;
+  /** The machine's stats at the end of the window. */
+  stats: MachineStats;
+  /** Spawn records asked for during the window. */
+  spawns: SpawnRecord[];
+  /** Stamps (ms since the epoch), 0 if they did not happen. */
+  tFirstSubmit: number;
+  stop: { tRequested: number; tStopped: number; tDrained: number } | null;
+  /** The step that timed out, or failed. */
+  error: string | null;
+}
+
+const since = (h: Histogram, before: Histogram) => h.since(before).summary();
+
+/** Run the machine's jobs once and measure the burst of `o.vcpu` (see the file's header). */
+export async function measureBurst(m: Machine, o: BurstOptions): Promise<BurstOutcome> {
+  const { ctl } = m;
+  const v = o.vcpu;
+  const others = m.vcpus.map((x) => x.index).filter((i) => i !== v);
+  const stall = vcpuHistogram(ctl, v, 'stall');
+  const stallBefore = stall.snapshot();
+  const ownBqlWait = vcpuHistogram(ctl, v, 'bqlWait');
+  const ownBqlBefore = ownBqlWait.snapshot();
+  const bqlWait = others.map((i) => vcpuHistogram(ctl, i, 'bqlWait'));
+  const bqlBefore = bqlWait.map((h) => h.snapshot());
+  const before = m.stats();
+  const probe = new DeviceProbe(ctl, v, o.burst);
+  const watch = new MainThreadWatch(() => probe.sample());
+  const detail = () => poolDetail(m);
+  const poolSettled = () =>
+    Atomics.load(ctl.i32, ctl.L.pool.newThreads) +
+      Atomics.load(ctl.i32, ctl.L.pool.pendingThreads) ===
+    0;
+  let report: RunReport | undefined;
+  let stop: BurstOutcome['stop'] = null;
+  let error: string | null = null;
+  const tStart = stampMs();
+  watch.start();
+  try {
+    await m.start();
+    if (o.stopAfterSubmit) {
+      await until(
+        () => probe.submitted() - before.vcpus[v].counters.submitted >= o.burst,
+        o.timeoutMs,
+        `vCPU ${v} has submitted its burst of ${o.burst}`,
+        detail,
+      );
+      const tRequested = stampMs();
+      await deadline(m.stopVcpu(v), o.timeoutMs, `stopVcpu(${v})`, detail);
+      stop = { tRequested, tStopped: stampMs(), tDrained: 0 };
+      // Its requests still complete (into guest RAM), served by the workers that survive.
+      await until(() => probe.inflight() === 0, o.timeoutMs, `vCPU ${v}'s queue drains`, detail);
+      stop.tDrained = stampMs();
+    }
+    report = await deadline(
+      m.done(),
+      o.runtimeMs + o.timeoutMs,
+      "done() (every vCPU's job ends)",
+      detail,
+    );
+    await until(poolSettled, o.timeoutMs, 'the pool stops growing', detail);
+  } catch (e) {
+    error = e instanceof Error ? e.message : String(e);
+  }
+  probe.sample();
+  const main = watch.stop();
+  const stats = m.stats();
+  const job = report?.jobs.find((j) => j.vcpu === v);
+  const tFirstSubmit = job?.tFirstSubmit || tStart;
+  const after = (t: number) => (t > 0 ? t - tFirstSubmit : 0);
+  const spawns = stats.spawns.filter((w) => w.tRequested >= tStart);
+  const readyStamps = spawns.map((w) => w.tReady).filter((t) => t > 0);
+  const bottomHalves: BottomHalfWindow[] = stats.main_loop.map((bh) => {
+    const was = before.main_loop.find((b) => b.name === bh.name);
+    return {
+      name: bh.name,
+      runs: bh.runs - (was?.runs ?? 0),
+      totalMs: bh.totalMs - (was?.totalMs ?? 0),
+      maxMs: bh.maxMs,
+      p99Us: bh.runUs.p99,
+    };
+  });
+  const perVcpu = others.map((i, k) => ({
+    vcpu: i,
+    ios: report?.jobs.find((j) => j.vcpu === i)?.ios ?? 0,
+    bqlWaitUs: since(bqlWait[k], bqlBefore[k]),
+  }));
+  const empty = since(stall, stall);
+  const measure: BurstMeasure = {
+    stallUs: since(stall, stallBefore),
+    bqlWaitUs: since(ownBqlWait, ownBqlBefore),
+    slatUs: job?.slat ?? empty,
+    latencyUs: job?.lat ?? empty,
+    others: {
+      bqlWaitP99Us: Math.max(0, ...perVcpu.map((x) => x.bqlWaitUs.p99)),
+      bqlWaitMaxUs: Math.max(0, ...perVcpu.map((x) => x.bqlWaitUs.max)),
+      perVcpu,
+    },
+    mainThread: { ...main, bottomHalves, bqlWaitUs: stats.bql.wait },
+    times: {
+      // The guest cannot see an answer before the device gave it: if the probe's beat came
+      // late (after a second completion pass), the guest's stamp is the closer bound.
+      firstCompletionMs: after(
+        probe.tFirst && job?.tFirstComplete
+          ? Math.min(probe.tFirst, job.tFirstComplete)
+          : probe.tFirst,
+      ),
+      burstCompleteMs: after(probe.tAll),
+      guestFirstSeenMs: after(job?.tFirstComplete ?? 0),
+      guestLastSeenMs: after(job?.tLastComplete ?? 0),
+      poolGrowthMs: readyStamps.length ? Math.max(...readyStamps) - tFirstSubmit : 0,
+    },
+    threadsAtStart: before.pool.cur_threads,
+  };
+  return { measure, report, stats, spawns, tFirstSubmit, stop, error };
+}

@@ -1,0 +1,81 @@
+// Parameter checks shared by the benchmark scenarios: defaults filled in, unknown keys refused,
+// and every refusal an EINVAL that names the scenario and the value. No DOM here: `npm run bench`
+// checks its command line with these same functions.
+
+import { Errno, ErrnoError } from '../shared/errno.ts';
+import { POOL_POLICIES, type PoolPolicyName } from '../shared/thread-pool.ts';
+
+export const RUNTIME_MS_MIN = 10;
+export const RUNTIME_MS_MAX = 600_000;
+export const WARMUP_MS_MAX = 60_000;
+
+export class ParamChecker {
+  readonly scenario: string;
+
+  constructor(scenario: string) {
+    this.scenario = scenario;
+  }
+
+  fail(message: string): never {
+    throw new ErrnoError(Errno.EINVAL, `bench ${this.scenario}: ${message}`);
+  }
+
+  /** `input` over `defaults`, refusing keys the scenario does not know. */
+  merge<T extends object>(defaults: Readonly<T>, input: unknown): T {
+    if (typeof input !== 'object' || input === null) {
+      this.fail(`parameters ${String(input)} are not an object`);
+    }
+    for (const key of Object.keys(input)) {
+      if (!(key in defaults)) {
+        this.fail(`unknown parameter "${key}" (known: ${Object.keys(defaults).join(', ')})`);
+      }
+    }
+    return { ...defaults, ...(input as Partial<T>) };
+  }
+
+  int(name: string, v: unknown, lo: number, hi: number): number {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+      this.fail(`${name} ${String(v)} is not an integer from ${lo} to ${hi}`);
+    }
+    return v;
+  }
+
+  bool(name: string, v: unknown): boolean {
+    if (typeof v !== 'boolean') this.fail(`${name} ${String(v)} is not a boolean`);
+    return v;
+  }
+
+  /** A non-empty list, each item checked, duplicates dropped (first occurrence kept). */
+  list<T>(name: string, v: unknown, check: (item: unknown) => T): T[] {
+    if (!Array.isArray(v) || v.length === 0) {
+      this.fail(`${name} ${JSON.stringify(v)} is not a non-empty list`);
+    }
+    return [...new Set(v.map(check))];
+  }
+
+  /** A power of two in lo..hi (request sizes). */
+  pow2(name: string, v: unknown, lo: number, hi: number): number {
+    const n = this.int(name, v, lo, hi);
+    if ((n & (n - 1)) !== 0) this.fail(`${name} ${n} is not a power of two`);
+    return n;
+  }
+
+  policy(v: unknown): PoolPolicyName {
+    if (!POOL_POLICIES.includes(v as PoolPolicyName)) {
+      this.fail(`policy ${JSON.stringify(v)} is not one of ${POOL_POLICIES.join(', ')}`);
+    }
+    return v as PoolPolicyName;
+  }
+
+  runtimeMs(v: unknown): number {
+    return this.int('runtimeMs', v, RUNTIME_MS_MIN, RUNTIME_MS_MAX);
+  }
+
+  /** An image name prefix: the scenario appends a variant and a run id to it. */
+  imagePrefix(v: unknown): string {
+    if (typeof v !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/.test(v)) {
+      this.fail(`imagePrefix ${JSON.stringify(v)} is not 1-32 of [A-Za-z0-9._-]`);
+    }
+    return v;
+  }
+}

@@ -1,0 +1,237 @@
+// The `cold-burst` scenario's parameters, their checks, and the shape of its result: the seed's
+// situation, an empty pool and a vCPU that submits a burst at once, measured per pool policy.
+// No DOM here: `npm run bench` and the page's comparison view use these same definitions.
+
+import type { LatencySummary } from '../shared/histogram.ts';
+import { checkVirtualSize } from '../shared/image-format.ts';
+import type { PoolConfig, PoolPolicyName } from '../shared/thread-pool.ts';
+import { ParamChecker } from './check.ts';
+
+export const COLD_BURST_VARIANTS = ['bh', 'prealloc', 'inline', 'inline-stop'] as const;
+/** A policy, or `inline-stop`: `inline` with vCPU 0 stopped right after its burst. */
+export type ColdBurstVariant = (typeof COLD_BURST_VARIANTS)[number];
+
+export interface ColdBurstParams {
+  /** Policies to run, in this order (each on a fresh machine and a fresh image). */
+  policies: PoolPolicyName[];
+  /** Also run `inline-stop` (when `inline` is among the policies). */
+  stopVariant: boolean;
+  /** vCPU 0 submits the burst; vCPUs 1..vcpus-1 compute with light I/O. */
+  vcpus: number;
+  /** Requests vCPU 0 submits at once: random reads of `bs` bytes, all in flight together. */
+  burst: number;
+  bs: number;
+  /** The burst reads [0, burstRegionBytes), filled with random bytes first (untimed). */
+  burstRegionBytes: number;
+  /** The light vCPUs' runtime; the burst itself is not time-based. */
+  runtimeMs: number;
+  /** The light vCPUs' guest computation before each of their requests (iodepth 1). */
+  thinkUs: number;
+  /** `prealloc`'s minThreads, ready before the burst starts. */
+  minThreads: number;
+  maxThreads: number;
+  imageBytes: number;
+  /** Images are named prefix + variant + a run id; leftovers under the prefix are deleted. */
+  imagePrefix: string;
+  /** Longest wait for each step (workers ready, the jobs, the pool settling, destroy). */
+  timeoutMs: number;
+  seed: number;
+}
+
+export const COLD_BURST_DEFAULTS: Readonly<ColdBurstParams> = {
+  policies: ['bh', 'prealloc', 'inline'],
+  stopVariant: true,
+  vcpus: 4,
+  burst: 64,
+  bs: 4096,
+  burstRegionBytes: 4 << 20,
+  runtimeMs: 3000,
+  thinkUs: 2000,
+  minThreads: 8,
+  maxThreads: 64,
+  imageBytes: 64 << 20,
+  imagePrefix: 'bench-cold-',
+  timeoutMs: 15_000,
+  seed: 1,
+};
+
+/** Chunk size of the images (the default, as the demo's). */
+export const COLD_BURST_CHUNK_SIZE = 32768;
+const QUEUE_SIZE = 128;
+
+export function checkColdBurstParams(input: unknown = {}): ColdBurstParams {
+  const c = new ParamChecker('cold-burst');
+  const p = c.merge(COLD_BURST_DEFAULTS, input);
+  const vcpus = c.int('vcpus', p.vcpus, 1, 16);
+  const bs = c.pow2('bs', p.bs, 512, 65536);
+  const imageBytes = checkVirtualSize(p.imageBytes);
+  const share = Math.floor(imageBytes / vcpus / 512) * 512;
+  const burst = c.int('burst', p.burst, 1, QUEUE_SIZE);
+  const burstRegionBytes = c.int('burstRegionBytes', p.burstRegionBytes, burst * bs, share);
+  if (burstRegionBytes % COLD_BURST_CHUNK_SIZE !== 0 || burstRegionBytes % bs !== 0) {
+    c.fail(`burstRegionBytes ${burstRegionBytes} is not a multiple of the chunk size and of bs`);
+  }
+  const maxThreads = c.int('maxThreads', p.maxThreads, 1, 128);
+  return {
+    policies: c.list('policies', p.policies, (v) => c.policy(v)),
+    stopVariant: c.bool('stopVariant', p.stopVariant),
+    vcpus,
+    burst,
+    bs,
+    burstRegionBytes,
+    runtimeMs: c.runtimeMs(p.runtimeMs),
+    thinkUs: c.int('thinkUs', p.thinkUs, 0, 100_000),
+    minThreads: c.int('minThreads', p.minThreads, 1, maxThreads),
+    maxThreads,
+    imageBytes,
+    imagePrefix: c.imagePrefix(p.imagePrefix),
+    timeoutMs: c.int('timeoutMs', p.timeoutMs, 1000, 600_000),
+    seed: c.int('seed', p.seed, 0, 2 ** 31 - 1),
+  };
+}
+
+/** The variants a run measures, in order: the policies, then `inline-stop`. */
+export function coldBurstVariants(p: ColdBurstParams): ColdBurstVariant[] {
+  const out: ColdBurstVariant[] = [...p.policies];
+  if (p.stopVariant && p.policies.includes('inline')) out.push('inline-stop');
+  return out;
+}
+
+export const policyOf = (v: ColdBurstVariant): PoolPolicyName =>
+  v === 'inline-stop' ? 'inline' : v;
+
+/** How busy the page's main thread was during a window (app/bench/main-thread-watch.ts). */
+export interface MainThreadReport {
+  /** Chromium reports long tasks (false: the two long-task fields are 0, not measured). */
+  longTaskSupported: boolean;
+  /** Long-task entries (tasks over 50 ms) that started in the window, and the longest (0: none). */
+  longTasks: number;
+  longestTaskMs: number;
+  /** The longest interval between two heartbeats, each ~1 ms after the previous one ran. */
+  heartbeatMaxGapMs: number;
+  heartbeats: number;
+  windowMs: number;
+}
+
+/** A bottom half over the window: runs and time exactly; the longest run and p99 since the
+ *  machine was created (for `prealloc`, that includes creating minThreads workers before). */
+export interface BottomHalfWindow {
+  name: string;
+  runs: number;
+  totalMs: number;
+  maxMs: number;
+  p99Us: number;
+}
+
+/** What one burst on one machine measured (cold-burst runs, and the machine scenario's). */
+export interface BurstMeasure {
+  /** The bursting vCPU's doorbell exits in the window (µs): its stall. */
+  stallUs: LatencySummary;
+  /** The bursting vCPU's own waits for the BQL in the window (µs): the long stalls are these. */
+  bqlWaitUs: LatencySummary;
+  /** Submission latency as its guest saw it (JobReport.slat, µs). */
+  slatUs: LatencySummary;
+  /** Its requests, submitted → seen by the guest (JobReport.lat, µs). */
+  latencyUs: LatencySummary;
+  /** The other vCPUs' BQL wait in the window (µs): the worst p99 and max, and each. */
+  others: {
+    bqlWaitP99Us: number;
+    bqlWaitMaxUs: number;
+    perVcpu: { vcpu: number; ios: number; bqlWaitUs: LatencySummary }[];
+  };
+  mainThread: MainThreadReport & {
+    bottomHalves: BottomHalfWindow[];
+    /** The main loop's waits for the BQL (µs) since the machine was created. */
+    bqlWaitUs: LatencySummary;
+  };
+  /** ms from the burst's first submission (JobReport.tFirstSubmit). */
+  times: {
+    /** The device answered the first / the last request of the burst (its interrupt). */
+    firstCompletionMs: number;
+    burstCompleteMs: number;
+    /** The guest saw the first / the last completion (JobReport stamps). */
+    guestFirstSeenMs: number;
+    guestLastSeenMs: number;
+    /** The last worker asked for during the window became ready (0: none was asked for). */
+    poolGrowthMs: number;
+  };
+  /** Workers alive when the burst started. */
+  threadsAtStart: number;
+}
+
+export interface ColdBurstRun extends BurstMeasure {
+  variant: ColdBurstVariant;
+  pool: PoolConfig;
+  image: string;
+  /** `prealloc`: from createMachine() to minThreads workers ready; else 0. */
+  preallocReadyMs: number;
+  workers: {
+    /** Workers asked for during the window, and who created each (main, vcpuN; backlog). */
+    created: number;
+    byCreator: Record<string, number>;
+    curHighWater: number;
+    pendingHighWater: number;
+  };
+  /** Workers that died with their creator (`inline-stop`'s lesson). */
+  lost: {
+    /** The pool's counters: workers it learned died with their vCPU, requests it requeued. */
+    lostWithCreator: number;
+    requeued: number;
+    /** Spawn records in state `lost`, and still `created` at the end (never started). */
+    lostRecords: number;
+    neverStarted: number;
+  };
+  /** `inline-stop` only (else null), ms from the first submission. */
+  stop: { requestedMs: number; vcpuStoppedMs: number; queueDrainedMs: number } | null;
+  /** A step that did not finish in timeoutMs (only `inline-stop` reports one; others throw). */
+  error: string | null;
+}
+
+/** The figures each run is compared on, variant / bh (null where bh's figure is 0). */
+export const COLD_BURST_FIGURES = [
+  ['stallP50', (r: BurstMeasure) => r.stallUs.p50],
+  ['stallP99', (r: BurstMeasure) => r.stallUs.p99],
+  ['stallMax', (r: BurstMeasure) => r.stallUs.max],
+  ['bqlWaitP99', (r: BurstMeasure) => r.others.bqlWaitP99Us],
+  ['bqlWaitMax', (r: BurstMeasure) => r.others.bqlWaitMaxUs],
+  ['longestTask', (r: BurstMeasure) => r.mainThread.longestTaskMs],
+  ['heartbeatGap', (r: BurstMeasure) => r.mainThread.heartbeatMaxGapMs],
+  ['bhMax', (r: BurstMeasure) => Math.max(0, ...r.mainThread.bottomHalves.map((b) => b.maxMs))],
+  ['firstCompletion', (r: BurstMeasure) => r.times.firstCompletionMs],
+  ['burstComplete', (r: BurstMeasure) => r.times.burstCompleteMs],
+  ['poolGrowth', (r: BurstMeasure) => r.times.poolGrowthMs],
+  ['latencyP50', (r: BurstMeasure) => r.latencyUs.p50],
+  ['latencyP99', (r: BurstMeasure) => r.latencyUs.p99],
+] as const;
+export type ColdBurstFigure = (typeof COLD_BURST_FIGURES)[number][0];
+
+export type ColdBurstRatios = { variant: ColdBurstVariant; vs: 'bh' } & Record<
+  ColdBurstFigure,
+  number | null
+>;
+
+export interface ColdBurstResult {
+  scenario: 'cold-burst';
+  params: ColdBurstParams;
+  startedAt: string;
+  elapsedMs: number;
+  runs: ColdBurstRun[];
+  /** prealloc / bh and inline / bh, for those that ran along with bh. */
+  ratios: ColdBurstRatios[];
+}
+
+export function ratioOf(value: number, base: number): number | null {
+  return base > 0 && Number.isFinite(value) ? value / base : null;
+}
+
+export function coldBurstRatios(runs: readonly ColdBurstRun[]): ColdBurstRatios[] {
+  const bh = runs.find((r) => r.variant === 'bh');
+  if (!bh) return [];
+  return runs
+    .filter((r) => r.variant === 'prealloc' || r.variant === 'inline')
+    .map((r) => {
+      const out = { variant: r.variant, vs: 'bh' } as ColdBurstRatios;
+      for (const [key, get] of COLD_BURST_FIGURES) out[key] = ratioOf(get(r), get(bh));
+      return out;
+    });
+}

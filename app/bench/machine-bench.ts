@@ -1,0 +1,183 @@
+// The `machine` scenario (page side): (a) a verify run of many vCPUs with mixed block sizes, as
+// the machine reports it; (b) per policy, the same burst on a cold pool and then on the warm
+// pool of the same machine (the warm run starts on new vCPU threads; the pool's workers, created
+// by the page, stay).
+
+import { Machine } from '../machine.ts';
+import { nowMs } from '../shared/clock.ts';
+import type { GuestJob } from '../shared/guest-job.ts';
+import type { PoolPolicyName } from '../shared/thread-pool.ts';
+import {
+  deleteIfPresent,
+  deleteLater,
+  freshImage,
+  freshImageName,
+  prefillImage,
+  sweepImages,
+} from './bench-images.ts';
+import { deadline, measureBurst, poolDetail, until } from './burst.ts';
+import { burstJobs } from './cold-burst.ts';
+import {
+  checkMachineBenchParams,
+  coldWarmRatio,
+  type ColdWarmResult,
+  type MachineBenchParams,
+  type MachineBenchResult,
+  type VerifyRunResult,
+} from './machine-bench-params.ts';
+import { progress } from './progress.ts';
+
+const PREFIX = 'bench-machine-';
+const CHUNK_SIZE = 32768;
+
+export async function runMachineBench(
+  input: Partial<MachineBenchParams> = {},
+): Promise<MachineBenchResult> {
+  const params = checkMachineBenchParams(input);
+  const startedAt = new Date().toISOString();
+  const t0 = nowMs();
+  await sweepImages(PREFIX);
+  const verify = await verifyRun(params);
+  const coldWarm: ColdWarmResult[] = [];
+  for (const policy of params.policies) coldWarm.push(await coldWarmRun(params, policy));
+  return { scenario: 'machine', params, startedAt, elapsedMs: nowMs() - t0, verify, coldWarm };
+}
+
+/** Run `fn` on a machine, then destroy it (within timeoutMs) and delete its image. */
+async function withMachine<T>(
+  p: MachineBenchParams,
+  image: string,
+  create: () => Promise<Machine>,
+  fn: (m: Machine) => Promise<T>,
+): Promise<T> {
+  const m = await create();
+  let released = false;
+  try {
+    const out = await fn(m);
+    await deadline(m.destroy(), p.timeoutMs, 'destroy()', () => poolDetail(m));
+    released = true;
+    return out;
+  } finally {
+    if (released) await deleteIfPresent(image);
+    else deleteLater(image, m.destroy());
+  }
+}
+
+async function verifyRun(p: MachineBenchParams): Promise<VerifyRunResult> {
+  const image = freshImageName(PREFIX, 'verify');
+  await freshImage(image, p.imageBytes, CHUNK_SIZE);
+  const ios = Math.ceil(p.verifyIos / p.vcpus);
+  const jobs: GuestJob[] = Array.from({ length: p.vcpus }, (_, v) => ({
+    rw: 'randrw',
+    bs: p.verifyBs[v % p.verifyBs.length],
+    iodepth: p.verifyIodepth,
+    ios,
+    verify: true,
+    seed: p.seed + v,
+  }));
+  const sizes = [...new Set(jobs.map((j) => j.bs / 1024))].join('/');
+  progress(
+    `machine (a): ${p.vcpus} vCPUs, randrw with verify, ${sizes} KiB, iodepth ` +
+      `${p.verifyIodepth}, ${ios * p.vcpus} requests`,
+  );
+  const t0 = nowMs();
+  const maxBs = Math.max(...p.verifyBs);
+  const ramBytes = Math.max(
+    32 << 20,
+    Math.ceil((p.vcpus * (p.verifyIodepth * maxBs * 2 + (2 << 20))) / (1 << 20)) << 20,
+  );
+  return withMachine(
+    p,
+    image,
+    () =>
+      Machine.create({
+        image,
+        vcpus: p.vcpus,
+        ramBytes: Math.min(ramBytes, 1 << 30),
+        pool: {
+          policy: p.verifyPolicy,
+          minThreads: p.verifyPolicy === 'prealloc' ? p.minThreads : 0,
+        },
+        jobs,
+      }),
+    async (m) => {
+      await m.start();
+      const report = await m.done();
+      const s = m.stats();
+      const t = report.total;
+      progress(
+        `machine (a): ${t.ios} requests in ${(nowMs() - t0).toFixed(0)} ms, verify ` +
+          `${t.verify.checked} sectors checked, ${t.verify.errors} errors`,
+      );
+      return {
+        image,
+        vcpus: p.vcpus,
+        policy: p.verifyPolicy,
+        elapsedMs: nowMs() - t0,
+        report,
+        pool: { spawned: s.pool.spawned, curHighWater: s.pool.cur_high_water },
+      };
+    },
+  );
+}
+
+async function coldWarmRun(p: MachineBenchParams, policy: PoolPolicyName): Promise<ColdWarmResult> {
+  const image = freshImageName(PREFIX, `burst-${policy}`);
+  const burstRegionBytes = Math.max(
+    CHUNK_SIZE,
+    Math.ceil((p.burst * p.bs * 4) / CHUNK_SIZE) * CHUNK_SIZE,
+  );
+  await freshImage(image, p.imageBytes, CHUNK_SIZE);
+  await prefillImage(image, burstRegionBytes, CHUNK_SIZE, p.seed);
+  const label = `machine (b) ${policy}`;
+  const minThreads = policy === 'prealloc' ? p.minThreads : 0;
+  return withMachine(
+    p,
+    image,
+    () =>
+      Machine.create({
+        image,
+        vcpus: p.burstVcpus,
+        pool: { policy, minThreads, idleTimeoutMs: p.idleTimeoutMs },
+        jobs: burstJobs({ ...p, vcpus: p.burstVcpus, burstRegionBytes }),
+      }),
+    async (m) => {
+      if (minThreads > 0) {
+        await until(
+          () => m.stats().spawns.filter((w) => w.tReady > 0).length >= minThreads,
+          p.timeoutMs,
+          `${minThreads} preallocated workers are ready`,
+          () => poolDetail(m),
+        );
+      }
+      const options = {
+        vcpu: 0,
+        burst: p.burst,
+        runtimeMs: p.runtimeMs,
+        timeoutMs: p.timeoutMs,
+        stopAfterSubmit: false,
+      };
+      progress(`${label}: burst of ${p.burst} on a cold pool`);
+      const cold = await measureBurst(m, options);
+      if (cold.error) throw new Error(`${label}, cold: ${cold.error}`);
+      progress(
+        `${label}: the same burst on the pool it grew (${cold.stats.pool.cur_threads} workers)`,
+      );
+      const warm = await measureBurst(m, options);
+      if (warm.error) throw new Error(`${label}, warm: ${warm.error}`);
+      const result = {
+        policy,
+        cold: cold.measure,
+        warm: warm.measure,
+        ratio: coldWarmRatio(cold.measure, warm.measure),
+      };
+      const us = (v: number) => `${v.toFixed(0)} µs`;
+      progress(
+        `${label}: vCPU 0 stall p50/p99 cold ${us(result.cold.stallUs.p50)}/` +
+          `${us(result.cold.stallUs.p99)}, warm ${us(result.warm.stallUs.p50)}/` +
+          `${us(result.warm.stallUs.p99)}`,
+      );
+      return result;
+    },
+  );
+}
