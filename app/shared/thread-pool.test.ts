@@ -4,7 +4,8 @@ import { BlockOp, writeSlot } from './block.ts';
 import { Errno } from './errno.ts';
 import { BH, createControl, SlotState, THREAD_MAIN, WorkerState, type Control } from './layout.ts';
 import { DEFAULT_POOL_CONFIG, mergePoolConfig, PoolCore, type PoolConfig } from './thread-pool.ts';
-import { runThread } from './testing/threads.ts';
+import { auditPoolLocked } from './pool-audit.ts';
+import { runThread, startThread } from './testing/threads.ts';
 
 function makePool(cfg: Partial<PoolConfig> = {}, nslots = 64) {
   const ctl = createControl({ nslots, maxIov: 1, nrecords: 256, nvcpus: 0 });
@@ -208,5 +209,71 @@ describe('thread pool on real threads', () => {
       exited: 4,
       spawned: 4,
     });
+  });
+});
+
+describe('workers that die with their creator', () => {
+  it('thread-pool/orphan-requeue: a worker killed mid-request; its request is redone by another, once', async () => {
+    const { ctl, pool } = makePool({ maxThreads: 4, idleTimeoutMs: 200 });
+    const vcpu = 1; // the creator that will "die"
+    fill(ctl, 0, 4096);
+    await pool.lock.lockAsync();
+    pool.submitLocked(0);
+    const orphan = pool.takeBacklogLocked(vcpu);
+    pool.lock.unlock();
+    // A worker whose request never finishes on its own (10 s of "I/O").
+    const doomed = startThread({
+      scenario: 'pool-worker',
+      sab: ctl.sab,
+      args: { record: orphan, serveUs: 10_000_000 },
+    });
+    doomed.result.catch(() => undefined);
+    while (Atomics.load(ctl.i32, ctl.L.slot.state.at(0)) !== SlotState.ACTIVE) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // Its creator takes the pool lock and dies with it held; the worker dies with its creator.
+    await pool.lock.lockAsync();
+    await doomed.worker.terminate();
+    expect(pool.orphanLostLocked(orphan)).toBe(true);
+    expect(Atomics.load(ctl.i32, ctl.L.slot.state.at(0))).toBe(SlotState.QUEUED);
+    expect(pool.counters()).toMatchObject({
+      cur_threads: 0,
+      lost_with_creator: 1,
+      requeued: 1,
+      queued: 1,
+    });
+    pool.regrowLocked();
+    expect(pool.counters()).toMatchObject({ cur_threads: 1, new_threads: 1 });
+    expect(auditPoolLocked(ctl)).toEqual([]);
+    const heir = pool.bhTakeBacklogLocked(THREAD_MAIN);
+    pool.lock.unlock();
+    const served = await runThread({
+      scenario: 'pool-worker',
+      sab: ctl.sab,
+      args: { record: heir },
+    });
+    // The heir served the requeued request, exactly once, then idled out.
+    expect(served).toBe(1);
+    expect(Atomics.load(ctl.i32, ctl.L.slot.state.at(0))).toBe(SlotState.DONE);
+    expect(ctl.i32[ctl.L.slot.ret.at(0)]).toBe(4096);
+    expect(ctl.i32[ctl.L.slot.worker.at(0)]).toBe(heir);
+    await pool.lock.lockAsync();
+    expect(auditPoolLocked(ctl)).toEqual([]);
+    pool.lock.unlock();
+  });
+
+  it('thread-pool/zombie: a worker given up for lost before it ran does not count itself in', () => {
+    const { ctl, pool } = makePool({ maxThreads: 4 });
+    fill(ctl, 0);
+    pool.submitLocked(0);
+    const r = pool.takeBacklogLocked(2);
+    expect(pool.orphanLostLocked(r)).toBe(false);
+    expect(pool.workerStartedLocked(r)).toBe(false);
+    expect(pool.counters()).toMatchObject({
+      cur_threads: 0,
+      pending_threads: 0,
+      lost_with_creator: 1,
+    });
+    expect(auditPoolLocked(ctl)).toEqual([]);
   });
 });

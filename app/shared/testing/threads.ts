@@ -12,20 +12,32 @@ export interface ThreadJob {
   args?: Record<string, number>;
 }
 
-/** Start a thread; the promise settles with the scenario's result when the thread ends. */
-export function runThread<T = number>(job: ThreadJob): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const w = new Worker(bootstrap, { workerData: { module: scenarios, ...job } });
-    let result: T | undefined;
+/** A running thread: `result` settles with the scenario's result when the thread ends. */
+export interface Thread<T> {
+  worker: Worker;
+  result: Promise<T>;
+}
+
+/** Start a thread and keep hold of it (to end it from outside, say). */
+export function startThread<T = number>(job: ThreadJob): Thread<T> {
+  const worker = new Worker(bootstrap, { workerData: { module: scenarios, ...job } });
+  const result = new Promise<T>((resolve, reject) => {
+    let value: T | undefined;
     let got = false;
-    w.on('message', (m: T) => {
-      result = m;
+    worker.on('message', (m: T) => {
+      value = m;
       got = true;
     });
-    w.on('error', reject);
-    w.on('exit', (code) => {
-      if (got) resolve(result as T);
+    worker.on('error', reject);
+    worker.on('exit', (code) => {
+      if (got) resolve(value as T);
       else reject(new Error(`thread ${job.scenario} exited with code ${code} and no result`));
     });
   });
+  return { worker, result };
+}
+
+/** Start a thread; the promise settles with the scenario's result when the thread ends. */
+export function runThread<T = number>(job: ThreadJob): Promise<T> {
+  return startThread<T>(job).result;
 }
