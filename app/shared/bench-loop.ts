@@ -5,26 +5,16 @@
 import type { IoJob, SideResult } from './bench-contracts.ts';
 import { nowMs } from './clock.ts';
 import { Histogram } from './histogram.ts';
+import { Rng } from './rng.ts';
 
 /** A prefill writes this many chunks per request, this many requests in flight, on both sides. */
 export const PREFILL_CHUNKS = 32;
 export const PREFILL_INFLIGHT = 4;
 
-/** A seeded 32-bit generator (mulberry32): the same seed gives the same sequence everywhere. */
-export function rng32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
 /** `nbytes` of seeded random bytes: incompressible, so storage cannot shrink them. */
 export function randomBytes(nbytes: number, seed: number): Uint8Array {
-  const next = rng32(seed);
+  const rng = new Rng(seed);
+  const next = () => rng.u32();
   const bytes = new Uint8Array(nbytes);
   for (let i = 0; i < nbytes; i += 4) {
     const v = next();
@@ -39,7 +29,8 @@ export function randomOffsets(seed: number, regionBytes: number, bs: number): ()
   if (!Number.isSafeInteger(slots) || slots < 1) {
     throw new RangeError(`a region of ${regionBytes} bytes holds no request of ${bs} bytes`);
   }
-  const next = rng32(seed);
+  const rng = new Rng(seed);
+  const next = () => rng.u32();
   // Two draws make a uniform double in [0, 1) with 53 random bits (exact, unlike 2^64 values).
   return () => Math.floor(((next() * 2 ** 21 + (next() >>> 11)) / 2 ** 53) * slots) * bs;
 }

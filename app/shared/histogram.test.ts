@@ -1,17 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { bucketOf, bucketRange, Histogram, HISTOGRAM_BUCKETS } from './histogram.ts';
+import { Rng } from './rng.ts';
 
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded uniform generator in [0, 1). */
+const rng = (seed: number) => {
+  const r = new Rng(seed);
+  return () => r.next();
+};
 
 describe('histogram', () => {
   it('histogram/buckets: every value falls inside its bucket, buckets are ordered', () => {
