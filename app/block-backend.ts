@@ -243,10 +243,6 @@ export class BlockBackend {
     return this.closing;
   }
 
-  get closed(): boolean {
-    return this.closing !== undefined;
-  }
-
   // ---- one request ----
 
   private request(

@@ -114,11 +114,6 @@ export class MainLoop {
     );
   }
 
-  /** The run-time histogram (µs) of one bottom half, for interval measurements. */
-  runHistogram(id: BhId): Histogram | undefined {
-    return this.bhs[id]?.hist;
-  }
-
   private async loop(): Promise<void> {
     const { i32, L } = this.ctl;
     while (this.running) {

@@ -45,10 +45,6 @@ export class Vcpu {
     return this.job;
   }
 
-  get hasThread(): boolean {
-    return this.worker !== undefined;
-  }
-
   /** Create this vCPU's thread and attach it (the guest does not run yet). */
   async boot(): Promise<void> {
     this.worker = spawnVcpuWorker(`vcpu${this.index}`);

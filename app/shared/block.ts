@@ -87,16 +87,14 @@ export function writeSlot(
     );
   }
   i32[S.op.at(slot)] = req.op;
-  i32[S.flags.at(slot)] = 0;
   i32[S.niov.at(slot)] = req.iov.length;
   i32[S.client.at(slot)] = client;
   i32[S.tag.at(slot)] = tag;
   i32[S.ret.at(slot)] = 0;
   i32[S.worker.at(slot)] = -1;
-  const base = S.iov.at(slot);
   req.iov.forEach(([addr, len], k) => {
-    i32[base + 2 * k] = addr;
-    i32[base + 2 * k + 1] = len;
+    i32[S.iovAddr.at(slot, k)] = addr;
+    i32[S.iovLen.at(slot, k)] = len;
   });
   f64[S.byteOffset.at(slot)] = req.byteOffset;
   f64[S.nbytes.at(slot)] = req.nbytes;
@@ -109,10 +107,9 @@ export function writeSlot(
 export function readSlot(ctl: Control, slot: number): BlockRequest {
   const { i32, f64, L } = ctl;
   const S = L.slot;
-  const base = S.iov.at(slot);
   const iov: Iovec[] = [];
   for (let k = 0; k < i32[S.niov.at(slot)]; k++) {
-    iov.push([i32[base + 2 * k], i32[base + 2 * k + 1]]);
+    iov.push([i32[S.iovAddr.at(slot, k)], i32[S.iovLen.at(slot, k)]]);
   }
   return {
     op: i32[S.op.at(slot)] as BlockOp,

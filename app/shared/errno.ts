@@ -38,9 +38,3 @@ export class ErrnoError extends Error {
     this.name = errnoName(errno);
   }
 }
-
-/** Throw unless `ret` is a byte count (a negative one is -errno). */
-export function checkRet(ret: number, what: string): number {
-  if (ret < 0) throw new ErrnoError(-ret, `${what}: ${errnoName(ret)} (${ret})`);
-  return ret;
-}

@@ -5,7 +5,7 @@
 import { Histogram, HISTOGRAM_BUCKETS, HISTOGRAM_STATS } from './histogram.ts';
 
 export const LAYOUT_MAGIC = 0x57_41_49_4f; // "WAIO"
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 
 /** The most pool workers one pool may have (max_threads is at most this). */
 export const POOL_MAX_THREADS = 128;
@@ -124,6 +124,14 @@ function field(base: number, stride = 1): Field {
   return { at: (i: number) => base + i * stride };
 }
 
+/** A per-element array of `count` words: `at(i, k)` is element i's k-th word. */
+export interface SegmentField {
+  at(i: number, k: number): number;
+}
+function segmentField(base: number, count: number): SegmentField {
+  return { at: (i: number, k: number) => base + i * count + k };
+}
+
 /** The header comes first and has no parameters, so an attacher can read it before anything. */
 function headerFields(c: Cursor) {
   return {
@@ -204,7 +212,6 @@ function computeLayout(p: ControlParams) {
     state: field(c.i32(p.nslots)),
     /** Request fields, written by the submitter before QUEUED, read-only afterwards. */
     op: field(c.i32(p.nslots)),
-    flags: field(c.i32(p.nslots)),
     niov: field(c.i32(p.nslots)),
     /** Whose request this is (see pool clients); read by the completion BH. */
     client: field(c.i32(p.nslots)),
@@ -217,8 +224,9 @@ function computeLayout(p: ControlParams) {
     /** Request-list links, under `pool.lock`. */
     next: field(c.i32(p.nslots)),
     prev: field(c.i32(p.nslots)),
-    /** Segments: (address, length) pairs into the DMA buffer, by the submitter. */
-    iov: field(c.i32(p.nslots * p.maxIov * 2), p.maxIov * 2),
+    /** Segments: addresses and lengths in the DMA buffer, by the submitter. */
+    iovAddr: segmentField(c.i32(p.nslots * p.maxIov), p.maxIov),
+    iovLen: segmentField(c.i32(p.nslots * p.maxIov), p.maxIov),
     /** f64 fields: request geometry and stamps (ms since the epoch, timeOrigin + now()). */
     byteOffset: field(c.f64(p.nslots)),
     nbytes: field(c.f64(p.nslots)),

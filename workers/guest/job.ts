@@ -117,7 +117,7 @@ export async function runJob(
 
   const rng = new Rng(hash32(job.seed, vcpu, 0x10b));
   const runId = runIdOf(job.seed);
-  const words = new Int32Array(drv.mem.sab);
+  const words = drv.mem.i32;
   const blocks = job.size / job.bs;
   const sectorsPerBlock = job.bs / SECTOR;
   const random = job.rw.startsWith('rand');
