@@ -50,6 +50,7 @@ export class MainLoop {
   private running = false;
   private done: Promise<void> = Promise.resolve();
   private lock: LoopLock | undefined;
+  private parked = false;
   /** Passes that ran at least one bottom half. */
   passes = 0;
   /** Errors thrown by bottom halves (the loop goes on). */
@@ -97,6 +98,11 @@ export class MainLoop {
     await this.done;
   }
 
+  /** True while the loop sleeps on its notifier with nothing scheduled. */
+  get waiting(): boolean {
+    return this.parked;
+  }
+
   stats(): BhRunStats[] {
     return this.bhs.flatMap((bh) =>
       bh
@@ -128,7 +134,11 @@ export class MainLoop {
         continue;
       }
       const w = Atomics.waitAsync(i32, L.loop.notifier, seq);
-      if (w.async) await w.value;
+      if (w.async) {
+        this.parked = true;
+        await w.value;
+        this.parked = false;
+      }
     }
   }
 

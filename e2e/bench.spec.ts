@@ -48,7 +48,8 @@ test('bench block: every case has both sides measured and ratios of emulator / b
       expect(side.warmupMs).toBeGreaterThanOrEqual(params.warmupMs);
       const l = side.latencyUs;
       expect(l.count).toBe(side.ops);
-      expect(l.min).toBeGreaterThan(0);
+      // A duration may read 0: the isolated page's clock ticks in 5 µs steps.
+      expect(l.min).toBeGreaterThanOrEqual(0);
       expect(l.min).toBeLessThanOrEqual(l.p50);
       expect(l.p50).toBeLessThanOrEqual(l.p90);
       expect(l.p90).toBeLessThanOrEqual(l.p99);
@@ -87,6 +88,7 @@ test('bench block: a bad parameter is refused with EINVAL naming it', async ({ a
 /** A run's figures are consistent with each other, whatever their values (never speed). */
 function expectConsistentColdBurst(r: ColdBurstResult, burst: number): void {
   const ordered = (l: LatencySummary) => {
+    expect(l.min).toBeGreaterThanOrEqual(0);
     expect(l.min).toBeLessThanOrEqual(l.p50);
     expect(l.p50).toBeLessThanOrEqual(l.p99);
     expect(l.p99).toBeLessThanOrEqual(l.p999);
@@ -97,7 +99,8 @@ function expectConsistentColdBurst(r: ColdBurstResult, burst: number): void {
     const at = `${run.variant}`;
     expect(run.error, at).toBeNull();
     expect(run.stallUs.count, at).toBe(burst);
-    expect(run.stallUs.min, at).toBeGreaterThan(0);
+    // An exit shorter than the clock's 5 µs step reads 0 (a fast CPU's doorbell often is).
+    expect(run.stallUs.min, at).toBeGreaterThanOrEqual(0);
     ordered(run.stallUs);
     ordered(run.bqlWaitUs);
     ordered(run.latencyUs);
@@ -111,7 +114,8 @@ function expectConsistentColdBurst(r: ColdBurstResult, burst: number): void {
     const m = run.mainThread;
     expect(m.longTaskSupported).toBe(true);
     expect(m.heartbeats).toBeGreaterThan(0);
-    expect(m.heartbeatMaxGapMs).toBeGreaterThan(0);
+    expect(m.heartbeatMaxGapMs).toBeGreaterThanOrEqual(0);
+    expect(m.heartbeatMaxGapMs).toBeLessThanOrEqual(m.windowMs);
     expect(m.longestTaskMs === 0).toBe(m.longTasks === 0);
     expect(m.bottomHalves.map((b) => b.name).sort()).toEqual(['completion_bh', 'new_thread_bh']);
     const spawnBh = m.bottomHalves.find((b) => b.name === 'new_thread_bh');

@@ -146,6 +146,9 @@ export interface BurstOutcome {
 
 const since = (h: Histogram, before: Histogram) => h.since(before).summary();
 
+/** The earlier of a stamp and a bound on it (0: not known). */
+const earlier = (stamp: number, bound: number) => (stamp && bound ? Math.min(stamp, bound) : stamp);
+
 /** Run the machine's jobs once and measure the burst of `o.vcpu` (see the file's header). */
 export async function measureBurst(m: Machine, o: BurstOptions): Promise<BurstOutcome> {
   const { ctl } = m;
@@ -232,14 +235,11 @@ export async function measureBurst(m: Machine, o: BurstOptions): Promise<BurstOu
     },
     mainThread: { ...main, bottomHalves, bqlWaitUs: stats.bql.wait },
     times: {
-      // The guest cannot see an answer before the device gave it: if the probe's beat came
-      // late (after a second completion pass), the guest's stamp is the closer bound.
-      firstCompletionMs: after(
-        probe.tFirst && job?.tFirstComplete
-          ? Math.min(probe.tFirst, job.tFirstComplete)
-          : probe.tFirst,
-      ),
-      burstCompleteMs: after(probe.tAll),
+      // The interrupt is raised after a completion pass has pushed its answers, and a running
+      // guest may reap them in between; a probe beat may also come a pass late. So the guest's
+      // own stamp, when it is earlier, is the closer bound on when the device answered.
+      firstCompletionMs: after(earlier(probe.tFirst, job?.tFirstComplete ?? 0)),
+      burstCompleteMs: after(earlier(probe.tAll, job?.tLastComplete ?? 0)),
       guestFirstSeenMs: after(job?.tFirstComplete ?? 0),
       guestLastSeenMs: after(job?.tLastComplete ?? 0),
       poolGrowthMs: readyStamps.length ? Math.max(...readyStamps) - tFirstSubmit : 0,

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { QemuCond } from './cond.ts';
 import { QemuMutex } from './mutex.ts';
 import { W } from './testing/words.ts';
@@ -8,8 +8,6 @@ interface WaitResult {
   woken: boolean;
   waitedMs: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Resolves once `n` threads have announced that they are about to wait. */
 async function allReady(i32: Int32Array, n: number): Promise<void> {
@@ -30,7 +28,7 @@ describe('qemu_cond', () => {
     expect(new Int32Array(sab)[W.mutex]).toBe(0);
   });
 
-  it('cond/signal-wakes-one: three waiters, one signal, exactly one wakes; broadcast wakes the rest', async () => {
+  it('cond/signal-wakes-one: three waiters; a signal wakes at most one sleeper, broadcast wakes them all', async () => {
     const sab = new SharedArrayBuffer(W.words * 4);
     const i32 = new Int32Array(sab);
     const waiters = Array.from({ length: 3 }, () =>
@@ -39,14 +37,25 @@ describe('qemu_cond', () => {
     await allReady(i32, 3);
     const m = new QemuMutex(i32, W.mutex);
     const c = new QemuCond(i32, W.cond);
-    // Every waiter announced itself under the mutex before waiting; taking the mutex here means
-    // the last one has released it inside timedWait, i.e. it is at (or past) its sleep.
+    // Every waiter announced itself under the mutex and read the sequence number before
+    // releasing it inside timedWait; taking the mutex here means all three have. A waiter may
+    // still be between its unlock and its sleep: the signal then finds it awake, and it returns
+    // at once (it sees the new number), which is correct. So count whom the signal's notify
+    // woke — at most one — and wait for at least one waiter to come back.
     await m.lockAsync();
     m.unlock();
-    await sleep(100);
-    c.signal();
-    await sleep(300);
-    expect(Atomics.load(i32, W.woken)).toBe(1);
+    const notify = vi.spyOn(Atomics, 'notify');
+    try {
+      c.signal();
+      expect(notify).toHaveBeenCalledTimes(1);
+      expect(notify.mock.results[0]?.value).toBeLessThanOrEqual(1);
+    } finally {
+      notify.mockRestore();
+    }
+    await vi.waitFor(() => expect(Atomics.load(i32, W.woken)).toBeGreaterThanOrEqual(1), {
+      timeout: 10_000,
+      interval: 1,
+    });
     c.broadcast();
     const results = await Promise.all(waiters);
     expect(results.filter((r) => r.woken)).toHaveLength(3);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { QemuMutex } from './mutex.ts';
 import { W } from './testing/words.ts';
 import { runThread } from './testing/threads.ts';
@@ -39,9 +39,10 @@ describe('qemu_mutex', () => {
     const waiter = m.lockAsync().then(() => {
       acquired = true;
     });
-    await new Promise((r) => setTimeout(r, 50));
+    // The waiter announces itself, then sleeps in waitAsync however many turns pass.
+    await vi.waitFor(() => expect(Atomics.load(i32, W.mutex)).toBe(2), { interval: 1 });
+    for (let turn = 0; turn < 10; turn++) await new Promise((r) => setTimeout(r, 0));
     expect(acquired).toBe(false);
-    expect(i32[W.mutex]).toBe(2); // the waiter announced itself
     m.unlock();
     await waiter;
     expect(acquired).toBe(true);
