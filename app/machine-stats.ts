@@ -10,18 +10,14 @@ import {
   VCPU_COUNTERS,
   vcpuCounter,
   vcpuHistogram,
+  stateNames,
   VcpuState,
   type Control,
   type VcpuCounter,
 } from './shared/layout.ts';
 
 export type VcpuStateName = 'stopped' | 'running' | 'in-exit' | 'halted';
-const STATE_NAMES: Record<number, VcpuStateName> = {
-  [VcpuState.STOPPED]: 'stopped',
-  [VcpuState.RUNNING]: 'running',
-  [VcpuState.IN_EXIT]: 'in-exit',
-  [VcpuState.HALTED]: 'halted',
-};
+const STATE_NAMES = stateNames(VcpuState) as VcpuStateName[];
 
 export interface VcpuStats {
   vcpu: number;

@@ -3,25 +3,20 @@
 // runs the main loop (which holds the BQL while it completes requests), and starts and stops
 // the threads.
 
-import { acctTypeOf, BlockAcct } from './block-acct.ts';
-import type { BlockStats } from './block-backend.ts';
-import { acquireImageLock } from './image-lock.ts';
-import { readImageMeta } from './images.ts';
+import { BlockBackend } from './block-backend.ts';
 import {
   checkMachineConfig,
   resolveVcpuJob,
   type MachineConfig,
   type ResolvedMachineConfig,
 } from './machine-config.ts';
-import { MainLoop, type LoopLock } from './main-loop.ts';
+import type { LoopLock } from './main-loop.ts';
 import { machineStats, type MachineStats, type RunReport, runReport } from './machine-stats.ts';
-import { ThreadPool } from './thread-pool.ts';
 import { Vcpu } from './vcpu.ts';
-import { BlockOp } from './shared/block.ts';
 import { stampMs } from './shared/clock.ts';
 import type { ResolvedJob } from './shared/guest-job.ts';
 import { Histogram } from './shared/histogram.ts';
-import { createControl, threadIdOfVcpu, type Control } from './shared/layout.ts';
+import { threadIdOfVcpu, type Control } from './shared/layout.ts';
 import { QemuMutex } from './shared/mutex.ts';
 import type { PoolConfig } from './shared/thread-pool.ts';
 import { raiseIrq, virtioBlkComplete } from './shared/virtio-blk.ts';
@@ -51,127 +46,106 @@ class MainBql implements LoopLock {
 export class Machine {
   readonly config: ResolvedMachineConfig;
   readonly image: string;
-  readonly diskBytes: number;
-  readonly ctl: Control;
   readonly ram: GuestMemory;
   readonly vcpus: Vcpu[];
+  /** The disk: virtio-blk's BlockBackend (image, pool, main loop, accounting). */
+  readonly disk: BlockBackend;
   private readonly jobs: ResolvedJob[];
-  private readonly loop: MainLoop;
-  private readonly pool: ThreadPool;
-  private readonly acct = new BlockAcct();
   private readonly bql: MainBql;
-  private readonly releaseLock: () => void;
   private readonly irqPending = new Set<number>();
   private destroyed: Promise<void> | undefined;
 
   /** createMachine(): check the configuration, take the image, allocate, boot the vCPUs. */
   static async create(cfg: MachineConfig): Promise<Machine> {
     const config = checkMachineConfig(cfg);
-    const release = await acquireImageLock(config.image);
+    const opened = await BlockBackend.openImage(config.image, config);
+    let disk: BlockBackend | undefined;
+    let machine: Machine | undefined;
     try {
-      const meta = await readImageMeta(config.image);
-      const jobs = config.jobs.map((job, v) => resolveVcpuJob(config, v, job, meta.virtualSize));
-      const machine = new Machine(config, meta.virtualSize, meta.chunkSize, jobs, release);
+      const { virtualSize } = opened.meta;
+      const jobs = config.jobs.map((job, v) => resolveVcpuJob(config, v, job, virtualSize));
+      const ram = new GuestMemory(new SharedArrayBuffer(config.ramBytes));
+      disk = new BlockBackend(opened, {
+        nslots: config.vcpus * config.queueSize,
+        maxIov: config.segMax,
+        nvcpus: config.vcpus,
+        dma: ram.sab,
+      });
+      machine = new Machine(config, jobs, ram, disk);
       await machine.boot();
       return machine;
     } catch (e) {
-      release();
+      if (machine) await machine.destroy().catch(() => undefined);
+      else if (disk) await disk.close().catch(() => undefined);
+      else opened.release();
       throw e;
     }
   }
 
   private constructor(
     config: ResolvedMachineConfig,
-    diskBytes: number,
-    chunkSize: number,
     jobs: ResolvedJob[],
-    releaseLock: () => void,
+    ram: GuestMemory,
+    disk: BlockBackend,
   ) {
     this.config = config;
     this.image = config.image;
-    this.diskBytes = diskBytes;
     this.jobs = jobs;
-    this.releaseLock = releaseLock;
-    this.ctl = createControl({
-      nslots: config.vcpus * config.queueSize,
-      maxIov: config.segMax,
-      nrecords: 512,
-      nvcpus: config.vcpus,
-    });
-    this.ram = new GuestMemory(new SharedArrayBuffer(config.ramBytes));
-    this.loop = new MainLoop(this.ctl);
-    this.bql = new MainBql(this.ctl);
-    this.loop.setLock(this.bql);
-    const image = { name: config.image, virtualSize: diskBytes, chunkSize };
-    this.pool = new ThreadPool({
-      ctl: this.ctl,
-      loop: this.loop,
-      dma: this.ram.sab,
-      image,
-      cache: config.cache,
-      config: config.pool,
-    });
+    this.ram = ram;
+    this.disk = disk;
+    this.bql = new MainBql(disk.ctl);
+    // The main loop holds the BQL while it runs bottom halves, as QEMU's does.
+    disk.loop.setLock(this.bql);
     this.vcpus = Array.from({ length: config.vcpus }, (_, v) => {
-      this.pool.onComplete(threadIdOfVcpu(v), (slot) => this.complete(v, slot));
+      disk.onComplete(threadIdOfVcpu(v), (slot, ret) => this.complete(v, slot, ret));
       return new Vcpu(
-        this.ctl,
+        disk.ctl,
         {
-          ctl: this.ctl.sab,
-          ram: this.ram.sab,
+          ctl: disk.ctl.sab,
+          ram: ram.sab,
           vcpu: v,
           ramBase: v * config.ramShareBytes,
           ramSize: config.ramShareBytes,
-          capacityBytes: diskBytes,
+          virtualSize: disk.virtualSize,
           diskId: config.image,
           queueSize: config.queueSize,
           segMax: config.segMax,
-          image,
-          cache: config.cache,
-          workerLockPrefix: this.pool.workerLockPrefix,
+          aio: disk.aio,
         },
-        (vcpu) => this.pool.recoverOrphans(threadIdOfVcpu(vcpu)),
+        (vcpu) => disk.pool.recoverOrphansLocked(threadIdOfVcpu(vcpu)),
       );
     });
     // Raise each interrupt once per completion pass, after all its requests are in.
-    this.pool.afterCompletions = () => {
-      for (const v of this.irqPending) raiseIrq(this.ctl, v);
+    disk.afterCompletions = () => {
+      for (const v of this.irqPending) raiseIrq(disk.ctl, v);
       this.irqPending.clear();
     };
   }
 
   private async boot(): Promise<void> {
-    this.loop.start();
-    await this.pool.start();
+    await this.disk.start();
     await Promise.all(this.vcpus.map((v) => v.boot()));
   }
 
-  /** The virtio-blk side of the completion BH (under the BQL): status, used ring, interrupt. */
-  private complete(v: number, slot: number): void {
-    const { i32, f64, L } = this.ctl;
-    const S = L.slot;
-    const ret = Atomics.load(i32, S.ret.at(slot));
-    const head = i32[S.tag.at(slot)];
-    const op = i32[S.op.at(slot)] as BlockOp;
-    const nbytes = f64[S.nbytes.at(slot)];
+  /** The disk's control buffer: the pool's, the device's and the vCPUs' words. */
+  get ctl(): Control {
+    return this.disk.ctl;
+  }
+
+  /** The virtio-blk side of a completion (under the BQL): status byte, used ring, interrupt. */
+  private complete(v: number, slot: number, ret: number): void {
+    const { i32, L } = this.disk.ctl;
     const ok = ret >= 0;
-    const inLen = ok ? i32[L.vreq.inLen.at(slot)] : 1;
     virtioBlkComplete(
-      this.ctl,
+      this.disk.ctl,
       this.ram,
       v,
-      head,
+      i32[L.slot.tag.at(slot)],
       i32[L.vreq.statusAddr.at(slot)],
       ok ? BlkStatus.OK : BlkStatus.IOERR,
-      inLen,
+      ok ? i32[L.vreq.inLen.at(slot)] : 1,
     );
     this.irqPending.add(v);
-    const tComplete = stampMs();
-    const tSubmit = f64[S.tSubmit.at(slot)];
-    this.acct.split(tSubmit, f64[S.tStart.at(slot)], f64[S.tDone.at(slot)], tComplete);
-    this.acct.account(acctTypeOf(op), nbytes, tComplete - tSubmit, !ok);
-    if (ok && (op === BlockOp.WRITE || op === BlockOp.WRITE_ZEROES)) {
-      this.acct.wrote(f64[S.byteOffset.at(slot)] + nbytes);
-    }
   }
 
   /** Run every vCPU's job (again, on fresh threads, for those that ran before). */
@@ -205,37 +179,30 @@ export class Machine {
   }
 
   stats(): MachineStats {
-    const base: BlockStats = {
-      ...this.acct.stats(),
-      pool: this.pool.counters(),
-      spawns: this.pool.records(),
-      main_loop: this.loop.stats(),
-    };
-    return machineStats(this.ctl, base, this.bql, this.pool.completionBatch, this.vcpus);
+    const { disk } = this;
+    return machineStats(disk.ctl, disk.stats(), this.bql, disk.pool.completionBatch, this.vcpus);
   }
 
   setPool(cfg: Partial<PoolConfig>): Promise<void> {
-    return this.pool.setConfig(cfg);
+    return this.disk.setPool(cfg);
   }
 
   /** Recount the pool's counters from its records and slots; [] if they agree. */
   auditPool(): Promise<string[]> {
-    return this.pool.audit();
+    return this.disk.auditPool();
   }
 
   get poolConfig(): Readonly<PoolConfig> {
-    return this.pool.configuration;
+    return this.disk.poolConfig;
   }
 
-  /** Stop the vCPUs, let their requests complete, shut the pool down, release the image. */
+  /** Stop the vCPUs, let their requests complete, shut the disk down, release the image. */
   destroy(): Promise<void> {
     this.destroyed ??= (async () => {
       try {
         await this.stop();
-        await this.pool.shutdown();
-        await this.loop.stop();
       } finally {
-        this.releaseLock();
+        await this.disk.close();
       }
     })();
     return this.destroyed;

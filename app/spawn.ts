@@ -1,6 +1,10 @@
 // Every worker the page creates, in one place: Vite bundles a worker only when it sees
 // `new Worker(new URL('…', import.meta.url), { type: 'module' })` written out literally.
 
+import { wrap } from 'comlink';
+import type { AioSpawn } from './shared/aio-creator.ts';
+import type { AioWorkerApi } from './shared/contracts.ts';
+
 export function spawnSelftestWorker(): Worker {
   return new Worker(new URL('../workers/selftest-worker.ts', import.meta.url), {
     type: 'module',
@@ -17,12 +21,13 @@ export function spawnCeilingWorker(): Worker {
 }
 
 /** A pool worker created by the page (policies `bh` and `prealloc`, and `inline` on the page). */
-export function spawnAioWorker(name: string): Worker {
-  return new Worker(new URL('../workers/aio-worker.ts', import.meta.url), {
+export const spawnAioWorker: AioSpawn = (name) => {
+  const worker = new Worker(new URL('../workers/aio-worker.ts', import.meta.url), {
     type: 'module',
     name,
   });
-}
+  return { worker, init: (init) => wrap<AioWorkerApi>(worker).init(init) };
+};
 
 /** A vCPU thread. */
 export function spawnVcpuWorker(name: string): Worker {

@@ -1,7 +1,8 @@
 // window.webaio: the scripting API that the page, the benchmark and the tests all use.
 
 import { createBench, type Bench } from './bench/index.ts';
-import { BlockBackend, type BlockBackendOptions } from './block-backend.ts';
+import type { BlockBackendOptions } from './block-backend.ts';
+import { BlockIo } from './block-io.ts';
 import { createImage, deleteImage, imageInfo, listImages } from './images.ts';
 import { checkIsolation, type IsolationReport } from './isolation.ts';
 import { Machine } from './machine.ts';
@@ -23,7 +24,7 @@ export interface WebAio {
   selftest(pings?: number): Promise<SelftestResult>;
   images: Images;
   /** Open an image for direct reads and writes through its own AIO pool. */
-  openBlock(image: string, opts?: BlockBackendOptions): Promise<BlockBackend>;
+  openBlock(image: string, opts?: BlockBackendOptions): Promise<BlockIo>;
   /** Build a machine (vCPUs, guest RAM, a virtio-blk disk on `image`); it runs on start(). */
   createMachine(cfg: MachineConfig): Promise<Machine>;
   /** The machine the page runs, if any (for the console). */
@@ -38,7 +39,7 @@ export function createWebAio(): WebAio {
     isolation: checkIsolation,
     selftest: runSelftest,
     images: { create: createImage, info: imageInfo, list: listImages, delete: deleteImage },
-    openBlock: (image, opts) => BlockBackend.open(image, opts),
+    openBlock: (image, opts) => BlockIo.open(image, opts),
     createMachine: (cfg) => Machine.create(cfg),
     machine: undefined,
     bench: createBench(),

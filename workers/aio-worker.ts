@@ -1,13 +1,13 @@
-// An AIO pool worker: the thread that runs worker_thread() (app/shared/thread-pool.ts) with the
-// raw driver as its function, against an image in IndexedDB, then closes itself.
+// An AIO pool worker: the thread that runs worker_thread() (app/shared/worker-thread.ts) with the
+// raw driver against an image in IndexedDB, then closes itself.
 
 import { expose } from 'comlink';
 import { readSlot } from '../app/shared/block.ts';
-import type { AioInit, AioWorkerApi } from '../app/shared/contracts.ts';
+import { lifetimeLockName, type AioInit, type AioWorkerApi } from '../app/shared/contracts.ts';
 import { Errno } from '../app/shared/errno.ts';
-import { attachControl, LAYOUT_VERSION } from '../app/shared/layout.ts';
+import { attachControl, LAYOUT_VERSION, type Control } from '../app/shared/layout.ts';
 import { PoolCore } from '../app/shared/thread-pool.ts';
-import { workerThread } from '../app/shared/worker-thread.ts';
+import { workerThread, type PoolIo } from '../app/shared/worker-thread.ts';
 import { openImageDb } from './block/image-db.ts';
 import { RawImage } from './block/raw-idb.ts';
 
@@ -21,38 +21,29 @@ function holdForLife(name: string): Promise<void> {
   });
 }
 
+/** The raw driver on this worker's own connection to the image; EIO for all if it won't open. */
+async function openRawImage(init: AioInit, ctl: Control): Promise<PoolIo> {
+  const mem = new Uint8Array(init.dma);
+  try {
+    const image = new RawImage(await openImageDb(init.image.name), init.image, init.cache, ctl);
+    return { run: (slot) => image.run(readSlot(ctl, slot), mem), settle: () => image.settle() };
+  } catch (e) {
+    console.error(`${init.thread}: every request will fail with EIO:`, e);
+    return { run: () => Promise.resolve(-Errno.EIO), settle: () => Promise.resolve() };
+  }
+}
+
 const api = {
   async init(init: AioInit) {
     const ctl = attachControl(init.ctl);
     const pool = new PoolCore(ctl);
-    await holdForLife(init.lifetimeLock);
-    pool.lock.lock();
-    const counted = pool.workerStartedLocked(init.record);
-    pool.lock.unlock();
-    if (!counted) {
-      // Given up for lost before it ran (its creator died first): leave without a trace.
-      self.close();
-      return {
-        thread: init.thread,
-        layoutVersion: LAYOUT_VERSION,
-        byteLength: init.ctl.byteLength,
-      };
-    }
-
-    const mem = new Uint8Array(init.dma);
-    let image: RawImage | undefined;
-    try {
-      const db = await openImageDb(init.image.name);
-      image = new RawImage(db, init.image.name, init.image, init.cache, ctl);
-    } catch (e) {
-      console.error(`${init.thread}: every request will fail with EIO:`, e);
-    }
-    const run = async (slot: number) => (image ? image.run(readSlot(ctl, slot), mem) : -Errno.EIO);
-
-    // Enter the loop after init's answer has been posted: once in it, this worker blocks.
-    setTimeout(async () => {
-      await workerThread(pool, init.record, run, () => image?.settle() ?? Promise.resolve());
-      self.close();
+    // Held before the worker counts itself in, so "its lock is free" means "it is not running".
+    await holdForLife(lifetimeLockName(init.workerLockPrefix, init.record));
+    // Enter worker_thread() once init's answer is posted: from its first act on, it may block.
+    setTimeout(() => {
+      void workerThread(pool, init.record, () => openRawImage(init, ctl)).finally(() =>
+        self.close(),
+      );
     }, 0);
     return { thread: init.thread, layoutVersion: LAYOUT_VERSION, byteLength: init.ctl.byteLength };
   },

@@ -4,13 +4,9 @@
 // workers it owns, which cannot start until it yields and which die with it.
 
 import { expose, wrap } from 'comlink';
+import { aioWorkerCreator, type AioSpawn } from '../app/shared/aio-creator.ts';
 import { writeSlot, type BlockRequest } from '../app/shared/block.ts';
-import {
-  lifetimeLockName,
-  type AioWorkerApi,
-  type VcpuInit,
-  type VcpuWorkerApi,
-} from '../app/shared/contracts.ts';
+import type { AioWorkerApi, VcpuInit, VcpuWorkerApi } from '../app/shared/contracts.ts';
 import type { ResolvedJob } from '../app/shared/guest-job.ts';
 import {
   attachControl,
@@ -18,6 +14,7 @@ import {
   threadIdOfVcpu,
   type Control,
 } from '../app/shared/layout.ts';
+import { liveWorkersOf } from '../app/shared/spawn-records.ts';
 import { PoolCore } from '../app/shared/thread-pool.ts';
 import { GuestMemory } from '../app/shared/virtio.ts';
 import { BlkDriver } from './guest/driver.ts';
@@ -26,82 +23,45 @@ import { runJob } from './guest/job.ts';
 import { Cpu } from './vcpu/cpu.ts';
 import { VirtioBlk } from './vcpu/virtio-blk.ts';
 
+/** A pool worker created by this vCPU (`inline`): nested, owned by this thread, dies with it. */
+const spawnNestedAioWorker: AioSpawn = (name) => {
+  const worker = new Worker(new URL('./aio-worker.ts', import.meta.url), { type: 'module', name });
+  return { worker, init: (init) => wrap<AioWorkerApi>(worker).init(init) };
+};
+
 interface Vcpu {
   init: VcpuInit;
   ctl: Control;
   mem: GuestMemory;
   pool: PoolCore;
   cpu: Cpu;
-  /** Pool workers this vCPU created (inline policy): they live as long as this thread. */
-  children: Worker[];
 }
 
 let me: Vcpu | undefined;
-
-/** The raw driver's submit (cf. raw_co_prw -> thread_pool_submit_co), on this vCPU. */
-function rawSubmit(v: Vcpu, slot: number, req: BlockRequest): void {
-  const { pool, ctl, init } = v;
-  writeSlot(ctl, slot, req, threadIdOfVcpu(init.vcpu), slot - init.vcpu * init.queueSize);
-  pool.lock.lock();
-  pool.submitLocked(slot);
-  if (pool.policy() === 'inline') {
-    // Before the patch: create the whole backlog here, holding the pool lock (and the BQL).
-    for (
-      let r = pool.takeBacklogLocked(threadIdOfVcpu(init.vcpu));
-      r !== -1;
-      r = pool.takeBacklogLocked(threadIdOfVcpu(init.vcpu))
-    ) {
-      createChild(v, r);
-    }
-  }
-  pool.lock.unlock();
-  pool.requestCond.signal();
-}
-
-function createChild(v: Vcpu, record: number): void {
-  const seq = Atomics.load(v.ctl.i32, v.ctl.L.record.seq.at(record));
-  const thread = `aio-${seq}`;
-  const worker = new Worker(new URL('./aio-worker.ts', import.meta.url), {
-    type: 'module',
-    name: thread,
-  });
-  v.children.push(worker);
-  void wrap<AioWorkerApi>(worker)
-    .init({
-      ctl: v.init.ctl,
-      dma: v.init.ram,
-      image: v.init.image,
-      cache: v.init.cache,
-      record,
-      thread,
-      lifetimeLock: lifetimeLockName(v.init.workerLockPrefix, record),
-    })
-    .catch((e: unknown) => console.error(`vCPU ${v.init.vcpu}: ${thread} failed to start`, e));
-}
 
 const api = {
   init(init: VcpuInit) {
     const ctl = attachControl(init.ctl);
     const mem = new GuestMemory(init.ram);
-    const submit = (slot: number, req: BlockRequest) => rawSubmit(v, slot, req);
+    const pool = new PoolCore(ctl);
+    const thread = threadIdOfVcpu(init.vcpu);
+    // This thread as a creator of pool workers, should the policy make it one (`inline`).
+    const creator = aioWorkerCreator(thread, pool, init.aio, spawnNestedAioWorker);
+    // The raw driver's submit (cf. raw_co_prw -> thread_pool_submit_co), on this vCPU.
+    const submit = (slot: number, req: BlockRequest) => {
+      writeSlot(ctl, slot, req, thread, slot - init.vcpu * init.queueSize);
+      pool.submit(slot, creator);
+    };
     const device = new VirtioBlk(
       ctl,
       mem,
       init.vcpu,
-      { capacityBytes: init.capacityBytes, id: init.diskId },
+      { virtualSize: init.virtualSize, id: init.diskId },
       init.queueSize,
       init.segMax,
       submit,
     );
-    const v: Vcpu = {
-      init,
-      ctl,
-      mem,
-      pool: new PoolCore(ctl),
-      cpu: new Cpu(ctl, init.vcpu, device),
-      children: [],
-    };
-    me = v;
+    me = { init, ctl, mem, pool, cpu: new Cpu(ctl, init.vcpu, device) };
     return {
       thread: `vcpu${init.vcpu}`,
       layoutVersion: LAYOUT_VERSION,
@@ -124,7 +84,7 @@ const api = {
   },
 
   quiesce() {
-    if (!me || me.children.length === 0) return false;
+    if (!me || liveWorkersOf(me.ctl, threadIdOfVcpu(me.init.vcpu)).length === 0) return false;
     me.pool.lock.lock();
     return true;
   },

@@ -1,7 +1,7 @@
 // The benchmark's disk images: fresh ones per run (never the demo's "default"), filled with
 // random bytes where requests will read, and removed afterwards.
 
-import { BlockBackend } from '../block-backend.ts';
+import { BlockIo } from '../block-io.ts';
 import { createImage, deleteImage, listImages } from '../images.ts';
 import {
   extentsOf,
@@ -60,7 +60,7 @@ export async function prefillImage(
   seed: number,
 ): Promise<number> {
   const t0 = nowMs();
-  const b = await BlockBackend.open(name);
+  const b = await BlockIo.open(name);
   try {
     const extentBytes = PREFILL_CHUNKS * chunkSize;
     const data = randomBytes(extentBytes, seed);

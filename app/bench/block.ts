@@ -3,7 +3,7 @@
 // one worker on an image of the same layout, one side after the other, never both at once.
 
 import { wrap } from 'comlink';
-import { BlockBackend } from '../block-backend.ts';
+import { BlockIo } from '../block-io.ts';
 import { createImage, deleteImage } from '../images.ts';
 import { deleteIfPresent } from './bench-images.ts';
 import { spawnCeilingWorker } from '../spawn.ts';
@@ -151,9 +151,9 @@ export async function runBlockBench(
  * starts from an empty pool and leaves no worker behind while the baseline runs.
  */
 async function withBackend<T>(
-  fn: (b: BlockBackend) => Promise<T>,
+  fn: (b: BlockIo) => Promise<T>,
 ): Promise<{ result: T; cache: CacheMode; pool: PoolConfig }> {
-  const b = await BlockBackend.open(BENCH_IMAGE_EMULATOR);
+  const b = await BlockIo.open(BENCH_IMAGE_EMULATOR);
   try {
     return { result: await fn(b), cache: b.cache, pool: { ...b.poolConfig } };
   } finally {
@@ -169,7 +169,7 @@ function casesOf(p: BlockBenchParams): Pick<IoJob, 'op' | 'bs' | 'iodepth'>[] {
 }
 
 /** Random bytes in every chunk of the region, so reads hit stored chunks; untimed. */
-async function prefillEmulator(b: BlockBackend, p: BlockBenchParams): Promise<number> {
+async function prefillEmulator(b: BlockIo, p: BlockBenchParams): Promise<number> {
   const t0 = nowMs();
   const extentBytes = PREFILL_CHUNKS * p.chunkSize;
   const data = randomBytes(extentBytes, p.seed);
@@ -179,7 +179,7 @@ async function prefillEmulator(b: BlockBackend, p: BlockBenchParams): Promise<nu
   return nowMs() - t0;
 }
 
-async function emulatorSide(b: BlockBackend, job: IoJob): Promise<EmulatorSideResult> {
+async function emulatorSide(b: BlockIo, job: IoJob): Promise<EmulatorSideResult> {
   const data = randomBytes(job.bs, job.seed);
   const io =
     job.op === 'read'
@@ -220,7 +220,7 @@ async function emulatorSide(b: BlockBackend, job: IoJob): Promise<EmulatorSideRe
  * timed part measures the steady state and not the pool's growth.
  */
 async function warmUp(
-  b: BlockBackend,
+  b: BlockIo,
   job: IoJob,
   io: (byteOffset: number) => Promise<unknown>,
   nextOffset: () => number,

@@ -5,7 +5,7 @@
 
 import type { Machine } from '../machine.ts';
 import type { MachineStats, RunReport } from '../machine-stats.ts';
-import type { SpawnRecord } from '../thread-pool.ts';
+import type { SpawnRecord } from '../shared/spawn-records.ts';
 import { nowMs, stampMs } from '../shared/clock.ts';
 import type { Histogram } from '../shared/histogram.ts';
 import { vcpuCounter, vcpuHistogram, type Control } from '../shared/layout.ts';

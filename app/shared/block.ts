@@ -9,13 +9,14 @@ import type { Control } from './layout.ts';
 export const BlockOp = { READ: 1, WRITE: 2, FLUSH: 3, DISCARD: 4, WRITE_ZEROES: 5 } as const;
 export type BlockOp = (typeof BlockOp)[keyof typeof BlockOp];
 
-export const BLOCK_OP_NAMES: Record<BlockOp, string> = {
+export const BLOCK_OP_NAMES = {
   [BlockOp.READ]: 'read',
   [BlockOp.WRITE]: 'write',
   [BlockOp.FLUSH]: 'flush',
   [BlockOp.DISCARD]: 'discard',
   [BlockOp.WRITE_ZEROES]: 'write-zeroes',
-};
+} as const satisfies Record<BlockOp, string>;
+export type BlockOpName = (typeof BLOCK_OP_NAMES)[BlockOp];
 
 export const SECTOR_SIZE = 512;
 
@@ -70,13 +71,17 @@ export function requestRangeError(
   return undefined;
 }
 
-/** Fill slot `slot` for submission (submitter only, while the slot is FREE). */
+/**
+ * Fill slot `slot` for submission (submitter only, while the slot is FREE). `tSubmit` is when
+ * the request was made: now, unless it waited for the slot.
+ */
 export function writeSlot(
   ctl: Control,
   slot: number,
   req: BlockRequest,
   client: number,
   tag: number,
+  tSubmit: number = stampMs(),
 ): void {
   const { i32, f64, L } = ctl;
   const S = L.slot;
@@ -98,7 +103,7 @@ export function writeSlot(
   });
   f64[S.byteOffset.at(slot)] = req.byteOffset;
   f64[S.nbytes.at(slot)] = req.nbytes;
-  f64[S.tSubmit.at(slot)] = stampMs();
+  f64[S.tSubmit.at(slot)] = tSubmit;
   f64[S.tStart.at(slot)] = 0;
   f64[S.tDone.at(slot)] = 0;
 }

@@ -30,30 +30,36 @@ export interface AioImageParams {
   chunkSize: number;
 }
 
-export interface AioInit {
+/** What every worker of one pool starts with. */
+export interface AioPoolParams {
   /** The pool's control buffer. */
   ctl: SharedArrayBuffer;
   /** The memory requests' segments point into (guest RAM, or the page's bounce buffer). */
   dma: SharedArrayBuffer;
   image: AioImageParams;
   cache: CacheMode;
+  /** Names the workers' lifetime Web Locks (see lifetimeLockName). */
+  workerLockPrefix: string;
+}
+
+export interface AioInit extends AioPoolParams {
   /** This worker's spawn record. */
   record: number;
   /** Name for messages, e.g. "aio-7". */
   thread: string;
-  /** A Web Lock the worker holds for as long as it lives: whoever may outlive it learns it is
-   *  gone when the lock is granted to them (workers die with the vCPU that created them). */
-  lifetimeLock: string;
 }
 
-/** The Web Lock name of a pool's worker: `${prefix}:${record}`. */
+/**
+ * The Web Lock a pool worker holds for as long as it lives: whoever may outlive it learns it is
+ * gone when the lock is granted to them (workers die with the vCPU that created them).
+ */
 export const lifetimeLockName = (prefix: string, record: number) => `${prefix}:${record}`;
 
 /** A pool worker (cf. worker_thread() in util/thread-pool.c). */
 export interface AioWorkerApi {
   /**
-   * The newborn's first act (pending_threads--, ask for the next one), then open the image.
-   * Resolves before the worker enters its loop, where it blocks and hears no more messages.
+   * Attach and take the lifetime lock; resolves before the worker enters worker_thread(), where
+   * it may block and hears no more messages.
    */
   init(init: AioInit): Promise<AttachInfo>;
 }
@@ -66,15 +72,13 @@ export interface VcpuInit {
   /** The part of guest RAM this vCPU's guest program keeps its queue and buffers in. */
   ramBase: number;
   ramSize: number;
-  /** The disk as the device presents it: capacity and the id GET_ID returns. */
-  capacityBytes: number;
+  /** The disk as the device presents it: its size and the id GET_ID returns. */
+  virtualSize: number;
   diskId: string;
   queueSize: number;
   segMax: number;
   /** For pool workers this vCPU creates itself (the `inline` policy). */
-  image: AioImageParams;
-  cache: CacheMode;
-  workerLockPrefix: string;
+  aio: AioPoolParams;
 }
 
 /** A vCPU thread: guest code, and device emulation on MMIO exits. */

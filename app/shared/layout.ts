@@ -5,10 +5,13 @@
 import { Histogram, HISTOGRAM_BUCKETS, HISTOGRAM_STATS } from './histogram.ts';
 
 export const LAYOUT_MAGIC = 0x57_41_49_4f; // "WAIO"
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 
 /** The most pool workers one pool may have (max_threads is at most this). */
 export const POOL_MAX_THREADS = 128;
+
+/** Spawn records a pool keeps (ControlParams.nrecords): the oldest reusable one goes first. */
+export const POOL_RECORDS = 4 * POOL_MAX_THREADS;
 
 /** Sizes a control buffer is built from; stored in its header so an attacher can recompute. */
 export interface ControlParams {
@@ -48,6 +51,15 @@ export const VcpuState = {
 } as const;
 export type VcpuState = (typeof VcpuState)[keyof typeof VcpuState];
 
+/** `{ IN_EXIT: 2, … }` → `['stopped', …, 'in-exit', …]`: a state's display name, by code. */
+export function stateNames<K extends string>(states: Record<K, number>): string[] {
+  const names: string[] = [];
+  for (const [key, code] of Object.entries<number>(states)) {
+    names[code] = key.toLowerCase().replaceAll('_', '-');
+  }
+  return names;
+}
+
 /** Per-vCPU histograms (µs), in this order, each written only by its vCPU. */
 export const VCPU_HISTOGRAMS = ['stall', 'bqlWait', 'bqlHold', 'halted', 'irqDelivery'] as const;
 export type VcpuHistogram = (typeof VCPU_HISTOGRAMS)[number];
@@ -79,7 +91,7 @@ export type VcpuCounter = (typeof VCPU_COUNTERS)[number];
 export const SlotState = { FREE: 0, QUEUED: 1, ACTIVE: 2, DONE: 3 } as const;
 export type SlotState = (typeof SlotState)[keyof typeof SlotState];
 
-/** Spawn-record states: the life of one pool worker. */
+/** Spawn-record states: the life of one pool worker, in order. */
 export const WorkerState = {
   /** Never used (a fresh record). */
   UNUSED: 0,
@@ -87,18 +99,22 @@ export const WorkerState = {
   BACKLOG: 1,
   /** Created (pending_threads), its first line has not run. */
   CREATED: 2,
-  /** Running, waiting on the request condition variable. */
-  IDLE: 3,
-  /** Running a request (`slot` says which). */
-  BUSY: 4,
-  /** Left its loop and closed itself. */
-  EXITED: 5,
-  /** Never ran, or died without exiting (shut down before birth, failed to load, creator gone). */
-  LOST: 6,
   /** Running its loop, neither waiting nor serving (just born, opening the image). */
-  RUNNING: 7,
+  RUNNING: 3,
+  /** Running, waiting on the request condition variable. */
+  IDLE: 4,
+  /** Running a request (`slot` says which). */
+  BUSY: 5,
+  /** Left its loop and closed itself. */
+  EXITED: 6,
+  /** Never ran, or died without exiting (shut down before birth, failed to load, creator gone). */
+  LOST: 7,
 } as const;
 export type WorkerState = (typeof WorkerState)[keyof typeof WorkerState];
+
+/** A worker that exists — created and not gone: it may run, so its record is taken. */
+export const isLiveWorker = (state: number): boolean =>
+  state >= WorkerState.CREATED && state <= WorkerState.BUSY;
 
 /** Index of the next i32 or f64 in a buffer being laid out; f64 regions are 8-byte aligned. */
 class Cursor {
@@ -165,6 +181,7 @@ function computeLayout(p: ControlParams) {
     requestCond: c.i32(1),
     // Everything below in `pool` is written under `lock` only (cf. struct ThreadPool); the page
     // may read it without the lock for display.
+    /** Also the word thread_pool_free() waits on: each worker notifies it as it leaves. */
     curThreads: c.i32(1),
     idleThreads: c.i32(1),
     /** Backlog: threads counted in cur_threads that nobody has created yet. */
@@ -217,7 +234,8 @@ function computeLayout(p: ControlParams) {
     client: field(c.i32(p.nslots)),
     /** Submitter's own tag (a descriptor head, a promise id). */
     tag: field(c.i32(p.nslots)),
-    /** Result, bytes >= 0 or -errno; written by the worker (or canceller) before DONE. */
+    /** Result, bytes >= 0 or -errno; written by the worker (or canceller) before DONE, read by
+     *  the completion BH after it has seen DONE. */
     ret: field(c.i32(p.nslots)),
     /** Spawn record of the worker that ran it; written with ACTIVE. */
     worker: field(c.i32(p.nslots)),

@@ -2,7 +2,7 @@
 // slots, under the pool lock, and say where they differ. The tests use it after every kind of
 // upheaval; the page shows it.
 
-import { SlotState, WorkerState, type Control } from './layout.ts';
+import { isLiveWorker, SlotState, WorkerState, type Control } from './layout.ts';
 
 /** Discrepancies between the counters and what the records and slots say; [] if none. */
 export function auditPoolLocked(ctl: Control): string[] {
@@ -16,8 +16,8 @@ export function auditPoolLocked(ctl: Control): string[] {
     byState.set(state, (byState.get(state) ?? 0) + 1);
   }
   const n = (state: number) => byState.get(state) ?? 0;
-  const live =
-    n(WorkerState.CREATED) + n(WorkerState.RUNNING) + n(WorkerState.IDLE) + n(WorkerState.BUSY);
+  let live = 0;
+  for (const [state, count] of byState) if (isLiveWorker(state)) live += count;
   const problems: string[] = [];
   const expect = (what: string, counter: number, counted: number) => {
     if (counter !== counted) problems.push(`${what} is ${counter}, the records say ${counted}`);

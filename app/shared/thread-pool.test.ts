@@ -3,14 +3,20 @@ import { bhTakeScheduled } from './bh.ts';
 import { BlockOp, writeSlot } from './block.ts';
 import { Errno } from './errno.ts';
 import { BH, createControl, SlotState, THREAD_MAIN, WorkerState, type Control } from './layout.ts';
-import { DEFAULT_POOL_CONFIG, mergePoolConfig, PoolCore, type PoolConfig } from './thread-pool.ts';
+import {
+  DEFAULT_POOL_CONFIG,
+  mergePoolConfig,
+  PoolCore,
+  type PoolConfig,
+  type WorkerCreator,
+} from './thread-pool.ts';
 import { auditPoolLocked } from './pool-audit.ts';
-import { runThread, startThread } from './testing/threads.ts';
+import { runThread, startThread, type Thread } from './testing/threads.ts';
 
 function makePool(cfg: Partial<PoolConfig> = {}, nslots = 64) {
   const ctl = createControl({ nslots, maxIov: 1, nrecords: 256, nvcpus: 0 });
   const pool = new PoolCore(ctl);
-  pool.initLocked(mergePoolConfig(DEFAULT_POOL_CONFIG, cfg));
+  pool.writeParamsLocked(mergePoolConfig(DEFAULT_POOL_CONFIG, cfg));
   return { ctl, pool };
 }
 
@@ -18,61 +24,97 @@ function fill(ctl: Control, slot: number, nbytes = 512) {
   writeSlot(ctl, slot, { op: BlockOp.READ, byteOffset: 0, nbytes, iov: [[0, nbytes]] }, 0, slot);
 }
 
+/** A creator that only notes which records it was asked to start. */
+function recorder(thread = THREAD_MAIN): WorkerCreator & { started: number[] } {
+  const started: number[] = [];
+  return { thread, started, start: (record) => void started.push(record) };
+}
+
 const newThreadScheduled = (ctl: Control) => (bhTakeScheduled(ctl) & (1 << BH.newThread)) !== 0;
+const stateOf = (ctl: Control, record: number) =>
+  Atomics.load(ctl.i32, ctl.L.record.state.at(record));
 
 describe('thread pool core (single thread)', () => {
-  it('thread-pool/spawn-bh: the BH is asked for only while no newborn is pending', () => {
+  it('thread-pool/spawn-bh: the BH is asked for only while no newborn is pending', async () => {
     const { ctl, pool } = makePool({ maxThreads: 8 });
+    const main = recorder();
     fill(ctl, 0);
-    pool.submitLocked(0);
+    pool.submitLocked(0, main);
     expect(pool.counters()).toMatchObject({ cur_threads: 1, new_threads: 1, pending_threads: 0 });
+    expect(main.started).toEqual([]);
     expect(newThreadScheduled(ctl)).toBe(true);
 
-    // The BH takes one from the backlog: it is now pending.
-    const first = pool.bhTakeBacklogLocked(THREAD_MAIN);
-    expect(first).toBeGreaterThanOrEqual(0);
+    // The BH creates one from the backlog: it is now pending.
+    await pool.spawnThreadBh(main);
+    expect(main.started).toHaveLength(1);
+    const [first] = main.started;
     expect(pool.counters()).toMatchObject({ cur_threads: 1, new_threads: 0, pending_threads: 1 });
+    expect(stateOf(ctl, first)).toBe(WorkerState.CREATED);
 
     // More requests while the newborn is pending: counted, but nobody asks the main thread.
     for (let s = 1; s <= 3; s++) {
       fill(ctl, s);
-      pool.submitLocked(s);
+      pool.submitLocked(s, main);
     }
     expect(pool.counters()).toMatchObject({ cur_threads: 4, new_threads: 3, pending_threads: 1 });
     expect(newThreadScheduled(ctl)).toBe(false);
     // A BH run while the newborn is pending (scheduled before it was born) creates nothing.
-    expect(pool.bhTakeBacklogLocked(THREAD_MAIN)).toBe(-1);
-    expect(pool.counters().pending_threads).toBe(1);
+    await pool.spawnThreadBh(main);
+    expect(main.started).toHaveLength(1);
 
     // The newborn's first act asks for the next one.
-    pool.workerStartedLocked(first);
+    expect(pool.workerStartedLocked(first)).toBe(true);
     expect(pool.counters()).toMatchObject({ pending_threads: 0, new_threads: 3 });
     expect(newThreadScheduled(ctl)).toBe(true);
     expect(pool.counters().pending_high_water).toBe(1);
-    expect(Atomics.load(ctl.i32, ctl.L.record.state.at(first))).toBe(WorkerState.RUNNING);
+    expect(stateOf(ctl, first)).toBe(WorkerState.RUNNING);
+  });
+
+  it('thread-pool/spawn-inline: the submitter creates every worker it owes, at once, itself', () => {
+    const { ctl, pool } = makePool({ policy: 'inline', maxThreads: 8 });
+    const vcpu = recorder(3);
+    for (let s = 0; s < 5; s++) {
+      fill(ctl, s);
+      pool.submitLocked(s, vcpu);
+    }
+    expect(vcpu.started).toHaveLength(5);
+    expect(pool.counters()).toMatchObject({
+      cur_threads: 5,
+      new_threads: 0,
+      pending_threads: 5,
+      pending_high_water: 5,
+    });
+    for (const r of vcpu.started) {
+      expect(Atomics.load(ctl.i32, ctl.L.record.creator.at(r))).toBe(3);
+    }
+    // Nobody asked the main thread.
+    expect(newThreadScheduled(ctl)).toBe(false);
   });
 
   it('thread-pool/max-threads: cur_threads never passes max_threads', () => {
     const { ctl, pool } = makePool({ maxThreads: 3 });
+    const main = recorder();
     for (let s = 0; s < 20; s++) {
       fill(ctl, s);
-      pool.submitLocked(s);
+      pool.submitLocked(s, main);
     }
     expect(pool.counters()).toMatchObject({ cur_threads: 3, new_threads: 3, queued: 20 });
     expect(pool.counters().cur_high_water).toBe(3);
   });
 
-  it('thread-pool/fifo-and-cancel: requests leave in order; cancel works only while queued', () => {
+  it('thread-pool/fifo-and-cancel: requests leave in order; cancel works only while queued', async () => {
     const { ctl, pool } = makePool({ maxThreads: 1 });
+    const main = recorder();
     for (let s = 0; s < 5; s++) {
       fill(ctl, s);
-      pool.submitLocked(s);
+      pool.submitLocked(s, main);
     }
-    expect(pool.cancelLocked(2)).toBe(true);
+    expect(await pool.cancel(2)).toBe(true);
     expect(Atomics.load(ctl.i32, ctl.L.slot.state.at(2))).toBe(SlotState.DONE);
     expect(Atomics.load(ctl.i32, ctl.L.slot.ret.at(2))).toBe(-Errno.ECANCELED);
     expect(pool.cancelLocked(2)).toBe(false);
-    const record = pool.takeBacklogLocked(THREAD_MAIN);
+    await pool.spawnThreadBh(main);
+    const [record] = main.started;
     pool.workerStartedLocked(record);
     const order = [0, 1, 3, 4].map(() => pool.takeRequestLocked(record));
     expect(order).toEqual([0, 1, 3, 4]);
@@ -82,14 +124,15 @@ describe('thread pool core (single thread)', () => {
     expect(Atomics.load(ctl.i32, ctl.L.record.served.at(record))).toBe(4);
   });
 
-  it('thread-pool/shutdown: the backlog is dropped (cur_threads -= new_threads), max becomes 0', () => {
+  it('thread-pool/free: the backlog is dropped (cur_threads -= new_threads), max becomes 0', async () => {
     const { ctl, pool } = makePool({ maxThreads: 8 });
+    const main = recorder();
     for (let s = 0; s < 5; s++) {
       fill(ctl, s);
-      pool.submitLocked(s);
+      pool.submitLocked(s, main);
     }
-    pool.takeBacklogLocked(THREAD_MAIN);
-    pool.shutdownLocked();
+    await pool.spawnThreadBh(main);
+    pool.freeLocked();
     expect(pool.counters()).toMatchObject({
       cur_threads: 1,
       new_threads: 0,
@@ -99,36 +142,36 @@ describe('thread pool core (single thread)', () => {
       pending_high_water: 1,
     });
     expect(newThreadScheduled(ctl)).toBe(false);
+    expect(pool.config().maxThreads).toBe(0);
   });
 
-  it('thread-pool/update-params: prealloc spawns up to min_threads; bh does not', () => {
+  it('thread-pool/update-params: prealloc spawns up to min_threads; bh does not', async () => {
     const { ctl, pool } = makePool({ maxThreads: 8 });
-    pool.updateParamsLocked({ ...DEFAULT_POOL_CONFIG, policy: 'bh', minThreads: 4, maxThreads: 8 });
+    const main = recorder();
+    await pool.updateParams({ ...DEFAULT_POOL_CONFIG, minThreads: 4, maxThreads: 8 }, main);
     expect(pool.counters().cur_threads).toBe(0);
-    pool.updateParamsLocked({
-      ...DEFAULT_POOL_CONFIG,
-      policy: 'prealloc',
-      minThreads: 4,
-      maxThreads: 8,
-    });
+    const prealloc = { ...DEFAULT_POOL_CONFIG, policy: 'prealloc', minThreads: 4, maxThreads: 8 };
+    await pool.updateParams(prealloc as PoolConfig, main);
     expect(pool.counters()).toMatchObject({ cur_threads: 4, new_threads: 4, min_threads: 4 });
+    expect(pool.config()).toEqual(prealloc);
+    // Created by the main thread's BH, one at a time, as under bh.
+    expect(main.started).toEqual([]);
     expect(newThreadScheduled(ctl)).toBe(true);
-    // Lowering max below cur asks the caller to wake the surplus.
-    expect(pool.updateParamsLocked({ ...DEFAULT_POOL_CONFIG, minThreads: 0, maxThreads: 2 })).toBe(
-      true,
-    );
   });
 
-  it('thread-pool/records-reused: a live worker keeps its record while others cycle', () => {
+  it('thread-pool/records-reused: a live worker keeps its record while others cycle', async () => {
     const { ctl, pool } = makePool({ maxThreads: 128 });
+    const main = recorder();
     fill(ctl, 0);
-    pool.submitLocked(0);
-    const keeper = pool.takeBacklogLocked(THREAD_MAIN);
+    pool.submitLocked(0, main);
+    await pool.spawnThreadBh(main);
+    const keeper = main.started[0];
     pool.workerStartedLocked(keeper);
     const n = ctl.L.params.nrecords;
     for (let i = 0; i < 3 * n; i++) {
-      pool.spawnThreadLocked();
-      const r = pool.takeBacklogLocked(THREAD_MAIN);
+      pool.spawnThreadLocked(main);
+      pool.doSpawnThreadLocked(main)?.();
+      const r = main.started[main.started.length - 1];
       expect(r).not.toBe(keeper);
       pool.workerStartedLocked(r);
       pool.workerExitLocked(r);
@@ -136,97 +179,53 @@ describe('thread pool core (single thread)', () => {
     expect(Atomics.load(ctl.i32, ctl.L.record.seq.at(keeper))).toBe(0);
     expect(pool.counters().spawned).toBe(3 * n + 1);
   });
-});
 
-describe('thread pool on real threads', () => {
-  it('thread-pool/stress: 3000 requests, bh growth to max 4, each completed once, idle exit', async () => {
-    const nslots = 256;
-    const { ctl, pool } = makePool({ maxThreads: 4, idleTimeoutMs: 300 }, nslots);
-    const threads: Promise<number>[] = [];
-    const completed = new Map<number, number>();
-    let next = 0;
-    const total = 3000;
-    const free = Array.from({ length: nslots }, (_, i) => i);
-    const submit = async (slot: number) => {
-      const id = next++;
-      writeSlot(ctl, slot, { op: BlockOp.READ, byteOffset: 0, nbytes: id, iov: [] }, 0, id);
-      await pool.lock.lockAsync();
-      pool.submitLocked(slot);
-      pool.lock.unlock();
-      pool.requestCond.signal();
-    };
-    // This test is the main loop: it runs the two bottom halves by hand.
-    const spin = async () => {
-      while (completed.size < total) {
-        const bits = bhTakeScheduled(ctl);
-        if (bits & (1 << BH.newThread)) {
-          await pool.lock.lockAsync();
-          const r = pool.bhTakeBacklogLocked(THREAD_MAIN);
-          pool.lock.unlock();
-          if (r !== -1)
-            threads.push(
-              runThread({
-                scenario: 'pool-worker',
-                sab: ctl.sab,
-                args: { record: r, serveUs: 50 },
-              }),
-            );
-        }
-        for (let s = 0; s < nslots; s++) {
-          if (Atomics.load(ctl.i32, ctl.L.slot.state.at(s)) !== SlotState.DONE) continue;
-          const id = ctl.i32[ctl.L.slot.tag.at(s)];
-          expect(ctl.i32[ctl.L.slot.ret.at(s)]).toBe(id);
-          completed.set(id, (completed.get(id) ?? 0) + 1);
-          Atomics.store(ctl.i32, ctl.L.slot.state.at(s), SlotState.FREE);
-          free.push(s);
-        }
-        while (free.length && next < total) await submit(free.pop() ?? 0);
-        await new Promise((r) => setTimeout(r, 1));
-      }
-    };
-    await spin();
-    expect([...completed.values()].every((n) => n === 1)).toBe(true);
-    expect(completed.size).toBe(total);
-    const c = pool.counters();
-    expect(c.cur_high_water).toBe(4);
-    expect(c.pending_high_water).toBe(1);
-    // Let the pool finish growing, then idle out.
-    while (pool.counters().new_threads > 0 || pool.counters().pending_threads > 0) {
-      if (bhTakeScheduled(ctl) & (1 << BH.newThread)) {
-        await pool.lock.lockAsync();
-        const r = pool.bhTakeBacklogLocked(THREAD_MAIN);
-        pool.lock.unlock();
-        if (r !== -1)
-          threads.push(runThread({ scenario: 'pool-worker', sab: ctl.sab, args: { record: r } }));
-      }
-      await new Promise((r) => setTimeout(r, 5));
+  it('thread-pool/never-ran: a worker that fails to start is counted out, and the next is asked for', async () => {
+    const { ctl, pool } = makePool({ maxThreads: 4 });
+    const main = recorder();
+    for (let s = 0; s < 2; s++) {
+      fill(ctl, s);
+      pool.submitLocked(s, main);
     }
-    const served = await Promise.all(threads);
-    expect(served.reduce((a, b) => a + b, 0)).toBe(total);
-    expect(pool.counters()).toMatchObject({
-      cur_threads: 0,
-      idle_threads: 0,
-      exited: 4,
-      spawned: 4,
-    });
+    await pool.spawnThreadBh(main);
+    bhTakeScheduled(ctl);
+    const [doomed] = main.started;
+    expect(await pool.workerNeverRan(doomed)).toBe(true);
+    expect(stateOf(ctl, doomed)).toBe(WorkerState.LOST);
+    expect(pool.counters()).toMatchObject({ cur_threads: 1, pending_threads: 0, exited: 1 });
+    // It will not ask for the one still owed: the pool asks in its place.
+    expect(newThreadScheduled(ctl)).toBe(true);
+    // One that did start is not counted out by a late error.
+    await pool.spawnThreadBh(main);
+    const started = main.started[1];
+    pool.workerStartedLocked(started);
+    expect(await pool.workerNeverRan(started)).toBe(false);
+    expect(auditPoolLocked(ctl)).toEqual([]);
   });
 });
 
+/** A creator for `thread` that runs each worker as a real thread (scenario pool-worker). */
+function threadCreator(ctl: Control, thread: number, serveUs = 0) {
+  const threads = new Map<number, Thread<number>>();
+  const creator: WorkerCreator = {
+    thread,
+    start: (record) =>
+      void threads.set(
+        record,
+        startThread({ scenario: 'pool-worker', sab: ctl.sab, args: { record, serveUs } }),
+      ),
+  };
+  return { creator, threads };
+}
+
 describe('workers that die with their creator', () => {
   it('thread-pool/orphan-requeue: a worker killed mid-request; its request is redone by another, once', async () => {
-    const { ctl, pool } = makePool({ maxThreads: 4, idleTimeoutMs: 200 });
-    const vcpu = 1; // the creator that will "die"
+    const { ctl, pool } = makePool({ policy: 'inline', maxThreads: 4, idleTimeoutMs: 200 });
+    // The creator that will "die", with a worker whose request never finishes on its own.
+    const vcpu = threadCreator(ctl, 2, 10_000_000);
     fill(ctl, 0, 4096);
-    await pool.lock.lockAsync();
-    pool.submitLocked(0);
-    const orphan = pool.takeBacklogLocked(vcpu);
-    pool.lock.unlock();
-    // A worker whose request never finishes on its own (10 s of "I/O").
-    const doomed = startThread({
-      scenario: 'pool-worker',
-      sab: ctl.sab,
-      args: { record: orphan, serveUs: 10_000_000 },
-    });
+    pool.submit(0, vcpu.creator);
+    const [[orphan, doomed]] = [...vcpu.threads];
     doomed.result.catch(() => undefined);
     while (Atomics.load(ctl.i32, ctl.L.slot.state.at(0)) !== SlotState.ACTIVE) {
       await new Promise((r) => setTimeout(r, 5));
@@ -242,18 +241,15 @@ describe('workers that die with their creator', () => {
       requeued: 1,
       queued: 1,
     });
-    pool.regrowLocked();
-    expect(pool.counters()).toMatchObject({ cur_threads: 1, new_threads: 1 });
+    // The page grows the pool again; under inline, it creates the worker itself.
+    const main = threadCreator(ctl, THREAD_MAIN);
+    pool.regrowLocked(main.creator);
+    expect(pool.counters()).toMatchObject({ cur_threads: 1, new_threads: 0 });
     expect(auditPoolLocked(ctl)).toEqual([]);
-    const heir = pool.bhTakeBacklogLocked(THREAD_MAIN);
     pool.lock.unlock();
-    const served = await runThread({
-      scenario: 'pool-worker',
-      sab: ctl.sab,
-      args: { record: heir },
-    });
+    const [[heir, heirThread]] = [...main.threads];
     // The heir served the requeued request, exactly once, then idled out.
-    expect(served).toBe(1);
+    expect(await heirThread.result).toBe(1);
     expect(Atomics.load(ctl.i32, ctl.L.slot.state.at(0))).toBe(SlotState.DONE);
     expect(ctl.i32[ctl.L.slot.ret.at(0)]).toBe(4096);
     expect(ctl.i32[ctl.L.slot.worker.at(0)]).toBe(heir);
@@ -262,13 +258,15 @@ describe('workers that die with their creator', () => {
     pool.lock.unlock();
   });
 
-  it('thread-pool/zombie: a worker given up for lost before it ran does not count itself in', () => {
-    const { ctl, pool } = makePool({ maxThreads: 4 });
+  it('thread-pool/zombie: a worker given up for lost before it ran does not count itself in', async () => {
+    const { ctl, pool } = makePool({ policy: 'inline', maxThreads: 4 });
+    const vcpu = recorder(2);
     fill(ctl, 0);
-    pool.submitLocked(0);
-    const r = pool.takeBacklogLocked(2);
+    pool.submitLocked(0, vcpu);
+    const [r] = vcpu.started;
     expect(pool.orphanLostLocked(r)).toBe(false);
-    expect(pool.workerStartedLocked(r)).toBe(false);
+    // Its first act, late: the real worker_thread() leaves without counting anything.
+    expect(await runThread({ scenario: 'pool-worker', sab: ctl.sab, args: { record: r } })).toBe(0);
     expect(pool.counters()).toMatchObject({
       cur_threads: 0,
       pending_threads: 0,

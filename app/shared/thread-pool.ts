@@ -1,22 +1,19 @@
-// The AIO pool's core (cf. util/thread-pool.c), shared by every thread that touches the pool:
-// its counters, its request list, spawn_thread() and the locked half of do_spawn_thread().
-// A policy decides only who creates a worker and when; everything else is one code path.
+// The AIO pool (cf. util/thread-pool.c), the same code on every thread that touches it: the
+// counters and request list in shared memory, thread_pool_submit_aio(), spawn_thread(),
+// do_spawn_thread(), spawn_thread_bh_fn(), thread_pool_update_params() and thread_pool_free();
+// worker_thread() is in worker-thread.ts. The policy — who creates a worker, and when — is
+// decided here and nowhere else: a caller only says how it would create one (a WorkerCreator).
 // Methods named *Locked run with `lock` held by the caller.
 
 import { bhCancel, bhSchedule } from './bh.ts';
 import { stampMs } from './clock.ts';
 import { QemuCond } from './cond.ts';
 import { Errno } from './errno.ts';
-import {
-  BH,
-  POOL_MAX_THREADS,
-  SlotState,
-  WorkerState,
-  type Control,
-  type ControlLayout,
-} from './layout.ts';
+import { BH, POOL_MAX_THREADS, SlotState, WorkerState, type Control } from './layout.ts';
 import { QemuMutex } from './mutex.ts';
 import { POOL_POLICIES, PoolPolicy, type PoolConfig, type PoolPolicyName } from './pool-config.ts';
+import { RequestList } from './request-list.ts';
+import { allocRecordLocked } from './spawn-records.ts';
 
 // The settings live in pool-config.ts; most users want them with the core.
 export {
@@ -27,6 +24,15 @@ export {
   type PoolConfig,
   type PoolPolicyName,
 } from './pool-config.ts';
+
+/** How one thread creates pool workers: the page's `new Worker`, or (`inline`) a vCPU's. */
+export interface WorkerCreator {
+  /** Recorded as each worker's creator: THREAD_MAIN, or threadIdOfVcpu(i). */
+  readonly thread: number;
+  /** Create and start the worker of spawn record `record` (cf. qemu_thread_create). It must not
+   *  block; a worker that never runs is reported back with workerNeverRan(). */
+  start(record: number): void;
+}
 
 /** The pool's counters under QEMU's names, plus the totals. */
 export interface PoolCounters {
@@ -52,9 +58,11 @@ export class PoolCore {
   readonly lock: QemuMutex;
   /** ThreadPool.request_cond */
   readonly requestCond: QemuCond;
+  /** ThreadPool.request_list */
+  private readonly requests: RequestList;
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
-  private readonly L: ControlLayout;
+  private readonly L: Control['L'];
 
   constructor(ctl: Control) {
     this.ctl = ctl;
@@ -63,6 +71,7 @@ export class PoolCore {
     this.L = ctl.L;
     this.lock = new QemuMutex(ctl.i32, ctl.L.pool.lock);
     this.requestCond = new QemuCond(ctl.i32, ctl.L.pool.requestCond);
+    this.requests = new RequestList(ctl);
   }
 
   private get(index: number): number {
@@ -95,17 +104,24 @@ export class PoolCore {
     };
   }
 
+  /** The settings in force, read from their words. */
+  config(): PoolConfig {
+    const p = this.L.pool;
+    const code = this.get(p.policy);
+    return {
+      policy: POOL_POLICIES.find((name) => PoolPolicy[name] === code) ?? 'bh',
+      minThreads: this.get(p.minThreads),
+      maxThreads: this.get(p.maxThreads),
+      idleTimeoutMs: this.get(p.idleTimeoutMs),
+    };
+  }
+
   policy(): PoolPolicyName {
-    const code = this.get(this.L.pool.policy);
-    return POOL_POLICIES.find((name) => PoolPolicy[name] === code) ?? 'bh';
+    return this.config().policy;
   }
 
-  idleTimeoutMs(): number {
-    return this.get(this.L.pool.idleTimeoutMs);
-  }
-
-  /** Before any worker exists: write the whole configuration. */
-  initLocked(cfg: PoolConfig): void {
+  /** Write the settings (also before any worker exists, when nobody else can hold the lock). */
+  writeParamsLocked(cfg: PoolConfig): void {
     const p = this.L.pool;
     this.set(p.policy, PoolPolicy[cfg.policy]);
     this.set(p.minThreads, cfg.minThreads);
@@ -113,56 +129,157 @@ export class PoolCore {
     this.set(p.idleTimeoutMs, cfg.idleTimeoutMs);
   }
 
-  // ---- the request list (QTAILQ of slots) ----
+  // ---- submitting (any thread) ----
 
-  queueEmpty(): boolean {
-    return this.get(this.L.pool.queueHead) === -1;
+  /**
+   * thread_pool_submit_aio()'s locked part; the slot is filled in (writeSlot). If nobody is
+   * idle, one more worker is owed (spawn_thread); then queue it. The caller unlocks, then
+   * signals `requestCond`.
+   */
+  submitLocked(slot: number, creator: WorkerCreator): void {
+    const p = this.L.pool;
+    this.set(this.L.slot.state.at(slot), SlotState.QUEUED);
+    if (this.get(p.idleThreads) === 0 && this.get(p.curThreads) < this.get(p.maxThreads)) {
+      this.spawnThreadLocked(creator);
+    }
+    this.requests.insertTail(slot);
   }
 
-  private enqueueLocked(slot: number): void {
-    const { pool, slot: S } = this.L;
-    const tail = this.get(pool.queueTail);
-    this.set(S.next.at(slot), -1);
-    this.set(S.prev.at(slot), tail);
-    if (tail === -1) this.set(pool.queueHead, slot);
-    else this.set(S.next.at(tail), slot);
-    this.set(pool.queueTail, slot);
-    this.add(pool.queueLength, 1);
+  /** thread_pool_submit_aio() on a thread that may block: a vCPU, in its exit. */
+  submit(slot: number, creator: WorkerCreator): void {
+    this.lock.lock();
+    this.submitLocked(slot, creator);
+    this.lock.unlock();
+    this.requestCond.signal();
   }
 
-  private pushFrontLocked(slot: number): void {
-    const { pool, slot: S } = this.L;
-    const head = this.get(pool.queueHead);
-    this.set(S.prev.at(slot), -1);
-    this.set(S.next.at(slot), head);
-    if (head === -1) this.set(pool.queueTail, slot);
-    else this.set(S.prev.at(head), slot);
-    this.set(pool.queueHead, slot);
-    this.add(pool.queueLength, 1);
+  /** thread_pool_submit_aio() on the main thread, which may not block: it awaits the lock. */
+  async submitAsync(slot: number, creator: WorkerCreator): Promise<void> {
+    await this.lock.lockAsync();
+    this.submitLocked(slot, creator);
+    this.lock.unlock();
+    this.requestCond.signal();
   }
 
-  private unlinkLocked(slot: number): void {
-    const { pool, slot: S } = this.L;
-    const next = this.get(S.next.at(slot));
-    const prev = this.get(S.prev.at(slot));
-    if (prev === -1) this.set(pool.queueHead, next);
-    else this.set(S.next.at(prev), next);
-    if (next === -1) this.set(pool.queueTail, prev);
-    else this.set(S.prev.at(next), prev);
-    this.set(S.next.at(slot), -1);
-    this.set(S.prev.at(slot), -1);
-    this.add(pool.queueLength, -1);
+  /** thread_pool_cancel(): only a request no worker has taken; it then completes with -errno. */
+  cancelLocked(slot: number, errno: number = Errno.ECANCELED): boolean {
+    const S = this.L.slot;
+    if (this.get(S.state.at(slot)) !== SlotState.QUEUED) return false;
+    this.requests.remove(slot);
+    this.set(S.ret.at(slot), -errno);
+    this.f64[S.tDone.at(slot)] = stampMs();
+    // Write ret before state.
+    this.set(S.state.at(slot), SlotState.DONE);
+    return true;
+  }
+
+  async cancel(slot: number): Promise<boolean> {
+    await this.lock.lockAsync();
+    const cancelled = this.cancelLocked(slot);
+    this.lock.unlock();
+    // A cancelled slot is DONE like any other: the completion BH finds it.
+    if (cancelled) bhSchedule(this.ctl, BH.completion);
+    return cancelled;
+  }
+
+  // ---- growing the pool: the seed's three ideas ----
+
+  /**
+   * spawn_thread(): one more worker is owed — counted in cur_threads and, until somebody
+   * creates it, in the backlog (new_threads). Under `inline` (QEMU before the patch) the
+   * submitter creates it right now, holding the pool lock and, on a vCPU, the BQL. Under the
+   * patch the main thread is asked to (new_thread_bh) — unless a worker is being born: that
+   * newborn will ask for the next one, so nobody creates many in one go.
+   */
+  spawnThreadLocked(creator: WorkerCreator): void {
+    const p = this.L.pool;
+    const cur = this.add(p.curThreads, 1);
+    if (cur > this.get(p.curHighWater)) this.set(p.curHighWater, cur);
+    const record = allocRecordLocked(this.ctl);
+    this.set(this.L.record.state.at(record), WorkerState.BACKLOG);
+    const n = this.get(p.newThreads);
+    this.set(p.backlog + ((this.get(p.backlogHead) + n) % POOL_MAX_THREADS), record);
+    this.set(p.newThreads, n + 1);
+    if (this.policy() === 'inline') {
+      this.doSpawnThreadLocked(creator)?.();
+    } else if (this.get(p.pendingThreads) === 0) {
+      bhSchedule(this.ctl, BH.newThread);
+    }
   }
 
   /**
+   * do_spawn_thread(): the oldest owed worker leaves the backlog (new_threads--,
+   * pending_threads++) and is given to `creator`. Returns the call that creates it, so the
+   * caller decides whether to hold the pool lock meanwhile; undefined if nothing is owed.
+   * This is the only way a pool worker comes to exist.
+   */
+  doSpawnThreadLocked(creator: WorkerCreator): (() => void) | undefined {
+    const p = this.L.pool;
+    const R = this.L.record;
+    const record = this.popBacklogLocked();
+    if (record === -1) return undefined;
+    const pending = this.add(p.pendingThreads, 1);
+    if (pending > this.get(p.pendingHighWater)) this.set(p.pendingHighWater, pending);
+    this.set(R.creator.at(record), creator.thread);
+    this.set(R.state.at(record), WorkerState.CREATED);
+    this.f64[R.tCreated.at(record)] = stampMs();
+    return () => creator.start(record);
+  }
+
+  /** The backlog is a ring of records in spawn order: its oldest (new_threads--), or -1. */
+  private popBacklogLocked(): number {
+    const p = this.L.pool;
+    const n = this.get(p.newThreads);
+    if (n === 0) return -1;
+    const head = this.get(p.backlogHead);
+    this.set(p.backlogHead, (head + 1) % POOL_MAX_THREADS);
+    this.set(p.newThreads, n - 1);
+    return this.get(p.backlog + head);
+  }
+
+  /**
+   * spawn_thread_bh_fn(): the main thread creates one owed worker per run, dropping the pool
+   * lock while it does (the patch; the BQL, if any, stays held). It creates nothing while a
+   * newborn is pending: that one asks again when it runs, so at most one worker is being born,
+   * however often this was scheduled meanwhile.
+   */
+  async spawnThreadBh(creator: WorkerCreator): Promise<void> {
+    await this.lock.lockAsync();
+    const create =
+      this.get(this.L.pool.pendingThreads) === 0 ? this.doSpawnThreadLocked(creator) : undefined;
+    this.lock.unlock();
+    create?.();
+  }
+
+  /**
+   * The newborn's first act (cf. worker_thread(): pending_threads--, do_spawn_thread()): it is
+   * running, and if more workers are owed it asks the main thread for the next one. It does not
+   * create it itself: a worker created by a worker would be owned by it and die with it
+   * (DESIGN.md §2). False for a worker given up for lost before it ran: it must not count
+   * itself in.
+   */
+  workerStartedLocked(record: number): boolean {
+    const p = this.L.pool;
+    const R = this.L.record;
+    if (this.get(R.state.at(record)) !== WorkerState.CREATED) return false;
+    this.add(p.pendingThreads, -1);
+    this.set(R.state.at(record), WorkerState.RUNNING);
+    this.f64[R.tReady.at(record)] = stampMs();
+    if (this.get(p.newThreads) > 0) bhSchedule(this.ctl, BH.newThread);
+    return true;
+  }
+
+  // ---- a worker's side (worker-thread.ts) ----
+
+  /**
    * A worker takes the oldest queued request: ACTIVE, stamped, and the worker's record BUSY
-   * with it. The caller has checked the queue is not empty.
+   * with it. The caller has checked the list is not empty.
    */
   takeRequestLocked(record: number): number {
     const S = this.L.slot;
     const R = this.L.record;
-    const slot = this.get(this.L.pool.queueHead);
-    this.unlinkLocked(slot);
+    const slot = this.requests.head();
+    this.requests.remove(slot);
     const now = stampMs();
     this.f64[S.tStart.at(slot)] = now;
     this.set(S.worker.at(slot), record);
@@ -181,6 +298,10 @@ export class PoolCore {
     // Write ret before state.
     this.set(S.state.at(slot), SlotState.DONE);
     bhSchedule(this.ctl, BH.completion);
+  }
+
+  queueEmpty(): boolean {
+    return this.requests.empty();
   }
 
   /** worker_thread()'s loop condition: cur_threads <= max_threads. */
@@ -205,110 +326,6 @@ export class PoolCore {
     return woken;
   }
 
-  /**
-   * thread_pool_submit_aio()'s locked part: the slot is filled in; grow the pool if nobody is
-   * idle, then queue it. The caller unlocks, then signals `requestCond`.
-   */
-  submitLocked(slot: number): void {
-    const p = this.L.pool;
-    this.set(this.L.slot.state.at(slot), SlotState.QUEUED);
-    if (this.get(p.idleThreads) === 0 && this.get(p.curThreads) < this.get(p.maxThreads)) {
-      this.spawnThreadLocked();
-    }
-    this.enqueueLocked(slot);
-  }
-
-  /** Cancel a request that no worker has taken yet (cf. thread_pool_cancel). */
-  cancelLocked(slot: number, errno: number = Errno.ECANCELED): boolean {
-    const S = this.L.slot;
-    if (this.get(S.state.at(slot)) !== SlotState.QUEUED) return false;
-    this.unlinkLocked(slot);
-    this.set(S.ret.at(slot), -errno);
-    this.f64[S.tDone.at(slot)] = stampMs();
-    // Write ret before state.
-    this.set(S.state.at(slot), SlotState.DONE);
-    return true;
-  }
-
-  // ---- growing the pool ----
-
-  /**
-   * spawn_thread(): one more thread is owed. Count it and put a record in the backlog. Under
-   * `bh` and `prealloc`, ask the main thread to create it unless a newborn is pending — that
-   * newborn will ask again (cf. the patch). Under `inline` the submitter drains the backlog
-   * itself, right now, with its locks held.
-   */
-  spawnThreadLocked(): void {
-    const p = this.L.pool;
-    const R = this.L.record;
-    const cur = this.add(p.curThreads, 1);
-    if (cur > this.get(p.curHighWater)) this.set(p.curHighWater, cur);
-    const record = this.allocRecordLocked();
-    this.set(R.state.at(record), WorkerState.BACKLOG);
-    this.f64[R.tRequested.at(record)] = stampMs();
-    const n = this.get(p.newThreads);
-    const head = this.get(p.backlogHead);
-    this.set(p.backlog + ((head + n) % POOL_MAX_THREADS), record);
-    this.set(p.newThreads, n + 1);
-    if (this.policy() !== 'inline' && this.get(p.pendingThreads) === 0) {
-      bhSchedule(this.ctl, BH.newThread);
-    }
-  }
-
-  /**
-   * do_spawn_thread()'s locked part: take the oldest backlog record for a worker that `creator`
-   * is about to create (pending_threads++). -1 if the backlog is empty. The caller drops the lock
-   * before it creates the worker.
-   */
-  takeBacklogLocked(creator: number): number {
-    const record = this.popBacklogLocked();
-    if (record === -1) return -1;
-    const p = this.L.pool;
-    const R = this.L.record;
-    const pending = this.add(p.pendingThreads, 1);
-    if (pending > this.get(p.pendingHighWater)) this.set(p.pendingHighWater, pending);
-    this.set(R.creator.at(record), creator);
-    this.set(R.state.at(record), WorkerState.CREATED);
-    this.f64[R.tCreated.at(record)] = stampMs();
-    return record;
-  }
-
-  /**
-   * The bottom half's take: like takeBacklogLocked(THREAD_MAIN), but only while no newborn is
-   * pending. If one is, it will ask again when it runs — so at most one worker is ever being
-   * born under `bh`, however often the bottom half was scheduled meanwhile.
-   */
-  bhTakeBacklogLocked(creator: number): number {
-    if (this.get(this.L.pool.pendingThreads) > 0) return -1;
-    return this.takeBacklogLocked(creator);
-  }
-
-  private popBacklogLocked(): number {
-    const p = this.L.pool;
-    const n = this.get(p.newThreads);
-    if (n === 0) return -1;
-    const head = this.get(p.backlogHead);
-    this.set(p.backlogHead, (head + 1) % POOL_MAX_THREADS);
-    this.set(p.newThreads, n - 1);
-    return this.get(p.backlog + head);
-  }
-
-  /**
-   * The newborn's first act: it is running (pending_threads--), and if the backlog is not empty,
-   * it asks the main thread for the next one. It does not create it itself: a worker created by
-   * a worker would be owned by it and die with it (DESIGN.md §2).
-   */
-  workerStartedLocked(record: number): boolean {
-    const p = this.L.pool;
-    // A worker given up for lost (its creator died before it ran) must not count itself in.
-    if (this.get(this.L.record.state.at(record)) !== WorkerState.CREATED) return false;
-    this.add(p.pendingThreads, -1);
-    this.set(this.L.record.state.at(record), WorkerState.RUNNING);
-    this.f64[this.L.record.tReady.at(record)] = stampMs();
-    if (this.get(p.newThreads) > 0) bhSchedule(this.ctl, BH.newThread);
-    return true;
-  }
-
   /** A worker leaves its loop. The caller unlocks, signals `requestCond` and notifies cur. */
   workerExitLocked(record: number): void {
     this.add(this.L.pool.curThreads, -1);
@@ -317,20 +334,47 @@ export class PoolCore {
     this.f64[this.L.record.tExited.at(record)] = stampMs();
   }
 
+  // ---- workers that never run, or die unasked ----
+
   /** A worker will never run again (it failed to load, or died with its creator). */
   workerLostLocked(record: number): void {
+    const p = this.L.pool;
     const R = this.L.record;
     const state = this.get(R.state.at(record));
-    if (state === WorkerState.CREATED) this.add(this.L.pool.pendingThreads, -1);
+    if (state === WorkerState.CREATED) this.add(p.pendingThreads, -1);
     // One that died in its idle wait was still counted idle.
-    if (state === WorkerState.IDLE) this.add(this.L.pool.idleThreads, -1);
-    this.add(this.L.pool.curThreads, -1);
-    this.add(this.L.pool.exited, 1);
+    if (state === WorkerState.IDLE) this.add(p.idleThreads, -1);
+    this.add(p.curThreads, -1);
+    this.add(p.exited, 1);
     this.set(R.state.at(record), WorkerState.LOST);
     this.f64[R.tExited.at(record)] = stampMs();
-    if (this.get(this.L.pool.newThreads) > 0 && this.policy() !== 'inline') {
-      bhSchedule(this.ctl, BH.newThread);
+    // It will not ask for the next one: ask in its place (under `inline` nothing is owed).
+    if (this.get(p.newThreads) > 0) bhSchedule(this.ctl, BH.newThread);
+  }
+
+  /**
+   * A worker's creator learned it will never run (its script failed to load, its init threw):
+   * count it out unless it already counted itself in. If that leaves the pool with no worker
+   * at all, nobody will serve what is queued: those requests fail with EIO now rather than wait
+   * for ever (the next submit tries again). Returns whether it was counted out, i.e. it never
+   * ran and cannot be blocked — safe to terminate.
+   */
+  async workerNeverRan(record: number): Promise<boolean> {
+    await this.lock.lockAsync();
+    const neverRan = this.get(this.L.record.state.at(record)) === WorkerState.CREATED;
+    let failed = 0;
+    if (neverRan) {
+      this.workerLostLocked(record);
+      if (this.get(this.L.pool.curThreads) === 0) {
+        while (!this.requests.empty() && this.cancelLocked(this.requests.head(), Errno.EIO)) {
+          failed++;
+        }
+      }
     }
+    this.lock.unlock();
+    if (neverRan) Atomics.notify(this.i32, this.L.pool.curThreads);
+    if (failed > 0) bhSchedule(this.ctl, BH.completion);
+    return neverRan;
   }
 
   /**
@@ -358,7 +402,7 @@ export class PoolCore {
         this.set(S.worker.at(slot), -1);
         this.f64[S.tStart.at(slot)] = 0;
         this.set(S.state.at(slot), SlotState.QUEUED);
-        this.pushFrontLocked(slot);
+        this.requests.insertHead(slot);
         this.add(p.requeued, 1);
         requeued = true;
       }
@@ -369,43 +413,45 @@ export class PoolCore {
   }
 
   /**
-   * After workers were lost: requests wait and nobody is idle, so grow as a submit would
-   * (spawn_thread once per waiting request, up to max_threads). Under `inline` the caller
-   * then creates the backlog itself.
+   * After workers were lost: requests wait and nobody is idle, so grow as submits would have
+   * (spawn_thread once per waiting request, up to max_threads).
    */
-  regrowLocked(): void {
+  regrowLocked(creator: WorkerCreator): void {
     const p = this.L.pool;
     let waiting = this.get(p.queueLength) - this.get(p.idleThreads);
-    while (waiting-- > 0 && this.get(p.curThreads) < this.get(p.maxThreads))
-      this.spawnThreadLocked();
-  }
-
-  /**
-   * thread_pool_update_params(): apply min/max (and our policy and idle timeout). Spawns up to
-   * min_threads where the policy pre-allocates; surplus workers exit as they wake. The caller
-   * unlocks, then broadcasts `requestCond` if this returns true.
-   */
-  updateParamsLocked(cfg: PoolConfig): boolean {
-    const p = this.L.pool;
-    this.set(p.policy, PoolPolicy[cfg.policy]);
-    this.set(p.idleTimeoutMs, cfg.idleTimeoutMs);
-    this.set(p.minThreads, cfg.minThreads);
-    this.set(p.maxThreads, cfg.maxThreads);
-    if (cfg.policy === 'prealloc') {
-      for (let i = this.get(p.curThreads); i < cfg.minThreads; i++) this.spawnThreadLocked();
+    while (waiting-- > 0 && this.get(p.curThreads) < this.get(p.maxThreads)) {
+      this.spawnThreadLocked(creator);
     }
-    return this.get(p.curThreads) > cfg.maxThreads;
+  }
+
+  // ---- settings and shutdown (the main thread) ----
+
+  /**
+   * thread_pool_update_params(): apply the settings; where the policy pre-allocates, spawn up
+   * to min_threads. Then wake every idle worker: surplus ones exit (cur_threads > max_threads),
+   * the others wait again with the new timeout.
+   */
+  async updateParams(cfg: PoolConfig, creator: WorkerCreator): Promise<void> {
+    await this.lock.lockAsync();
+    this.writeParamsLocked(cfg);
+    if (cfg.policy === 'prealloc') {
+      for (let i = this.get(this.L.pool.curThreads); i < cfg.minThreads; i++) {
+        this.spawnThreadLocked(creator);
+      }
+    }
+    this.lock.unlock();
+    this.requestCond.broadcast();
   }
 
   /**
-   * thread_pool_free()'s locked part: forget the backlog, and make every worker leave its loop
-   * (max_threads = 0). The caller unlocks, broadcasts, and waits for cur_threads to reach 0.
+   * thread_pool_free()'s locked part: forget the backlog (cur_threads -= new_threads), and make
+   * every worker leave its loop (max_threads = 0). The caller unlocks, broadcasts, and waits
+   * for cur_threads to reach 0.
    */
-  shutdownLocked(): void {
+  freeLocked(): void {
     const p = this.L.pool;
     const R = this.L.record;
     bhCancel(this.ctl, BH.newThread);
-    // cur_threads -= new_threads; new_threads = 0
     for (let record = this.popBacklogLocked(); record !== -1; record = this.popBacklogLocked()) {
       this.add(p.curThreads, -1);
       this.add(p.exited, 1);
@@ -414,34 +460,5 @@ export class PoolCore {
     }
     this.set(p.maxThreads, 0);
     this.set(p.minThreads, 0);
-  }
-
-  // ---- spawn records ----
-
-  /** A record that no live worker holds, searching from the cursor; counts the spawn. */
-  private allocRecordLocked(): number {
-    const p = this.L.pool;
-    const R = this.L.record;
-    const n = this.L.params.nrecords;
-    let record = this.get(p.recordCursor);
-    for (let tries = 0; tries < n; tries++, record = (record + 1) % n) {
-      const state = this.get(R.state.at(record));
-      if (
-        state === WorkerState.UNUSED ||
-        state === WorkerState.EXITED ||
-        state === WorkerState.LOST
-      ) {
-        break;
-      }
-    }
-    this.set(p.recordCursor, (record + 1) % n);
-    this.set(R.seq.at(record), this.add(p.spawned, 1) - 1);
-    this.set(R.creator.at(record), -1);
-    this.set(R.slot.at(record), -1);
-    this.set(R.served.at(record), 0);
-    for (const t of [R.tRequested, R.tCreated, R.tReady, R.tFirstRequest, R.tExited]) {
-      this.f64[t.at(record)] = 0;
-    }
-    return record;
   }
 }

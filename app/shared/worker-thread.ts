@@ -1,21 +1,34 @@
 // worker_thread() of util/thread-pool.c: the loop every pool worker runs, whoever created it and
-// whatever it runs; the storage side is a function it is given.
+// whatever its requests do; the storage side is what `open` gives it.
 
 import type { PoolCore } from './thread-pool.ts';
 
+/** What a worker does with its requests (cf. ThreadPoolFunc): the raw driver, or a test's. */
+export interface PoolIo {
+  /** Perform the request in `slot`: bytes >= 0 or -errno. */
+  run(slot: number): Promise<number>;
+  /** Resolves once this thread may block: e.g. a read's transaction has committed behind it. */
+  settle(): Promise<void>;
+}
+
 /**
- * worker_thread(): the loop every pool worker runs, whoever created it. Takes one request at a
- * time and runs it with `run` (bytes or -errno), then awaits `settle`; idle, waits on the request condition variable
- * and leaves once the idle timeout passes with nothing to do and more than min_threads exist,
- * or as soon as cur_threads > max_threads. The newborn's first act (workerStartedLocked) has
- * happened before. Returns when the worker has left the pool.
+ * worker_thread(): first the newborn's act (counted running; the next owed worker is asked
+ * for), then open the storage, then take one request at a time; idle, wait on the request
+ * condition variable, and leave once the idle timeout passes with nothing to do and more than
+ * min_threads exist, or as soon as cur_threads > max_threads. Resolves when the worker has
+ * left the pool — at once, counting nothing, for one given up for lost before it ran.
  */
 export async function workerThread(
   pool: PoolCore,
   record: number,
-  run: (slot: number) => Promise<number>,
-  settle: () => Promise<void> = () => Promise.resolve(),
+  open: () => Promise<PoolIo>,
 ): Promise<void> {
+  pool.lock.lock();
+  const counted = pool.workerStartedLocked(record);
+  pool.lock.unlock();
+  if (!counted) return;
+  const io = await open();
+
   pool.lock.lock();
   while (pool.mayRunLocked()) {
     if (pool.queueEmpty()) {
@@ -30,10 +43,10 @@ export async function workerThread(
     const slot = pool.takeRequestLocked(record);
     pool.lock.unlock();
 
-    pool.requestDone(slot, await run(slot));
+    pool.requestDone(slot, await io.run(slot));
     // The request is answered; let the I/O layer finish behind it (a read's transaction
     // commits) before this thread takes the lock and perhaps blocks in Atomics.wait.
-    await settle();
+    await io.settle();
 
     pool.lock.lock();
   }
@@ -41,6 +54,6 @@ export async function workerThread(
   pool.lock.unlock();
   // Wake another worker, in case we got a wake-up but decided to exit because cur > max.
   pool.requestCond.signal();
-  // Whoever shuts the pool down waits for cur_threads to reach 0 (cf. worker_stopped).
+  // thread_pool_free() waits for cur_threads to reach 0 (cf. worker_stopped).
   Atomics.notify(pool.ctl.i32, pool.ctl.L.pool.curThreads);
 }

@@ -10,6 +10,7 @@ import {
   type BlockRequest,
   type CacheMode,
 } from '../../app/shared/block.ts';
+import type { AioImageParams } from '../../app/shared/contracts.ts';
 import { Errno, errnoName } from '../../app/shared/errno.ts';
 import {
   META_KEY,
@@ -45,17 +46,11 @@ export class RawImage {
   private readonly ctl: Control;
   private readonly name: string;
 
-  constructor(
-    db: IDBDatabase,
-    name: string,
-    meta: Pick<ImageMeta, 'chunkSize' | 'virtualSize'>,
-    cache: CacheMode,
-    ctl: Control,
-  ) {
+  constructor(db: IDBDatabase, image: AioImageParams, cache: CacheMode, ctl: Control) {
     this.db = db;
-    this.name = name;
-    this.chunkSize = meta.chunkSize;
-    this.virtualSize = meta.virtualSize;
+    this.name = image.name;
+    this.chunkSize = image.chunkSize;
+    this.virtualSize = image.virtualSize;
     this.cache = cache;
     this.ctl = ctl;
   }

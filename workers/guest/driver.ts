@@ -65,7 +65,8 @@ class Arena {
 export class BlkDriver {
   readonly num: number;
   readonly segMax: number;
-  readonly capacityBytes: number;
+  /** The disk's size in sectors (virtio_blk_config.capacity). */
+  readonly capacity: number;
   readonly mem: GuestMemory;
   private readonly bus: Bus;
   private readonly descAddr: number;
@@ -86,9 +87,8 @@ export class BlkDriver {
     this.mem = mem;
     this.num = Math.min(queueSize, bus.mmioRead(Mmio.QUEUE_NUM_MAX));
     this.segMax = bus.mmioRead(Mmio.CONFIG_SEG_MAX);
-    this.capacityBytes =
-      (bus.mmioRead(Mmio.CONFIG_CAPACITY_LO) + bus.mmioRead(Mmio.CONFIG_CAPACITY_HI) * 2 ** 32) *
-      512;
+    this.capacity =
+      bus.mmioRead(Mmio.CONFIG_CAPACITY_LO) + bus.mmioRead(Mmio.CONFIG_CAPACITY_HI) * 2 ** 32;
     const arena = new Arena(base, size);
     const sizes = ringSizes(this.num);
     this.descAddr = arena.alloc(sizes.desc, 16);

@@ -3,6 +3,7 @@
 // many or zero segments. Every malformed one must come back with an error status, every valid
 // one with OK, and the device must not fall over.
 
+import { SECTOR_SIZE } from '../../app/shared/block.ts';
 import { stampMs } from '../../app/shared/clock.ts';
 import type { JobReport, ResolvedJob } from '../../app/shared/guest-job.ts';
 import { hash32, Rng } from '../../app/shared/rng.ts';
@@ -52,7 +53,7 @@ export async function runFuzz(
     if (!got) return false;
     const { id, segs } = got;
     think(job.thinkUs, bus);
-    let sector = (job.offset + rng.int(blocks) * job.bs) / 512;
+    let sector = (job.offset + rng.int(blocks) * job.bs) / SECTOR_SIZE;
     let type: number = isWrite ? BlkType.OUT : BlkType.IN;
     let data: RawDesc[] = segs.map((d) => ({ ...d, write: !isWrite }));
     switch (malformed) {
@@ -64,7 +65,7 @@ export async function runFuzz(
         break;
       case 'past-end':
         // The last sector of the request lies one sector past the end of the disk.
-        sector = drv.capacityBytes / 512 - job.bs / 512 + 1;
+        sector = drv.capacity - job.bs / SECTOR_SIZE + 1;
         break;
       case 'unknown-type':
         type = 99;

@@ -31,7 +31,7 @@ function rig() {
     ctl,
     mem,
     0,
-    { capacityBytes: DISK, id: 'disk-under-test' },
+    { virtualSize: DISK, id: 'disk-under-test' },
     QUEUE,
     segMaxFor(QUEUE),
     (slot, req) => {

@@ -22,7 +22,7 @@ import {
 import { popChain, type Desc } from './virtqueue.ts';
 
 export interface Disk {
-  capacityBytes: number;
+  virtualSize: number;
   id: string;
 }
 
@@ -95,9 +95,9 @@ export class VirtioBlk {
       case Mmio.INTERRUPT_STATUS:
         return Atomics.load(this.ctl.i32, this.word(V.irq));
       case Mmio.CONFIG_CAPACITY_LO:
-        return (this.disk.capacityBytes / SECTOR_SIZE) % 2 ** 32;
+        return (this.disk.virtualSize / SECTOR_SIZE) % 2 ** 32;
       case Mmio.CONFIG_CAPACITY_HI:
-        return Math.floor(this.disk.capacityBytes / SECTOR_SIZE / 2 ** 32);
+        return Math.floor(this.disk.virtualSize / SECTOR_SIZE / 2 ** 32);
       case Mmio.CONFIG_SEG_MAX:
         return this.segMax;
       default:
@@ -325,10 +325,10 @@ export class VirtioBlk {
       return refuse(counter, `${what} of ${nbytes} bytes is not a multiple of ${SECTOR_SIZE}`);
     }
     const byteOffset = sector * SECTOR_SIZE;
-    if (!Number.isSafeInteger(byteOffset) || byteOffset + nbytes > this.disk.capacityBytes) {
+    if (!Number.isSafeInteger(byteOffset) || byteOffset + nbytes > this.disk.virtualSize) {
       return refuse(
         counter,
-        `${what} of ${nbytes} bytes at sector ${sector} is beyond the disk (${this.disk.capacityBytes} bytes)`,
+        `${what} of ${nbytes} bytes at sector ${sector} is beyond the disk (${this.disk.virtualSize} bytes)`,
       );
     }
     return {
@@ -357,7 +357,7 @@ export class VirtioBlk {
     const sectors = this.mem.u32(seg.addr + 8);
     const byteOffset = sector * SECTOR_SIZE;
     const nbytes = sectors * SECTOR_SIZE;
-    if (!Number.isSafeInteger(byteOffset) || byteOffset + nbytes > this.disk.capacityBytes) {
+    if (!Number.isSafeInteger(byteOffset) || byteOffset + nbytes > this.disk.virtualSize) {
       return refuse(
         counter,
         `${what} of ${sectors} sectors at sector ${sector} is beyond the disk`,

@@ -59,23 +59,23 @@ const scenariosByName: Record<string, () => unknown> = {
   },
 
   /**
-   * A pool worker without storage: the real worker_thread() loop, serving each request by
-   * returning its length after `serveUs` of work. Resolves with the number it served.
+   * A pool worker without storage: the real worker_thread() — first act included — serving
+   * each request by returning its length after `serveUs` of work. Posts the number it served.
    */
   async 'pool-worker'() {
     const ctl = attachControl(sab);
     const pool = new PoolCore(ctl);
-    const record = args.record ?? -1;
-    pool.lock.lock();
-    pool.workerStartedLocked(record);
-    pool.lock.unlock();
     let served = 0;
-    await workerThread(pool, record, async (slot) => {
+    const serve = async (slot: number) => {
       const until = performance.now() + (args.serveUs ?? 0) / 1000;
       while (performance.now() < until);
       served++;
       return ctl.f64[ctl.L.slot.nbytes.at(slot)];
-    });
+    };
+    await workerThread(pool, args.record ?? -1, async () => ({
+      run: serve,
+      settle: () => Promise.resolve(),
+    }));
     return served;
   },
 
