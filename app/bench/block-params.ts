@@ -1,7 +1,7 @@
 // The `block` scenario's parameters, their defaults and checks, and the shape of its result.
 // No DOM here: `npm run bench` checks its command line with these same functions.
 
-import type { LatencySplit } from '../block-acct.ts';
+import type { LatencySplit } from '../shared/latency-split.ts';
 import { BENCH_OPS, type BenchOp, type SideResult } from '../shared/bench-contracts.ts';
 import type { CacheMode } from '../shared/block.ts';
 import { Errno, ErrnoError } from '../shared/errno.ts';
