@@ -1,13 +1,14 @@
 // End-to-end tests: the built bundle served by `vite preview`, driven in Chromium.
 
 import { defineConfig } from '@playwright/test';
-import { launchOptions } from './e2e/browser.ts';
+import { launchOptions } from './scripts/chromium.ts';
 
 const port = Number(process.env.WEBAIO_E2E_PORT ?? 4183);
 
 export default defineConfig({
-  testDir: 'e2e',
-  testMatch: '**/*.spec.ts',
+  // The product's tests in e2e/, the benchmark's own spec in bench/.
+  testDir: '.',
+  testMatch: ['e2e/**/*.spec.ts', 'bench/**/*.spec.ts'],
   fullyParallel: false,
   workers: 1,
   timeout: 60_000,
