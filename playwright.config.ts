@@ -2,7 +2,7 @@
 
 import { defineConfig } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { launchOptions } from './e2e/browser.ts';
+import { launchOptions } from './scripts/chromium.ts';
 
 /** A port nothing listens on right now, chosen by the OS: a fixed one may be held by a leftover
  *  server (or another run), and `vite preview --strictPort` would then refuse to start. */
@@ -18,8 +18,9 @@ process.env.WEBAIO_E2E_PORT ??= freePort();
 const port = Number(process.env.WEBAIO_E2E_PORT);
 
 export default defineConfig({
-  testDir: 'e2e',
-  testMatch: '**/*.spec.ts',
+  // The product's tests in e2e/, the benchmark's own spec in bench/.
+  testDir: '.',
+  testMatch: ['e2e/**/*.spec.ts', 'bench/**/*.spec.ts'],
   fullyParallel: false,
   workers: 1,
   timeout: 60_000,

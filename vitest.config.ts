@@ -8,6 +8,7 @@ export default defineConfig({
       'workers/**/*.test.ts',
       'e2e/**/*.test.ts',
       'scripts/**/*.test.ts',
+      'bench/**/*.test.ts',
       '*.test.ts',
     ],
     testTimeout: 30_000,

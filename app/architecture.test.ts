@@ -1,6 +1,7 @@
 // The import directions of STYLE.md, enforced: app/ never imports workers/, workers/ import only
 // app/shared/ from app/, and app/shared/ imports nothing outside itself. Worker entry points are
-// referenced by URL from app/spawn.ts and nowhere else in app/.
+// referenced by URL from app/spawn.ts and nowhere else in app/. The benchmark is bench/'s alone:
+// the product reaches it only through one lazy import() (app/lazy-bench.ts) and erased types.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -20,41 +21,86 @@ function sources(dir: string): string[] {
 /** Test code runs in Node and may import what it needs. */
 const isTestCode = (file: string) => /\.test\.ts$/.test(file) || file.includes('/testing/');
 
-const SPECIFIER = [
-  /\bimport\s+(?:type\s+)?(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]/g,
-  /\bexport\s+(?:type\s+)?[^'"]*?\sfrom\s+['"]([^'"]+)['"]/g,
-  /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
-  /\bnew URL\(\s*['"]([^'"]+)['"]\s*,\s*import\.meta\.url/g,
+/**
+ * How a file refers to another: `type` is erased at build (`import type`, `export type … from`;
+ * an inline `{ type X }` is not, under verbatimModuleSyntax), `lazy` is an `import()`, `url` a
+ * worker entry point named by `new URL(…, import.meta.url)`.
+ */
+type Kind = 'static' | 'type' | 'lazy' | 'url';
+
+const SPECIFIER: { re: RegExp; kind: (m: RegExpMatchArray) => Kind }[] = [
+  {
+    re: /\bimport\s+(type\s+)?(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]/g,
+    kind: (m) => (m[1] ? 'type' : 'static'),
+  },
+  {
+    re: /\bexport\s+(type\s+)?[^'"]*?\sfrom\s+['"]([^'"]+)['"]/g,
+    kind: (m) => (m[1] ? 'type' : 'static'),
+  },
+  { re: /\bimport\(\s*()['"]([^'"]+)['"]\s*\)/g, kind: () => 'lazy' },
+  { re: /\bnew URL\(\s*()['"]([^'"]+)['"]\s*,\s*import\.meta\.url/g, kind: () => 'url' },
 ];
 
-function references(file: string): { spec: string; target: string | undefined }[] {
-  const text = readFileSync(join(root, file), 'utf8');
-  return SPECIFIER.flatMap((re) =>
+interface Ref {
+  spec: string;
+  /** The referenced path from the repository's root; undefined for a package. */
+  target: string | undefined;
+  kind: Kind;
+}
+
+function references(file: string, text = readFileSync(join(root, file), 'utf8')): Ref[] {
+  return SPECIFIER.flatMap(({ re, kind }) =>
     [...text.matchAll(re)].map((m) => {
-      const spec = m[1] ?? '';
+      const spec = m[2] ?? '';
       const target = spec.startsWith('.')
         ? relative(root, resolve(root, dirname(file), spec))
         : undefined;
-      return { spec, target };
+      return { spec, target, kind: kind(m) };
     }),
   );
 }
 
-function violations(
-  dir: string,
-  allowed: (target: string, file: string) => boolean,
-  packages: boolean,
-) {
+type Allowed = (target: string, file: string, kind: Kind) => boolean;
+
+/** What in `file` (whose text is `text`) breaks the rule. */
+function offences(file: string, text: string, allowed: Allowed, packages: boolean): string[] {
+  return references(file, text)
+    .filter(({ target, kind }) => (target === undefined ? !packages : !allowed(target, file, kind)))
+    .map(({ spec }) => `${file} -> ${spec}`);
+}
+
+function violations(dir: string, allowed: Allowed, packages: boolean) {
   return sources(dir)
     .filter((f) => !isTestCode(f))
-    .flatMap((file) =>
-      references(file)
-        .filter(({ target }) => (target === undefined ? !packages : !allowed(target, file)))
-        .map(({ spec }) => `${file} -> ${spec}`),
-    );
+    .flatMap((file) => offences(file, readFileSync(join(root, file), 'utf8'), allowed, packages));
 }
 
 const inside = (dir: string) => (target: string) => target === dir || target.startsWith(`${dir}/`);
+
+/** The one file of app/ that may load the benchmark, and what it loads. */
+const LAZY_BENCH = 'app/lazy-bench.ts';
+const BENCH_PAGE_ENTRY = 'bench/page/index.ts';
+
+/** app/ -> bench/: erased types anywhere, and LAZY_BENCH's import() of bench/page/. */
+const appToBench: Allowed = (t, file, kind) =>
+  !inside('bench')(t) ||
+  kind === 'type' ||
+  (file === LAZY_BENCH && kind === 'lazy' && t === BENCH_PAGE_ENTRY);
+
+const benchSharedOk: Allowed = (t) => inside('bench/shared')(t) || inside('app/shared')(t);
+
+const benchWorkerOk: Allowed = (t) =>
+  inside('bench/worker')(t) || inside('bench/shared')(t) || inside('app/shared')(t);
+
+/** bench/page/: the page's code and the benchmark's own; its worker only from its spawn.ts. */
+const benchPageOk: Allowed = (t, file, kind) =>
+  inside('bench/page')(t) ||
+  inside('bench/shared')(t) ||
+  inside('app')(t) ||
+  (file === 'bench/page/spawn.ts' && kind === 'url' && inside('bench/worker')(t));
+
+/** Code that ships in the page or its workers. */
+const PRODUCT = ['app', 'workers', 'bench/shared', 'bench/page', 'bench/worker'];
 
 describe('architecture', () => {
   it('app/shared/ imports nothing outside app/shared/ (no packages either)', () => {
@@ -66,14 +112,78 @@ describe('architecture', () => {
     expect(violations('workers', ok, true)).toEqual([]);
   });
 
+  it('workers/ never imports bench/', () => {
+    expect(violations('workers', (t) => !inside('bench')(t), true)).toEqual([]);
+  });
+
   it('app/ never imports workers/; only app/spawn.ts names a worker entry point', () => {
+    // app/ -> bench/ is the next rule's.
     const ok = (t: string, file: string) =>
-      inside('app')(t) || (file === 'app/spawn.ts' && inside('workers')(t));
+      inside('app')(t) || inside('bench')(t) || (file === 'app/spawn.ts' && inside('workers')(t));
     expect(violations('app', ok, true)).toEqual([]);
+  });
+
+  it(`app/ imports bench/ only as types, or lazily from ${LAZY_BENCH}`, () => {
+    expect(violations('app', appToBench, true)).toEqual([]);
+  });
+
+  it('bench/shared/ imports only bench/shared/ and app/shared/ (no packages either)', () => {
+    expect(violations('bench/shared', benchSharedOk, false)).toEqual([]);
+  });
+
+  it('bench/worker/ imports only bench/worker/, bench/shared/, app/shared/ and packages', () => {
+    expect(violations('bench/worker', benchWorkerOk, true)).toEqual([]);
+  });
+
+  it('bench/page/ never imports workers/ or bench/cli/; only its spawn.ts names bench/worker/', () => {
+    expect(violations('bench/page', benchPageOk, true)).toEqual([]);
+  });
+
+  it('nothing that ships in the page imports bench/cli/', () => {
+    const ok = (t: string) => !inside('bench/cli')(t);
+    expect(PRODUCT.flatMap((dir) => violations(dir, ok, true))).toEqual([]);
+  });
+
+  it('e2e/ and bench/cli/ do not import each other (both launch Chromium from scripts/)', () => {
+    expect(violations('e2e', (t) => !inside('bench')(t), true)).toEqual([]);
+    expect(violations('bench/cli', (t) => !inside('e2e')(t), true)).toEqual([]);
   });
 
   it('the checker resolves relative references (it sees spawn.ts naming workers/)', () => {
     const refs = references('app/spawn.ts');
     expect(refs.some((r) => r.target?.startsWith('workers/'))).toBe(true);
+  });
+
+  it('the checker sees a planted violation of each benchmark rule, and lets the allowed pass', () => {
+    const planted = [
+      "import { bench } from '../../bench/page/index.ts';",
+      "export { coldBurstTable } from '../../bench/shared/cold-burst-table.ts';",
+      "const m = import('../../bench/page/index.ts');",
+      "import type { Bench } from '../../bench/page/index.ts';",
+      "import { type ColdBurstResult } from '../../bench/shared/cold-burst-params.ts';",
+    ].join('\n');
+    expect(offences('app/ui/planted.ts', planted, appToBench, true)).toEqual([
+      'app/ui/planted.ts -> ../../bench/page/index.ts',
+      'app/ui/planted.ts -> ../../bench/shared/cold-burst-params.ts',
+      'app/ui/planted.ts -> ../../bench/shared/cold-burst-table.ts',
+      'app/ui/planted.ts -> ../../bench/page/index.ts',
+    ]);
+    const lazy = "const m = import('../bench/page/index.ts');";
+    expect(offences(LAZY_BENCH, lazy, appToBench, true)).toEqual([]);
+
+    const shared = "import { wrap } from 'comlink';\nimport { h } from '../../app/dom.ts';";
+    expect(offences('bench/shared/planted.ts', shared, benchSharedOk, false)).toEqual([
+      'bench/shared/planted.ts -> comlink',
+      'bench/shared/planted.ts -> ../../app/dom.ts',
+    ]);
+    const worker = "import { openImageDb } from '../../workers/block/image-db.ts';";
+    expect(offences('bench/worker/planted.ts', worker, benchWorkerOk, true)).toHaveLength(1);
+    const page = [
+      "import { USAGE } from '../cli/bench-args.ts';",
+      "new Worker(new URL('../../workers/aio-worker.ts', import.meta.url));",
+      "new Worker(new URL('../worker/ceiling-worker.ts', import.meta.url));",
+    ].join('\n');
+    expect(offences('bench/page/planted.ts', page, benchPageOk, true)).toHaveLength(3);
+    expect(offences('bench/page/spawn.ts', page, benchPageOk, true)).toHaveLength(2);
   });
 });

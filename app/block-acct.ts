@@ -5,6 +5,7 @@
 import { BlockOp } from './shared/block.ts';
 import { stampMs } from './shared/clock.ts';
 import { Histogram, type LatencySummary } from './shared/histogram.ts';
+import type { LatencySplit } from './shared/latency-split.ts';
 
 /** BlockAcctType */
 export const AcctType = { READ: 0, WRITE: 1, FLUSH: 2, UNMAP: 3 } as const;
@@ -23,16 +24,6 @@ export function acctTypeOf(op: BlockOp): AcctType {
     case BlockOp.DISCARD:
       return AcctType.UNMAP;
   }
-}
-
-/** The latency of one request, split where it went (µs each). */
-export interface LatencySplit {
-  /** Submitted -> a worker took it (includes waiting for a worker to be born). */
-  queue_wait: LatencySummary;
-  /** Worker took it -> its transaction committed. */
-  service: LatencySummary;
-  /** Worker published DONE -> the main loop completed it. */
-  completion: LatencySummary;
 }
 
 /** query-blockstats' BlockDeviceStats, and our histograms. */

@@ -4,7 +4,6 @@
 
 import type { BlockStats } from './block-backend.ts';
 import type { Vcpu } from './vcpu.ts';
-import type { JobReport } from './shared/guest-job.ts';
 import { Histogram, type LatencySummary } from './shared/histogram.ts';
 import {
   VCPU_COUNTERS,
@@ -15,6 +14,10 @@ import {
   type Control,
   type VcpuCounter,
 } from './shared/layout.ts';
+
+// The run's report is environment-neutral (the benchmark's results carry it); machine.ts takes it
+// from here.
+export { runReport, type RunReport } from './shared/run-report.ts';
 
 export type VcpuStateName = 'stopped' | 'running' | 'in-exit' | 'halted';
 const STATE_NAMES = stateNames(VcpuState) as VcpuStateName[];
@@ -89,42 +92,4 @@ export function machineStats(
     bql: { wait: bql.wait.summary(), hold: bql.hold.summary() },
     completion_batch: completionBatch.summary(),
   };
-}
-
-/** fio's "Run status group": the jobs, and their sum. */
-export interface RunReport {
-  jobs: JobReport[];
-  total: {
-    ios: number;
-    bytes: number;
-    iops: number;
-    /** Bytes per second. */
-    bw: number;
-    runtimeMs: number;
-    verify: { checked: number; errors: number };
-    status: { ok: number; ioerr: number; unsupp: number; none: number };
-  };
-}
-
-export function runReport(jobs: JobReport[]): RunReport {
-  const total = {
-    ios: 0,
-    bytes: 0,
-    iops: 0,
-    bw: 0,
-    runtimeMs: 0,
-    verify: { checked: 0, errors: 0 },
-    status: { ok: 0, ioerr: 0, unsupp: 0, none: 0 },
-  };
-  for (const j of jobs) {
-    total.ios += j.ios;
-    total.bytes += j.bytes;
-    total.iops += j.iops;
-    total.bw += j.bw;
-    total.runtimeMs = Math.max(total.runtimeMs, j.runtimeMs);
-    total.verify.checked += j.verify.checked;
-    total.verify.errors += j.verify.errors;
-    for (const k of ['ok', 'ioerr', 'unsupp', 'none'] as const) total.status[k] += j.status[k];
-  }
-  return { jobs, total };
 }

@@ -12,14 +12,6 @@ export function spawnSelftestWorker(): Worker {
   });
 }
 
-/** The benchmark's baseline: one plain worker doing idb-keyval calls, no pool (app/bench/). */
-export function spawnCeilingWorker(): Worker {
-  return new Worker(new URL('../workers/ceiling-worker.ts', import.meta.url), {
-    type: 'module',
-    name: 'ceiling',
-  });
-}
-
 /** A pool worker created by the page (policies `bh` and `prealloc`, and `inline` on the page). */
 export const spawnAioWorker: AioSpawn = (name) => {
   const worker = new Worker(new URL('../workers/aio-worker.ts', import.meta.url), {

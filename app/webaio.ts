@@ -1,10 +1,11 @@
 // window.webaio: the scripting API that the page, the benchmark and the tests all use.
 
-import { createBench, type Bench } from './bench/index.ts';
+import type { Bench } from '../bench/page/index.ts';
 import type { BlockBackendOptions } from './block-backend.ts';
 import { BlockIo } from './block-io.ts';
 import { createImage, deleteImage, imageInfo, listImages } from './images.ts';
 import { checkIsolation, type IsolationReport } from './isolation.ts';
+import { lazyBench } from './lazy-bench.ts';
 import { Machine } from './machine.ts';
 import type { MachineConfig } from './machine-config.ts';
 import { runSelftest, type SelftestResult } from './selftest.ts';
@@ -29,7 +30,10 @@ export interface WebAio {
   createMachine(cfg: MachineConfig): Promise<Machine>;
   /** The machine the page runs, if any (for the console). */
   machine: Machine | undefined;
-  /** Benchmark scenarios, each the emulator against a baseline measured in the same run. */
+  /**
+   * Benchmark scenarios, each the emulator against a baseline measured in the same run; the first
+   * call loads the benchmark (bench/page/), which the page does not otherwise fetch.
+   */
   bench: Bench;
 }
 
@@ -42,7 +46,7 @@ export function createWebAio(): WebAio {
     openBlock: (image, opts) => BlockIo.open(image, opts),
     createMachine: (cfg) => Machine.create(cfg),
     machine: undefined,
-    bench: createBench(),
+    bench: lazyBench(),
   };
 }
 

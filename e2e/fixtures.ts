@@ -6,7 +6,7 @@ import { test as base, chromium, expect, type BrowserContext, type Page } from '
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchOptions } from './browser.ts';
+import { launchOptions } from '../scripts/chromium.ts';
 
 export class Profile {
   readonly dir: string;

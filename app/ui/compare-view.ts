@@ -1,12 +1,11 @@
 // The "Compare policies" panel: runs the cold-burst benchmark in this tab, a fresh machine per
 // pool policy on images of its own (never "default"), and shows the table `npm run bench` prints,
-// with each policy's ratios to bh and the issue's targets marked met or not.
+// with each policy's ratios to bh and the issue's targets marked met or not. The benchmark's code
+// is loaded on the first click (app/lazy-bench.ts).
 
-import { COLD_BURST_LEGEND, coldBurstTable } from '../bench/cold-burst-table.ts';
-import type { ColdBurstResult } from '../bench/cold-burst-params.ts';
-import { onProgress } from '../bench/progress.ts';
-import { coldBurstTargets, verdictOf } from '../bench/targets.ts';
+import type { ColdBurstResult } from '../../bench/shared/cold-burst-params.ts';
 import { h } from '../dom.ts';
+import { loadBench, type BenchModule } from '../lazy-bench.ts';
 import type { WebAio } from '../webaio.ts';
 
 /** The light vCPUs' runtime here: shorter than the terminal's default, the burst is the same. */
@@ -74,15 +73,17 @@ export class CompareView {
         'Machine panel for cleaner ones.'
       : '';
     this.status.textContent = 'Starting…';
-    const stop = onProgress((line) => (this.status.textContent = line));
+    let stop: (() => void) | undefined;
     const t0 = performance.now();
     try {
+      const bench = await loadBench();
+      stop = bench.onProgress((line) => (this.status.textContent = line));
       const r = await this.webaio.bench.coldBurst({
         runtimeMs: RUNTIME_MS,
         imagePrefix: IMAGE_PREFIX,
         stopVariant: this.stopVariant.checked,
       });
-      this.show(r);
+      this.show(bench, r);
       const failed = r.runs.filter((x) => x.error).map((x) => `${x.variant}: ${x.error}`);
       this.status.textContent =
         `Done in ${((performance.now() - t0) / 1000).toFixed(1)} s. ` +
@@ -90,13 +91,13 @@ export class CompareView {
     } catch (e) {
       this.status.textContent = `The comparison failed: ${(e as Error).message}`;
     } finally {
-      stop();
+      stop?.();
       this.button.disabled = false;
     }
   }
 
-  private show(r: ColdBurstResult): void {
-    const t = coldBurstTable(r);
+  private show(bench: BenchModule, r: ColdBurstResult): void {
+    const t = bench.coldBurstTable(r);
     const head = h('tr', {}, ...t.head.map((c) => h('th', { scope: 'col' }, c)));
     const rows = t.rows.map((cells) =>
       h(
@@ -109,15 +110,17 @@ export class CompareView {
     this.table.replaceChildren(h('thead', {}, head), h('tbody', {}, ...rows));
     this.table.hidden = false;
     this.targets.replaceChildren(
-      ...coldBurstTargets(r).map((x) =>
-        h(
-          'li',
-          { 'data-met': String(x.met) },
-          h('strong', {}, verdictOf(x)),
-          ` ${x.target}: ${x.measured}`,
+      ...bench
+        .coldBurstTargets(r)
+        .map((x) =>
+          h(
+            'li',
+            { 'data-met': String(x.met) },
+            h('strong', {}, bench.verdictOf(x)),
+            ` ${x.target}: ${x.measured}`,
+          ),
         ),
-      ),
     );
-    this.legend.replaceChildren(...COLD_BURST_LEGEND.map((l) => h('li', {}, l)));
+    this.legend.replaceChildren(...bench.COLD_BURST_LEGEND.map((l) => h('li', {}, l)));
   }
 }

@@ -3,17 +3,17 @@
 // same layout, all at once. The physical limit the emulator's `steady` figures are measured
 // against.
 
-import { nowMs } from '../shared/clock.ts';
+import { nowMs } from '../../app/shared/clock.ts';
 import type { IoJob } from '../shared/bench-contracts.ts';
 import { deleteIfPresent, freshImage, freshImageName, sweepImages } from './bench-images.ts';
 import { CeilingWorkers } from './ceiling-workers.ts';
-import { progress } from './progress.ts';
+import { progress } from '../shared/progress.ts';
 import {
   checkSteadyParams,
   steadyLanes,
   type CeilingResult,
   type SteadyParams,
-} from './steady-params.ts';
+} from '../shared/steady-params.ts';
 
 const PREFIX = 'bench-ceiling-';
 

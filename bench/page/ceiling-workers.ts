@@ -1,9 +1,9 @@
-// Plain "ceiling" workers (workers/ceiling-worker.ts), several at once: each opens the image and
-// does idb-keyval calls on it, with nothing of the emulator between. A worker that fails to load
-// never answers, so every call also fails when one of them reports an error.
+// Plain "ceiling" workers (bench/worker/ceiling-worker.ts), several at once: each opens the
+// image and does idb-keyval calls on it, with nothing of the emulator between. A worker that fails
+// to load never answers, so every call also fails when one of them reports an error.
 
 import { wrap, type Remote } from 'comlink';
-import { spawnCeilingWorker } from '../spawn.ts';
+import { spawnCeilingWorker } from './spawn.ts';
 import type { CeilingWorkerApi } from '../shared/bench-contracts.ts';
 
 export class CeilingWorkers {

@@ -3,10 +3,10 @@
 // pool of the same machine (the warm run starts on new vCPU threads; the pool's workers, created
 // by the page, stay).
 
-import { Machine } from '../machine.ts';
-import { nowMs } from '../shared/clock.ts';
-import type { GuestJob } from '../shared/guest-job.ts';
-import type { PoolPolicyName } from '../shared/thread-pool.ts';
+import { Machine } from '../../app/machine.ts';
+import { nowMs } from '../../app/shared/clock.ts';
+import type { GuestJob } from '../../app/shared/guest-job.ts';
+import type { PoolPolicyName } from '../../app/shared/thread-pool.ts';
 import {
   deleteIfPresent,
   deleteLater,
@@ -24,8 +24,8 @@ import {
   type MachineBenchParams,
   type MachineBenchResult,
   type VerifyRunResult,
-} from './machine-bench-params.ts';
-import { progress } from './progress.ts';
+} from '../shared/machine-bench-params.ts';
+import { progress } from '../shared/progress.ts';
 
 const PREFIX = 'bench-machine-';
 const CHUNK_SIZE = 32768;

@@ -1,16 +1,17 @@
 // window.webaio.bench: the benchmark scenarios, run in the page. `npm run bench` drives them in
 // headless Chromium; from the console, `await webaio.bench.coldBurst({ runtimeMs: 1000 })` works
-// too. Parameters and results: docs/benchmarks.md.
+// too. Parameters and results: docs/benchmarks.md. The page loads this module, one chunk, on
+// first use (app/lazy-bench.ts), and the "Compare policies" panel gets its views from it too.
 
 import { runBlockBench } from './block.ts';
-import type { BlockBenchParams, BlockBenchResult } from './block-params.ts';
+import type { BlockBenchParams, BlockBenchResult } from '../shared/block-params.ts';
 import { runCeiling } from './ceiling.ts';
 import { runColdBurst } from './cold-burst.ts';
-import type { ColdBurstParams, ColdBurstResult } from './cold-burst-params.ts';
+import type { ColdBurstParams, ColdBurstResult } from '../shared/cold-burst-params.ts';
 import { runMachineBench } from './machine-bench.ts';
-import type { MachineBenchParams, MachineBenchResult } from './machine-bench-params.ts';
+import type { MachineBenchParams, MachineBenchResult } from '../shared/machine-bench-params.ts';
 import { runSteady } from './steady.ts';
-import type { CeilingResult, SteadyParams, SteadyResult } from './steady-params.ts';
+import type { CeilingResult, SteadyParams, SteadyResult } from '../shared/steady-params.ts';
 
 export interface Bench {
   /** An empty pool, one vCPU's burst, per policy: stalls, main thread, first completion. */
@@ -34,3 +35,9 @@ export function createBench(): Bench {
     block: runBlockBench,
   };
 }
+
+// The panel's view of a cold burst: the table, legend and targets `npm run bench` prints, and the
+// progress lines while it runs. Exported here so that the panel gets them with the scenarios.
+export { COLD_BURST_LEGEND, coldBurstTable } from '../shared/cold-burst-table.ts';
+export { onProgress } from '../shared/progress.ts';
+export { coldBurstTargets, verdictOf } from '../shared/targets.ts';

@@ -3,9 +3,9 @@
 // writes, round-robin) on its own region of an image, all at once — through the emulator's vCPUs
 // (`steady`), and straight with idb-keyval from N plain workers (`ceiling`). No DOM here.
 
-import type { BenchOp, IoPattern, SideResult } from '../shared/bench-contracts.ts';
-import { checkChunkSize, checkVirtualSize } from '../shared/image-format.ts';
-import type { PoolPolicyName } from '../shared/thread-pool.ts';
+import type { BenchOp, IoPattern, SideResult } from './bench-contracts.ts';
+import { checkChunkSize, checkVirtualSize } from '../../app/shared/image-format.ts';
+import type { PoolPolicyName } from '../../app/shared/thread-pool.ts';
 import { ParamChecker, WARMUP_MS_MAX } from './check.ts';
 import { ratioOf } from './cold-burst-params.ts';
 

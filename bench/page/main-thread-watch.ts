@@ -3,8 +3,8 @@
 // of its beats. The heartbeat alternates a MessageChannel message and a 1 ms timer, so timers
 // never nest deep enough to be clamped to 4 ms and the thread still idles between beats.
 
-import { nowMs } from '../shared/clock.ts';
-import type { MainThreadReport } from './cold-burst-params.ts';
+import { nowMs } from '../../app/shared/clock.ts';
+import type { MainThreadReport } from '../shared/cold-burst-params.ts';
 
 export class MainThreadWatch {
   private readonly onBeat: (() => void) | undefined;

@@ -2,17 +2,13 @@
 // Markdown, to paste into docs/benchmarks.md), and the JSON document (schema in that file).
 // The block scenario's report is here; the others' are in bench-report-scenarios.ts.
 
-import type { BlockBenchResult, BlockCaseResult } from '../app/bench/block-params.ts';
-import type { TextTable } from '../app/bench/cold-burst-table.ts';
-import type { ColdBurstResult } from '../app/bench/cold-burst-params.ts';
-import type { MachineBenchResult } from '../app/bench/machine-bench-params.ts';
-import type {
-  CeilingResult,
-  SteadyComparisonRow,
-  SteadyResult,
-} from '../app/bench/steady-params.ts';
-import type { TargetResult } from '../app/bench/targets.ts';
-import type { SideResult } from '../app/shared/bench-contracts.ts';
+import type { BlockBenchResult, BlockCaseResult } from '../shared/block-params.ts';
+import type { TextTable } from '../shared/cold-burst-table.ts';
+import type { ColdBurstResult } from '../shared/cold-burst-params.ts';
+import type { MachineBenchResult } from '../shared/machine-bench-params.ts';
+import type { CeilingResult, SteadyComparisonRow, SteadyResult } from '../shared/steady-params.ts';
+import type { TargetResult } from '../shared/targets.ts';
+import type { SideResult } from '../shared/bench-contracts.ts';
 import type { ScenarioName, ScenarioParams } from './bench-args.ts';
 
 export const REPORT_SCHEMA = 'webaio-bench/2';

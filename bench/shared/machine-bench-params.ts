@@ -2,9 +2,9 @@
 // sizes, reported as the machine's RunReport; (b) one vCPU's burst on a cold pool, then the same
 // burst on the same machine once its pool has grown. No DOM here.
 
-import type { RunReport } from '../machine-stats.ts';
-import { checkVirtualSize } from '../shared/image-format.ts';
-import type { PoolPolicyName } from '../shared/thread-pool.ts';
+import type { RunReport } from '../../app/shared/run-report.ts';
+import { checkVirtualSize } from '../../app/shared/image-format.ts';
+import type { PoolPolicyName } from '../../app/shared/thread-pool.ts';
 import { ParamChecker } from './check.ts';
 import { ratioOf, type BurstMeasure } from './cold-burst-params.ts';
 

@@ -3,10 +3,10 @@
 // the other vCPUs compute with light I/O. `inline-stop` is `inline` with vCPU 0 stopped right
 // after its burst, so the workers it created die with it (DESIGN.md §2).
 
-import { Machine } from '../machine.ts';
-import { nowMs } from '../shared/clock.ts';
-import type { GuestJob } from '../shared/guest-job.ts';
-import type { PoolConfig } from '../shared/thread-pool.ts';
+import { Machine } from '../../app/machine.ts';
+import { nowMs } from '../../app/shared/clock.ts';
+import type { GuestJob } from '../../app/shared/guest-job.ts';
+import type { PoolConfig } from '../../app/shared/thread-pool.ts';
 import {
   deleteIfPresent,
   deleteLater,
@@ -26,8 +26,8 @@ import {
   type ColdBurstResult,
   type ColdBurstRun,
   type ColdBurstVariant,
-} from './cold-burst-params.ts';
-import { progress } from './progress.ts';
+} from '../shared/cold-burst-params.ts';
+import { progress } from '../shared/progress.ts';
 
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 

@@ -1,22 +1,18 @@
 // What `npm run bench` prints for cold-burst, ceiling, steady and machine: fio-like lines per
 // run, then Markdown tables with their ratios, and the targets marked met or not met.
 
-import { COLD_BURST_LEGEND, coldBurstTable, fmtRatio } from '../app/bench/cold-burst-table.ts';
-import type {
-  BurstMeasure,
-  ColdBurstResult,
-  ColdBurstRun,
-} from '../app/bench/cold-burst-params.ts';
-import type { MachineBenchResult } from '../app/bench/machine-bench-params.ts';
+import { COLD_BURST_LEGEND, coldBurstTable, fmtRatio } from '../shared/cold-burst-table.ts';
+import type { BurstMeasure, ColdBurstResult, ColdBurstRun } from '../shared/cold-burst-params.ts';
+import type { MachineBenchResult } from '../shared/machine-bench-params.ts';
 import type {
   CeilingResult,
   LaneResult,
   SteadyComparisonRow,
   SteadyResult,
-} from '../app/bench/steady-params.ts';
-import { verdictOf, type TargetResult } from '../app/bench/targets.ts';
-import type { JobReport } from '../app/shared/guest-job.ts';
-import type { LatencySummary } from '../app/shared/histogram.ts';
+} from '../shared/steady-params.ts';
+import { verdictOf, type TargetResult } from '../shared/targets.ts';
+import type { JobReport } from '../../app/shared/guest-job.ts';
+import type { LatencySummary } from '../../app/shared/histogram.ts';
 import { fixed, int, kib, markdownTable, sideLine, textTable } from './bench-report.ts';
 
 const msOf = (us: number) => fixed(us / 1000, 2);

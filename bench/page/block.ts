@@ -3,10 +3,10 @@
 // one worker on an image of the same layout, one side after the other, never both at once.
 
 import { wrap } from 'comlink';
-import { BlockIo } from '../block-io.ts';
-import { createImage, deleteImage } from '../images.ts';
+import { BlockIo } from '../../app/block-io.ts';
+import { createImage, deleteImage } from '../../app/images.ts';
 import { deleteIfPresent } from './bench-images.ts';
-import { spawnCeilingWorker } from '../spawn.ts';
+import { spawnCeilingWorker } from './spawn.ts';
 import type { CeilingWorkerApi, IoJob, SideResult } from '../shared/bench-contracts.ts';
 import {
   extentsOf,
@@ -19,18 +19,18 @@ import {
   sideResult,
   type ClosedLoopRun,
 } from '../shared/bench-loop.ts';
-import { nowMs } from '../shared/clock.ts';
-import type { CacheMode } from '../shared/block.ts';
-import { Histogram } from '../shared/histogram.ts';
-import type { PoolConfig } from '../shared/thread-pool.ts';
+import { nowMs } from '../../app/shared/clock.ts';
+import type { CacheMode } from '../../app/shared/block.ts';
+import { Histogram } from '../../app/shared/histogram.ts';
+import type { PoolConfig } from '../../app/shared/thread-pool.ts';
 import {
   checkBlockParams,
   type BlockBenchParams,
   type BlockBenchResult,
   type BlockCaseResult,
   type EmulatorSideResult,
-} from './block-params.ts';
-import { progress } from './progress.ts';
+} from '../shared/block-params.ts';
+import { progress } from '../shared/progress.ts';
 
 export const BENCH_IMAGE_EMULATOR = 'bench-block-emulator';
 export const BENCH_IMAGE_BASELINE = 'bench-block-baseline';

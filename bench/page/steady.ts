@@ -3,11 +3,11 @@
 // stopped after warmupMs; the pool then finishes growing; the timed run starts on new vCPU
 // threads and keeps the pool (its workers belong to the page under bh and prealloc).
 
-import { Machine } from '../machine.ts';
+import { Machine } from '../../app/machine.ts';
 import type { SideResult } from '../shared/bench-contracts.ts';
-import { nowMs } from '../shared/clock.ts';
-import type { GuestJob, JobKind, JobReport } from '../shared/guest-job.ts';
-import type { PoolPolicyName } from '../shared/thread-pool.ts';
+import { nowMs } from '../../app/shared/clock.ts';
+import type { GuestJob, JobKind, JobReport } from '../../app/shared/guest-job.ts';
+import type { PoolPolicyName } from '../../app/shared/thread-pool.ts';
 import {
   deleteIfPresent,
   freshImage,
@@ -16,7 +16,7 @@ import {
   sweepImages,
 } from './bench-images.ts';
 import { deadline, poolDetail, until } from './burst.ts';
-import { progress } from './progress.ts';
+import { progress } from '../shared/progress.ts';
 import {
   checkSteadyParams,
   steadyLanes,
@@ -24,7 +24,7 @@ import {
   type SteadyLane,
   type SteadyParams,
   type SteadyResult,
-} from './steady-params.ts';
+} from '../shared/steady-params.ts';
 
 const PREFIX = 'bench-steady-';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -9,15 +9,15 @@ import {
   checkOp,
   checkRuntimeMs,
   type BlockBenchParams,
-} from '../app/bench/block-params.ts';
-import { WARMUP_MS_MAX } from '../app/bench/check.ts';
-import { checkColdBurstParams, type ColdBurstParams } from '../app/bench/cold-burst-params.ts';
+} from '../shared/block-params.ts';
+import { WARMUP_MS_MAX } from '../shared/check.ts';
+import { checkColdBurstParams, type ColdBurstParams } from '../shared/cold-burst-params.ts';
 import {
   checkMachineBenchParams,
   type MachineBenchParams,
-} from '../app/bench/machine-bench-params.ts';
-import { checkSteadyParams, type SteadyParams } from '../app/bench/steady-params.ts';
-import { POOL_POLICIES, type PoolPolicyName } from '../app/shared/thread-pool.ts';
+} from '../shared/machine-bench-params.ts';
+import { checkSteadyParams, type SteadyParams } from '../shared/steady-params.ts';
+import { POOL_POLICIES, type PoolPolicyName } from '../../app/shared/thread-pool.ts';
 
 /** Every scenario, in the order a run takes them. */
 export const SCENARIOS = ['cold-burst', 'ceiling', 'steady', 'machine', 'block'] as const;

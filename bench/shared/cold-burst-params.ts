@@ -2,9 +2,9 @@
 // situation, an empty pool and a vCPU that submits a burst at once, measured per pool policy.
 // No DOM here: `npm run bench` and the page's comparison view use these same definitions.
 
-import type { LatencySummary } from '../shared/histogram.ts';
-import { checkVirtualSize } from '../shared/image-format.ts';
-import type { PoolConfig, PoolPolicyName } from '../shared/thread-pool.ts';
+import type { LatencySummary } from '../../app/shared/histogram.ts';
+import { checkVirtualSize } from '../../app/shared/image-format.ts';
+import type { PoolConfig, PoolPolicyName } from '../../app/shared/thread-pool.ts';
 import { ParamChecker } from './check.ts';
 
 export const COLD_BURST_VARIANTS = ['bh', 'prealloc', 'inline', 'inline-stop'] as const;
@@ -100,7 +100,7 @@ export function coldBurstVariants(p: ColdBurstParams): ColdBurstVariant[] {
 export const policyOf = (v: ColdBurstVariant): PoolPolicyName =>
   v === 'inline-stop' ? 'inline' : v;
 
-/** How busy the page's main thread was during a window (app/bench/main-thread-watch.ts). */
+/** How busy the page's main thread was during a window (bench/page/main-thread-watch.ts). */
 export interface MainThreadReport {
   /** Chromium reports long tasks (false: the two long-task fields are 0, not measured). */
   longTaskSupported: boolean;

@@ -4,7 +4,7 @@
 
 import { expose } from 'comlink';
 import { get, getMany, set, setMany, update, type UseStore } from 'idb-keyval';
-import type { CeilingWorkerApi, IoJob } from '../app/shared/bench-contracts.ts';
+import type { CeilingWorkerApi, IoJob } from '../shared/bench-contracts.ts';
 import {
   extentsOf,
   jobOffsets,
@@ -14,11 +14,11 @@ import {
   runClosedLoop,
   runConcurrently,
   sideResult,
-} from '../app/shared/bench-loop.ts';
-import { nowMs } from '../app/shared/clock.ts';
-import { Histogram } from '../app/shared/histogram.ts';
-import { STORE_CHUNKS } from '../app/shared/image-format.ts';
-import { openImageDb } from './block/image-db.ts';
+} from '../shared/bench-loop.ts';
+import { nowMs } from '../../app/shared/clock.ts';
+import { Histogram } from '../../app/shared/histogram.ts';
+import { STORE_CHUNKS } from '../../app/shared/image-format.ts';
+import { openImageDb } from './image-db.ts';
 
 interface Image {
   name: string;

@@ -1,12 +1,12 @@
 // The `block` scenario's parameters, their defaults and checks, and the shape of its result.
 // No DOM here: `npm run bench` checks its command line with these same functions.
 
-import type { LatencySplit } from '../block-acct.ts';
-import { BENCH_OPS, type BenchOp, type SideResult } from '../shared/bench-contracts.ts';
-import type { CacheMode } from '../shared/block.ts';
-import { Errno, ErrnoError } from '../shared/errno.ts';
-import { checkChunkSize, checkVirtualSize } from '../shared/image-format.ts';
-import type { PoolConfig } from '../shared/thread-pool.ts';
+import type { LatencySplit } from '../../app/shared/latency-split.ts';
+import { BENCH_OPS, type BenchOp, type SideResult } from './bench-contracts.ts';
+import type { CacheMode } from '../../app/shared/block.ts';
+import { Errno, ErrnoError } from '../../app/shared/errno.ts';
+import { checkChunkSize, checkVirtualSize } from '../../app/shared/image-format.ts';
+import type { PoolConfig } from '../../app/shared/thread-pool.ts';
 
 export interface BlockBenchParams {
   ops: BenchOp[];

@@ -3,13 +3,14 @@
 // submissions, wait for the jobs and for the pool to stop growing, and say what happened in that
 // window — the vCPU's stall, the others' BQL wait, the main thread, the device's completions.
 
-import type { Machine } from '../machine.ts';
-import type { MachineStats, RunReport } from '../machine-stats.ts';
-import type { SpawnRecord } from '../shared/spawn-records.ts';
-import { nowMs, stampMs } from '../shared/clock.ts';
-import type { Histogram } from '../shared/histogram.ts';
-import { vcpuCounter, vcpuHistogram, type Control } from '../shared/layout.ts';
-import type { BottomHalfWindow, BurstMeasure } from './cold-burst-params.ts';
+import type { Machine } from '../../app/machine.ts';
+import type { MachineStats } from '../../app/machine-stats.ts';
+import type { RunReport } from '../../app/shared/run-report.ts';
+import type { SpawnRecord } from '../../app/shared/spawn-records.ts';
+import { nowMs, stampMs } from '../../app/shared/clock.ts';
+import type { Histogram } from '../../app/shared/histogram.ts';
+import { vcpuCounter, vcpuHistogram, type Control } from '../../app/shared/layout.ts';
+import type { BottomHalfWindow, BurstMeasure } from '../shared/cold-burst-params.ts';
 import { MainThreadWatch } from './main-thread-watch.ts';
 
 const POLL_MS = 2;

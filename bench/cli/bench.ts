@@ -10,10 +10,10 @@ import { createServer } from 'node:net';
 import { arch, cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PROGRESS_PREFIX } from '../app/bench/progress.ts';
-import { compareSteady } from '../app/bench/steady-params.ts';
-import { evaluateTargets } from '../app/bench/targets.ts';
-import { launchOptions } from '../e2e/browser.ts';
+import { PROGRESS_PREFIX } from '../shared/progress.ts';
+import { compareSteady } from '../shared/steady-params.ts';
+import { evaluateTargets } from '../shared/targets.ts';
+import { launchOptions } from '../../scripts/chromium.ts';
 import { parseArgs, USAGE, UsageError, type BenchArgs, type ScenarioName } from './bench-args.ts';
 import { blockReport, REPORT_SCHEMA, type BenchReport } from './bench-report.ts';
 import {
@@ -25,7 +25,7 @@ import {
   targetsReport,
 } from './bench-report-scenarios.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SERVER_START_TIMEOUT_MS = 30_000;
 const CHILD_EXIT_GRACE_MS = 3_000;
 const CLOSE_TIMEOUT_MS = 10_000;
@@ -234,7 +234,7 @@ function commandLine(argv: readonly string[]): string {
   const args = argv.map((a) => (/^[\w.,=/:-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
   if (process.env.npm_lifecycle_event === 'bench')
     return `npm run bench${args ? ` -- ${args}` : ''}`;
-  return `npx tsx scripts/bench.ts${args ? ` ${args}` : ''}`;
+  return `npx tsx bench/cli/bench.ts${args ? ` ${args}` : ''}`;
 }
 
 /** Run one scenario in the page, print its report, and keep its result. */

@@ -6,10 +6,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COLD_BURST_FIGURES, type ColdBurstResult } from '../app/bench/cold-burst-params.ts';
+import { COLD_BURST_FIGURES, type ColdBurstResult } from './shared/cold-burst-params.ts';
 import type { LatencySummary } from '../app/shared/histogram.ts';
-import type { BenchReport } from '../scripts/bench-report.ts';
-import { expect, test } from './fixtures.ts';
+import type { BenchReport } from './cli/bench-report.ts';
+import { expect, test } from '../e2e/fixtures.ts';
 
 test('bench block: every case has both sides measured and ratios of emulator / baseline', async ({
   profile,

@@ -12,7 +12,7 @@ import {
   runConcurrently,
   sideResult,
 } from './bench-loop.ts';
-import { Histogram } from './histogram.ts';
+import { Histogram } from '../../app/shared/histogram.ts';
 
 const tick = () => new Promise((r) => setTimeout(r, 1));
 
