@@ -17,7 +17,6 @@ import {
 
 // The run's report is environment-neutral (the benchmark's results carry it); machine.ts takes it
 // from here.
-export { runReport, type RunReport } from './shared/run-report.ts';
 
 export type VcpuStateName = 'stopped' | 'running' | 'in-exit' | 'halted';
 const STATE_NAMES = stateNames(VcpuState) as VcpuStateName[];

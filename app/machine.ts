@@ -11,10 +11,11 @@ import {
   type ResolvedMachineConfig,
 } from './machine-config.ts';
 import type { LoopLock } from './main-loop.ts';
-import { machineStats, type MachineStats, type RunReport, runReport } from './machine-stats.ts';
+import { machineStats, type MachineStats } from './machine-stats.ts';
 import { Vcpu } from './vcpu.ts';
 import { stampMs } from './shared/clock.ts';
 import type { ResolvedJob } from './shared/guest-job.ts';
+import { runReport, type RunReport } from './shared/run-report.ts';
 import { Histogram } from './shared/histogram.ts';
 import { threadIdOfVcpu, type Control } from './shared/layout.ts';
 import { QemuMutex } from './shared/mutex.ts';

@@ -18,7 +18,7 @@ import {
 import { nowMs } from '../../app/shared/clock.ts';
 import { Histogram } from '../../app/shared/histogram.ts';
 import { STORE_CHUNKS } from '../../app/shared/image-format.ts';
-import { openImageDb } from './image-db.ts';
+import { openImageDb } from '../../workers/block/image-db.ts';
 
 interface Image {
   name: string;
