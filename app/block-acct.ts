@@ -23,6 +23,9 @@ export function acctTypeOf(op: BlockOp): AcctType {
       return AcctType.FLUSH;
     case BlockOp.DISCARD:
       return AcctType.UNMAP;
+    case BlockOp.WRITEBACK:
+      // The backend's own request, never accounted: this is only for completeness.
+      return AcctType.FLUSH;
   }
 }
 

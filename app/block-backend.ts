@@ -14,14 +14,21 @@ import {
   BLOCK_OP_NAMES,
   BlockOp,
   checkCacheMode,
+  writeSlot,
   type BlockOpName,
   type CacheMode,
 } from './shared/block.ts';
 import { stampMs } from './shared/clock.ts';
 import type { AioPoolParams } from './shared/contracts.ts';
-import { Errno, ErrnoError, type ErrnoName } from './shared/errno.ts';
+import {
+  DEFAULT_AIO_CONFIG,
+  DEFAULT_PAGE_CACHE_BYTES,
+  mergeAioConfig,
+  type AioConfig,
+} from './shared/aio-config.ts';
+import { Errno, ErrnoError, errnoName, type ErrnoName } from './shared/errno.ts';
 import { checkImageName, type ImageMeta } from './shared/image-format.ts';
-import { createControl, POOL_RECORDS, type Control } from './shared/layout.ts';
+import { CACHE_WAYS, createControl, POOL_RECORDS, type Control } from './shared/layout.ts';
 import type { SpawnRecord } from './shared/spawn-records.ts';
 import {
   DEFAULT_POOL_CONFIG,
@@ -33,6 +40,10 @@ import {
 export interface BlockBackendOptions {
   cache?: CacheMode;
   pool?: Partial<PoolConfig>;
+  /** Batching, merging and the page cache (default: all on; FAITHFUL_AIO_CONFIG: all off). */
+  aio?: Partial<AioConfig>;
+  /** The page cache's size (default 32 MiB), rounded down to whole sets of pages. */
+  pageCacheBytes?: number;
 }
 
 /** The front end's shape of the control buffer, and the memory its requests point into. */
@@ -45,7 +56,28 @@ export interface FrontEnd {
   dma: SharedArrayBuffer;
 }
 
+/** The AIO layer's settings and what its transactions carried, and the page cache's state. */
+export interface AioStats {
+  config: AioConfig;
+  /** IndexedDB transactions the workers committed: reads, relaxed writes, durable ones (each
+   *  durable write or flush re-commit counts its two commits), and requests they carried. */
+  read_transactions: number;
+  read_transaction_requests: number;
+  write_transactions: number;
+  write_transaction_requests: number;
+  durable_transactions: number;
+  page_cache: {
+    pages: number;
+    dirty: number;
+    hits: number;
+    misses: number;
+    evictions: number;
+    written_back: number;
+  };
+}
+
 export interface BlockStats extends BlockDeviceStats {
+  aio: AioStats;
   pool: PoolCounters;
   /** Every pool worker's life, oldest first. */
   spawns: SpawnRecord[];
@@ -53,7 +85,7 @@ export interface BlockStats extends BlockDeviceStats {
   main_loop: BhRunStats[];
 }
 
-export type InjectableOp = BlockOpName;
+export type InjectableOp = Exclude<BlockOpName, 'writeback'>;
 
 /** blkdebug-style fault injection: fail the next `count` requests of these ops. */
 export interface InjectErrorRule {
@@ -66,8 +98,13 @@ export interface InjectErrorRule {
 export type CompletionFn = (slot: number, ret: number) => void;
 
 const OP_BY_NAME = new Map(
-  Object.entries(BLOCK_OP_NAMES).map(([op, name]) => [name, Number(op) as BlockOp]),
+  Object.entries(BLOCK_OP_NAMES)
+    .filter(([, name]) => name !== 'writeback')
+    .map(([op, name]) => [name, Number(op) as BlockOp]),
 );
+
+/** The client id of the backend's own requests (a writeback at close), on its own slot. */
+const BACKEND_CLIENT = -1;
 
 /** An image opened for a front end: its lock's release and its metadata. */
 export interface OpenedImage {
@@ -75,6 +112,8 @@ export interface OpenedImage {
   meta: ImageMeta;
   cache: CacheMode;
   pool: PoolConfig;
+  aio: AioConfig;
+  pageCacheBytes: number;
   release(): void;
 }
 
@@ -85,7 +124,7 @@ export class BlockBackend {
   readonly cache: CacheMode;
   readonly ctl: Control;
   /** What every pool worker starts with (a vCPU creating its own under `inline` too). */
-  readonly aio: AioPoolParams;
+  readonly aioParams: AioPoolParams;
   readonly loop: MainLoop;
   readonly pool: ThreadPool;
   /** Requests refused before submission are the front end's to count here (invalid). */
@@ -94,6 +133,9 @@ export class BlockBackend {
   afterCompletions: (() => void) | undefined;
   private readonly releaseLock: () => void;
   private readonly clients = new Map<number, CompletionFn>();
+  /** The backend's own slot (the front end's are below it), and its requests, one at a time. */
+  private readonly ownSlot: number;
+  private ownRequests: Promise<void> = Promise.resolve();
   private closing: Promise<void> | undefined;
 
   /** Check the options, take the image's lock (EBUSY if held), read its metadata. */
@@ -101,9 +143,20 @@ export class BlockBackend {
     checkImageName(image);
     const cache = checkCacheMode(opts.cache ?? 'writeback');
     const pool = mergePoolConfig(DEFAULT_POOL_CONFIG, opts.pool ?? {});
+    const aio = mergeAioConfig(DEFAULT_AIO_CONFIG, opts.aio ?? {});
+    // directsync bypasses the host page cache in QEMU; here it has none either.
+    if (cache === 'directsync') aio.pageCache = false;
+    const pageCacheBytes = opts.pageCacheBytes ?? DEFAULT_PAGE_CACHE_BYTES;
+    if (!Number.isSafeInteger(pageCacheBytes) || pageCacheBytes < 0 || pageCacheBytes > 1 << 30) {
+      throw new ErrnoError(
+        Errno.EINVAL,
+        `pageCacheBytes ${String(pageCacheBytes)} is not an integer in 0..${1 << 30}`,
+      );
+    }
     const release = await acquireImageLock(image);
     try {
-      return { image, meta: await readImageMeta(image), cache, pool, release };
+      const meta = await readImageMeta(image);
+      return { image, meta, cache, pool, aio, pageCacheBytes, release };
     } catch (e) {
       release();
       throw e;
@@ -116,15 +169,24 @@ export class BlockBackend {
     this.virtualSize = opened.meta.virtualSize;
     this.cache = opened.cache;
     this.releaseLock = opened.release;
+    const { chunkSize, virtualSize } = opened.meta;
+    const ways = CACHE_WAYS;
+    const cachePages = opened.aio.pageCache
+      ? Math.floor(opened.pageCacheBytes / chunkSize / ways) * ways
+      : 0;
+    this.ownSlot = fe.nslots;
     this.ctl = createControl({
-      nslots: fe.nslots,
+      nslots: fe.nslots + 1,
       maxIov: fe.maxIov,
       nrecords: POOL_RECORDS,
       nvcpus: fe.nvcpus,
+      cachePages,
+      diskChunks: Math.ceil(virtualSize / chunkSize),
     });
+    this.writeAioConfig({ ...opened.aio, pageCache: cachePages > 0 });
     this.loop = new MainLoop(this.ctl);
     const workerLockPrefix = `webaio-aio:${crypto.randomUUID()}`;
-    this.aio = {
+    this.aioParams = {
       ctl: this.ctl.sab,
       dma: fe.dma,
       image: {
@@ -134,10 +196,12 @@ export class BlockBackend {
       },
       cache: opened.cache,
       workerLockPrefix,
+      cacheMemory: cachePages > 0 ? new SharedArrayBuffer(cachePages * chunkSize) : null,
     };
+    this.onComplete(BACKEND_CLIENT, () => undefined);
     this.pool = new ThreadPool(this.ctl, {
       loop: this.loop,
-      aio: this.aio,
+      aio: this.aioParams,
       config: opened.pool,
       spawn: spawnAioWorker,
       gone: (record) => lifetimeLockFree(workerLockPrefix, record),
@@ -176,6 +240,91 @@ export class BlockBackend {
     return this.pool.configuration;
   }
 
+  /** The AIO settings in force, read from their words. */
+  get aioConfig(): Readonly<AioConfig> {
+    const { i32, L } = this.ctl;
+    return {
+      batch: Atomics.load(i32, L.aio.batch),
+      merge: Atomics.load(i32, L.aio.merge) !== 0,
+      pageCache: Atomics.load(i32, L.aio.pageCache) !== 0,
+    };
+  }
+
+  /**
+   * Change batching and merging at run time (the next requests use them). The page cache is
+   * chosen when the image is opened: switching it here is refused.
+   */
+  setAio(cfg: Partial<AioConfig>): void {
+    const next = mergeAioConfig(this.aioConfig, cfg);
+    if (next.pageCache !== this.aioConfig.pageCache) {
+      throw new ErrnoError(
+        Errno.EINVAL,
+        `aio pageCache = ${String(cfg.pageCache)}: the page cache is chosen when image ` +
+          `"${this.image}" is opened (aio.pageCache, pageCacheBytes), not while it is open`,
+      );
+    }
+    this.writeAioConfig(next);
+  }
+
+  private writeAioConfig(cfg: AioConfig): void {
+    const { i32, L } = this.ctl;
+    Atomics.store(i32, L.aio.batch, cfg.batch);
+    Atomics.store(i32, L.aio.merge, cfg.merge ? 1 : 0);
+    Atomics.store(i32, L.aio.pageCache, cfg.pageCache ? 1 : 0);
+  }
+
+  /**
+   * Write every dirty page of the page cache to the image (a stopped machine, close()). Not a
+   * flush: what survives a power cut is still what a flush covered.
+   */
+  writeBack(): Promise<void> {
+    if (!this.aioParams.cacheMemory) return Promise.resolve();
+    const run = this.ownRequests.then(() => this.ownRequest(BlockOp.WRITEBACK));
+    this.ownRequests = run.catch(() => undefined);
+    return run;
+  }
+
+  private ownRequest(op: BlockOp): Promise<void> {
+    const slot = this.ownSlot;
+    writeSlot(this.ctl, slot, { op, byteOffset: 0, nbytes: 0, iov: [] }, BACKEND_CLIENT, slot);
+    const done = new Promise<void>((resolve, reject) => {
+      this.onComplete(BACKEND_CLIENT, (_slot, ret) => {
+        if (ret >= 0) resolve();
+        else {
+          reject(
+            new ErrnoError(
+              -ret,
+              `image "${this.image}": ${BLOCK_OP_NAMES[op]} failed with ${errnoName(ret)} (${ret})`,
+            ),
+          );
+        }
+      });
+    });
+    void this.submit(slot);
+    return done;
+  }
+
+  private aioStats(): AioStats {
+    const { i32, L } = this.ctl;
+    const get = (index: number) => Atomics.load(i32, index);
+    return {
+      config: this.aioConfig,
+      read_transactions: get(L.aio.readTx),
+      read_transaction_requests: get(L.aio.readTxRequests),
+      write_transactions: get(L.aio.writeTx),
+      write_transaction_requests: get(L.aio.writeTxRequests),
+      durable_transactions: get(L.aio.durableTx),
+      page_cache: {
+        pages: L.params.cachePages,
+        dirty: get(L.cache.dirtyPages),
+        hits: get(L.cache.hits),
+        misses: get(L.cache.misses),
+        evictions: get(L.cache.evictions),
+        written_back: get(L.cache.writtenBack),
+      },
+    };
+  }
+
   /** Recount the pool's counters from its records and slots; [] if they agree. */
   auditPool(): Promise<string[]> {
     return this.pool.audit();
@@ -184,6 +333,7 @@ export class BlockBackend {
   stats(): BlockStats {
     return {
       ...this.acct.stats(),
+      aio: this.aioStats(),
       pool: this.pool.counters(),
       spawns: this.pool.records(),
       main_loop: this.loop.stats(),
@@ -219,11 +369,12 @@ export class BlockBackend {
     Atomics.store(i32, L.image.injectOps, count > 0 ? mask : 0);
   }
 
-  /** Shut the pool down (every worker exits), stop the main loop, release the image. The front
-   *  end has drained its requests first. */
+  /** Write the page cache back, shut the pool down (every worker exits), stop the main loop,
+   *  release the image. The front end has drained its requests first. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       try {
+        await this.writeBack();
         await this.pool.shutdown();
         await this.loop.stop();
       } finally {
@@ -239,6 +390,11 @@ export class BlockBackend {
     const S = L.slot;
     const ret = Atomics.load(i32, S.ret.at(slot));
     const op = i32[S.op.at(slot)] as BlockOp;
+    const client = i32[S.client.at(slot)];
+    if (client === BACKEND_CLIENT) {
+      this.clients.get(client)?.(slot, ret);
+      return;
+    }
     const nbytes = f64[S.nbytes.at(slot)];
     const tSubmit = f64[S.tSubmit.at(slot)];
     const tComplete = stampMs();
@@ -248,6 +404,6 @@ export class BlockBackend {
     if (!failed && (op === BlockOp.WRITE || op === BlockOp.WRITE_ZEROES)) {
       this.acct.wrote(f64[S.byteOffset.at(slot)] + nbytes);
     }
-    this.clients.get(i32[S.client.at(slot)])?.(slot, ret);
+    this.clients.get(client)?.(slot, ret);
   }
 }

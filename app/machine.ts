@@ -19,6 +19,7 @@ import { runReport, type RunReport } from './shared/run-report.ts';
 import { Histogram } from './shared/histogram.ts';
 import { threadIdOfVcpu, type Control } from './shared/layout.ts';
 import { QemuMutex } from './shared/mutex.ts';
+import type { AioConfig } from './shared/aio-config.ts';
 import type { PoolConfig } from './shared/thread-pool.ts';
 import { raiseIrq, virtioBlkComplete } from './shared/virtio-blk.ts';
 import { BlkStatus, GuestMemory } from './shared/virtio.ts';
@@ -111,7 +112,7 @@ export class Machine {
           diskId: config.image,
           queueSize: config.queueSize,
           segMax: config.segMax,
-          aio: disk.aio,
+          aio: disk.aioParams,
         },
         (vcpu) => disk.pool.recoverOrphansLocked(threadIdOfVcpu(vcpu)),
       );
@@ -160,6 +161,8 @@ export class Machine {
   async stop(): Promise<void> {
     await Promise.all(this.vcpus.map((v) => v.stop()));
     await Promise.all(this.vcpus.map((v) => v.drained()));
+    // What the guests wrote into the page cache reaches the image before stop() says done.
+    await this.disk.writeBack();
   }
 
   /** Stop one vCPU (the others keep running). */
@@ -195,6 +198,11 @@ export class Machine {
 
   get poolConfig(): Readonly<PoolConfig> {
     return this.disk.poolConfig;
+  }
+
+  /** Batching and merging, at run time (see BlockBackend.setAio). */
+  setAio(cfg: Partial<AioConfig>): void {
+    this.disk.setAio(cfg);
   }
 
   /** Stop the vCPUs, let their requests complete, shut the disk down, release the image. */

@@ -47,7 +47,14 @@ function nodeWorkers(serveUs = 0, failFirst = 0) {
 }
 
 function makeOwner(cfg: Partial<PoolConfig>, workers: ReturnType<typeof nodeWorkers>) {
-  const ctl = createControl({ nslots: 128, maxIov: 1, nrecords: 256, nvcpus: 1 });
+  const ctl = createControl({
+    nslots: 128,
+    maxIov: 1,
+    nrecords: 256,
+    nvcpus: 1,
+    cachePages: 0,
+    diskChunks: 0,
+  });
   const loop = new MainLoop(ctl);
   const aio: AioPoolParams = {
     ctl: ctl.sab,
@@ -55,6 +62,7 @@ function makeOwner(cfg: Partial<PoolConfig>, workers: ReturnType<typeof nodeWork
     image: { name: 'none', virtualSize: 1 << 20, chunkSize: 4096 },
     cache: 'writeback',
     workerLockPrefix: 'test',
+    cacheMemory: null,
   };
   const completed = new Map<number, number>();
   const rets = new Map<number, number>();

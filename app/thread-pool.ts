@@ -122,7 +122,7 @@ export class ThreadPool {
     const orphans = liveWorkersOf(this.ctl, thread);
     await Promise.all(orphans.map((r) => this.opts.gone(r)));
     let requeued = 0;
-    for (const r of orphans) if (core.orphanLostLocked(r)) requeued++;
+    for (const r of orphans) requeued += core.orphanLostLocked(r);
     core.regrowLocked(this.creator);
     core.lock.unlock();
     core.requestCond.broadcast();

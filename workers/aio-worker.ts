@@ -9,6 +9,7 @@ import { attachControl, LAYOUT_VERSION, type Control } from '../app/shared/layou
 import { PoolCore } from '../app/shared/thread-pool.ts';
 import { workerThread, type PoolIo } from '../app/shared/worker-thread.ts';
 import { openImageDb } from './block/image-db.ts';
+import { PageCache } from './block/page-cache.ts';
 import { RawImage } from './block/raw-idb.ts';
 
 /** Take a Web Lock and never give it back: it is released when this worker dies. */
@@ -25,11 +26,21 @@ function holdForLife(name: string): Promise<void> {
 async function openRawImage(init: AioInit, ctl: Control): Promise<PoolIo> {
   const mem = new Uint8Array(init.dma);
   try {
-    const image = new RawImage(await openImageDb(init.image.name), init.image, init.cache, ctl);
-    return { run: (slot) => image.run(readSlot(ctl, slot), mem), settle: () => image.settle() };
+    const cache = init.cacheMemory
+      ? new PageCache(ctl, init.cacheMemory, init.image.chunkSize)
+      : undefined;
+    const db = await openImageDb(init.image.name);
+    const image = new RawImage(db, init.image, init.cache, ctl, cache);
+    return {
+      run: (slots) =>
+        image.run(
+          slots.map((slot) => readSlot(ctl, slot)),
+          mem,
+        ),
+    };
   } catch (e) {
     console.error(`${init.thread}: every request will fail with EIO:`, e);
-    return { run: () => Promise.resolve(-Errno.EIO), settle: () => Promise.resolve() };
+    return { run: (slots) => Promise.resolve(slots.map(() => -Errno.EIO)) };
   }
 }
 

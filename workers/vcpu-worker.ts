@@ -83,9 +83,14 @@ const api = {
     }
   },
 
-  quiesce() {
-    if (!me || liveWorkersOf(me.ctl, threadIdOfVcpu(me.init.vcpu)).length === 0) return false;
+  async quiesce() {
+    if (!me) return false;
+    const mine = liveWorkersOf(me.ctl, threadIdOfVcpu(me.init.vcpu));
+    if (mine.length === 0) return false;
     me.pool.lock.lock();
+    // None of them may die holding the write gate, the cache's locks or pins: wait till they
+    // are out of their batch (they then block on the pool lock this thread holds).
+    await me.pool.waitOutOfIoLocked(mine);
     return true;
   },
 } satisfies VcpuWorkerApi;

@@ -6,7 +6,15 @@ import { stampMs } from './clock.ts';
 import { Errno, ErrnoError } from './errno.ts';
 import type { Control } from './layout.ts';
 
-export const BlockOp = { READ: 1, WRITE: 2, FLUSH: 3, DISCARD: 4, WRITE_ZEROES: 5 } as const;
+export const BlockOp = {
+  READ: 1,
+  WRITE: 2,
+  FLUSH: 3,
+  DISCARD: 4,
+  WRITE_ZEROES: 5,
+  /** Internal (close, a stopped machine): every dirty page of the page cache to the image. */
+  WRITEBACK: 6,
+} as const;
 export type BlockOp = (typeof BlockOp)[keyof typeof BlockOp];
 
 export const BLOCK_OP_NAMES = {
@@ -15,8 +23,19 @@ export const BLOCK_OP_NAMES = {
   [BlockOp.FLUSH]: 'flush',
   [BlockOp.DISCARD]: 'discard',
   [BlockOp.WRITE_ZEROES]: 'write-zeroes',
+  [BlockOp.WRITEBACK]: 'writeback',
 } as const satisfies Record<BlockOp, string>;
 export type BlockOpName = (typeof BLOCK_OP_NAMES)[BlockOp];
+
+/**
+ * Which requests a worker may run in one transaction: reads with reads, writes of any kind with
+ * writes. A flush or a writeback is a barrier: it runs alone, and no batch reaches past it.
+ */
+export function batchClassOf(op: number): 'read' | 'write' | 'barrier' {
+  if (op === BlockOp.READ) return 'read';
+  if (op === BlockOp.WRITE || op === BlockOp.WRITE_ZEROES || op === BlockOp.DISCARD) return 'write';
+  return 'barrier';
+}
 
 export const SECTOR_SIZE = 512;
 

@@ -40,6 +40,8 @@ export interface AioPoolParams {
   cache: CacheMode;
   /** Names the workers' lifetime Web Locks (see lifetimeLockName). */
   workerLockPrefix: string;
+  /** The page cache's pages (control buffer params.cachePages of them), or null for none. */
+  cacheMemory: SharedArrayBuffer | null;
 }
 
 export interface AioInit extends AioPoolParams {
@@ -92,9 +94,10 @@ export interface VcpuWorkerApi {
   run(job: ResolvedJob): Promise<JobReport>;
   /**
    * The vCPU is about to be ended. If it created pool workers (which die with it), it takes the
-   * pool lock and keeps it, so none of them can die inside a critical section; the page then
-   * ends it, learns which workers died, fixes the pool, and unlocks on its behalf. Returns
-   * whether it holds the pool lock.
+   * pool lock and keeps it, and waits until none of them is inside a batch's I/O, so none can
+   * die inside a critical section or holding the write gate, the page cache's locks or pins;
+   * the page then ends it, learns which workers died, fixes the pool, and unlocks on its
+   * behalf. Returns whether it holds the pool lock.
    */
-  quiesce(): boolean;
+  quiesce(): Promise<boolean>;
 }

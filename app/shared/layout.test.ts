@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { attachControl, createControl, layoutBytes, LAYOUT_VERSION } from './layout.ts';
 import { runThread } from './testing/threads.ts';
 
-const params = { nslots: 64, maxIov: 8, nrecords: 256, nvcpus: 2 };
+const params = { nslots: 64, maxIov: 8, nrecords: 256, nvcpus: 2, cachePages: 0, diskChunks: 0 };
 
 describe('control layout', () => {
   it('layout/size-from-params: the length grows with every parameter', () => {
@@ -12,6 +12,9 @@ describe('control layout', () => {
     expect(layoutBytes({ ...params, maxIov: 16 })).toBeGreaterThan(base);
     expect(layoutBytes({ ...params, nrecords: 512 })).toBeGreaterThan(base);
     expect(layoutBytes({ ...params, nvcpus: 4 })).toBeGreaterThan(base);
+    expect(layoutBytes({ ...params, cachePages: 64 })).toBeGreaterThan(base);
+    expect(layoutBytes({ ...params, diskChunks: 4096 })).toBeGreaterThan(base);
+    expect(() => layoutBytes({ ...params, cachePages: 24 })).toThrow(/multiple of 16 ways/);
   });
 
   it('layout/attach: a thread attaches to a buffer made by createControl()', async () => {

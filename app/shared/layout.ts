@@ -5,7 +5,7 @@
 import { Histogram, HISTOGRAM_BUCKETS, HISTOGRAM_STATS } from './histogram.ts';
 
 export const LAYOUT_MAGIC = 0x57_41_49_4f; // "WAIO"
-export const LAYOUT_VERSION = 3;
+export const LAYOUT_VERSION = 4;
 
 /** The most pool workers one pool may have (max_threads is at most this). */
 export const POOL_MAX_THREADS = 128;
@@ -24,7 +24,31 @@ export interface ControlParams {
   nrecords: number;
   /** vCPUs of the machine this buffer serves; 0 for a bare block backend. */
   nvcpus: number;
+  /** Pages of the page cache (0: none); each holds one chunk, in the cache memory buffer. */
+  cachePages: number;
+  /** Chunks of the image: one unsynced bit each. */
+  diskChunks: number;
 }
+
+/** The page cache is set-associative: chunk c may live only in set c % sets, in one of its
+ *  ways. Pages are sets x ways. */
+export const CACHE_WAYS = 16;
+export const cacheWays = (cachePages: number) => Math.min(CACHE_WAYS, Math.max(1, cachePages));
+export const cacheSets = (cachePages: number) => Math.ceil(cachePages / cacheWays(cachePages));
+
+/** Page cache states (cache.state), under cache.lock. */
+export const PageState = {
+  /** Holds nothing: not in the hash table. */
+  FREE: 0,
+  /** Claimed by one worker, which fills it (from the image, or whole from a request); others
+   *  wait on cache.cond until it leaves this state. */
+  FILLING: 1,
+  /** The chunk as the image holds it. */
+  CLEAN: 2,
+  /** Newer than the image: written by requests since its last writeback. */
+  DIRTY: 3,
+} as const;
+export type PageState = (typeof PageState)[keyof typeof PageState];
 
 /** Bottom halves of a main loop: one bit each in `loop.bhScheduled` (cf. util/async.c). */
 export const BH = {
@@ -159,6 +183,8 @@ function headerFields(c: Cursor) {
     maxIov: c.i32(1),
     nrecords: c.i32(1),
     nvcpus: c.i32(1),
+    cachePages: c.i32(1),
+    diskChunks: c.i32(1),
   };
 }
 const HEADER_CURSOR = new Cursor();
@@ -222,6 +248,58 @@ function computeLayout(p: ControlParams) {
     injectErrno: c.i32(1),
     injectRemaining: c.i32(1),
   };
+  const aio = {
+    /** Settings, written by the page (BlockBackend.setAio), read by workers and the device at
+     *  each request: the most requests a worker runs in one transaction, whether the device
+     *  merges adjacent requests, whether the page cache is used. */
+    batch: c.i32(1),
+    merge: c.i32(1),
+    pageCache: c.i32(1),
+    /** Counters, Atomics.add by the workers: IndexedDB transactions they committed, by kind,
+     *  and the requests those transactions carried. A flush's writeback counts as `durable`. */
+    readTx: c.i32(1),
+    readTxRequests: c.i32(1),
+    writeTx: c.i32(1),
+    writeTxRequests: c.i32(1),
+    durableTx: c.i32(1),
+    /** The write gate: >= 0 relaxed write transactions under way, -1 a durable writeback (which
+     *  admits nothing else, so no other write lands between its two commits); and whether one
+     *  waits for it (new relaxed writers then wait too). Workers only. */
+    gate: c.i32(1),
+    gateWanted: c.i32(1),
+  };
+  const cache = {
+    /** A qemu_mutex: every word below but the statistics is written under it. */
+    lock: c.i32(1),
+    /** A qemu_cond: pages leave FILLING, pins drop, the writeback lock frees. */
+    cond: c.i32(1),
+    /** Held (1) by the one worker writing pages back. */
+    writeback: c.i32(1),
+    /** The dirtying sequence, and pages DIRTY. */
+    seq: c.i32(1),
+    dirtyPages: c.i32(1),
+    /** Statistics (Atomics.add, any worker): hits, misses, evictions, pages written back. */
+    hits: c.i32(1),
+    misses: c.i32(1),
+    evictions: c.i32(1),
+    writtenBack: c.i32(1),
+    /** Per page (page = set * ways + way): chunk index (-1 none), PageState, workers using its
+     *  bytes (a pinned page is not evicted), the `seq` of its last dirtying, and the clock's
+     *  referenced bit. */
+    tag: field(c.i32(p.cachePages)),
+    state: field(c.i32(p.cachePages)),
+    pins: field(c.i32(p.cachePages)),
+    dirtySeq: field(c.i32(p.cachePages)),
+    ref: field(c.i32(p.cachePages)),
+    /** Each set's clock hand: the way eviction looks at next. */
+    hand: field(c.i32(cacheSets(p.cachePages))),
+  };
+  const unsynced = {
+    /** One bit per chunk written to the image by a relaxed transaction since the last flush:
+     *  set by the worker (Atomics.or) before its request completes, taken by the flush
+     *  (Atomics.exchange), which commits those chunks again, durably. */
+    bits: field(c.i32(Math.ceil(p.diskChunks / 32))),
+  };
   const slot = {
     /** SlotState; FREE->QUEUED by the submitter, QUEUED->ACTIVE by a worker under `pool.lock`,
      *  QUEUED->DONE by a canceller under `pool.lock`, ACTIVE->DONE by the worker (after `ret`),
@@ -264,6 +342,9 @@ function computeLayout(p: ControlParams) {
     slot: field(c.i32(p.nrecords)),
     /** Requests served, by the worker. */
     served: field(c.i32(p.nrecords)),
+    /** 1 while the worker runs a batch (it may hold the write gate, the cache's writeback
+     *  lock, page pins), by the worker itself; a dying creator waits for 0 (see quiesce). */
+    inIo: field(c.i32(p.nrecords)),
     tRequested: field(c.f64(p.nrecords)),
     tCreated: field(c.f64(p.nrecords)),
     tReady: field(c.f64(p.nrecords)),
@@ -329,6 +410,9 @@ function computeLayout(p: ControlParams) {
     loop,
     pool,
     image,
+    aio,
+    cache,
+    unsynced,
     slot,
     record,
     vreq,
@@ -346,20 +430,49 @@ export const THREAD_MAIN = 0;
 export const threadIdOfVcpu = (vcpu: number) => 1 + vcpu;
 
 export const MAX_VCPUS = 16;
-const MAX = { nslots: 1 << 15, maxIov: 1024, nrecords: 1 << 14, nvcpus: MAX_VCPUS };
-const MIN = { nslots: 1, maxIov: 1, nrecords: POOL_MAX_THREADS + 1, nvcpus: 0 };
+const MAX = {
+  nslots: 1 << 15,
+  maxIov: 1024,
+  nrecords: 1 << 14,
+  nvcpus: MAX_VCPUS,
+  cachePages: 1 << 16,
+  diskChunks: 2 ** 28,
+};
+const MIN = {
+  nslots: 1,
+  maxIov: 1,
+  nrecords: POOL_MAX_THREADS + 1,
+  nvcpus: 0,
+  cachePages: 0,
+  diskChunks: 0,
+};
+
+/** Where page `page` of the page cache starts in the cache memory buffer. */
+export const cachePageByte = (page: number, chunkSize: number) => page * chunkSize;
 
 /** The smallest control buffer: enough for a main loop and its bottom halves. */
 export const MIN_CONTROL_PARAMS: ControlParams = { ...MIN };
 
 function checkParams(p: ControlParams): void {
-  for (const key of ['nslots', 'maxIov', 'nrecords', 'nvcpus'] as const) {
+  for (const key of [
+    'nslots',
+    'maxIov',
+    'nrecords',
+    'nvcpus',
+    'cachePages',
+    'diskChunks',
+  ] as const) {
     const v = p[key];
     if (!Number.isInteger(v) || v < MIN[key] || v > MAX[key]) {
       throw new RangeError(
         `control layout: ${key} = ${v} is not an integer in ${MIN[key]}..${MAX[key]}`,
       );
     }
+  }
+  if (p.cachePages % cacheWays(p.cachePages) !== 0) {
+    throw new RangeError(
+      `control layout: cachePages = ${p.cachePages} is not a multiple of ${cacheWays(p.cachePages)} ways`,
+    );
   }
 }
 
@@ -412,6 +525,9 @@ export function createControl(p: ControlParams): Control {
   i32[L.header.maxIov] = p.maxIov;
   i32[L.header.nrecords] = p.nrecords;
   i32[L.header.nvcpus] = p.nvcpus;
+  i32[L.header.cachePages] = p.cachePages;
+  i32[L.header.diskChunks] = p.diskChunks;
+  for (let page = 0; page < p.cachePages; page++) i32[L.cache.tag.at(page)] = -1;
   i32[L.header.byteLength] = L.byteLength;
   i32[L.header.version] = LAYOUT_VERSION;
   // Magic last: a buffer is attachable only once it is whole.
@@ -440,6 +556,8 @@ export function attachControl(sab: SharedArrayBuffer): Control {
     maxIov: head[HEADER.maxIov],
     nrecords: head[HEADER.nrecords],
     nvcpus: head[HEADER.nvcpus],
+    cachePages: head[HEADER.cachePages],
+    diskChunks: head[HEADER.diskChunks],
   };
   checkParams(p);
   const L = computeLayout(p);

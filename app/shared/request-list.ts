@@ -24,6 +24,11 @@ export class RequestList {
     return this.get(this.L.pool.queueHead);
   }
 
+  /** The slot queued after `slot`, or -1. */
+  next(slot: number): number {
+    return this.get(this.L.slot.next.at(slot));
+  }
+
   empty(): boolean {
     return this.head() === -1;
   }

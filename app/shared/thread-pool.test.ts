@@ -14,7 +14,14 @@ import { auditPoolLocked } from './pool-audit.ts';
 import { runThread, startThread, type Thread } from './testing/threads.ts';
 
 function makePool(cfg: Partial<PoolConfig> = {}, nslots = 64) {
-  const ctl = createControl({ nslots, maxIov: 1, nrecords: 256, nvcpus: 0 });
+  const ctl = createControl({
+    nslots,
+    maxIov: 1,
+    nrecords: 256,
+    nvcpus: 0,
+    cachePages: 0,
+    diskChunks: 0,
+  });
   const pool = new PoolCore(ctl);
   pool.writeParamsLocked(mergePoolConfig(DEFAULT_POOL_CONFIG, cfg));
   return { ctl, pool };
@@ -116,12 +123,48 @@ describe('thread pool core (single thread)', () => {
     await pool.spawnThreadBh(main);
     const [record] = main.started;
     pool.workerStartedLocked(record);
-    const order = [0, 1, 3, 4].map(() => pool.takeRequestLocked(record));
-    expect(order).toEqual([0, 1, 3, 4]);
+    // aio.batch is 0 here: one request at a time.
+    const order = [0, 1, 3, 4].map(() => pool.takeRequestsLocked(record));
+    expect(order).toEqual([[0], [1], [3], [4]]);
     expect(pool.queueEmpty()).toBe(true);
     // ACTIVE requests cannot be cancelled.
     expect(pool.cancelLocked(0)).toBe(false);
     expect(Atomics.load(ctl.i32, ctl.L.record.served.at(record))).toBe(4);
+  });
+
+  it('thread-pool/batch: a worker takes queued requests of its class, up to aio.batch, never past a flush', async () => {
+    const { ctl, pool } = makePool({ maxThreads: 1 }, 16);
+    const main = recorder();
+    const ops = [
+      BlockOp.READ,
+      BlockOp.WRITE,
+      BlockOp.READ,
+      BlockOp.WRITE_ZEROES,
+      BlockOp.READ,
+      BlockOp.FLUSH,
+      BlockOp.READ,
+      BlockOp.DISCARD,
+    ];
+    ops.forEach((op, s) => {
+      writeSlot(ctl, s, { op, byteOffset: 0, nbytes: 0, iov: [] }, 0, s);
+      pool.submitLocked(s, main);
+    });
+    await pool.spawnThreadBh(main);
+    const [record] = main.started;
+    pool.workerStartedLocked(record);
+    Atomics.store(ctl.i32, ctl.L.aio.batch, 2);
+    expect(pool.takeRequestsLocked(record)).toEqual([0, 2]);
+    Atomics.store(ctl.i32, ctl.L.aio.batch, 32);
+    // Writes of any kind share a transaction; the flush stops the search.
+    expect(pool.takeRequestsLocked(record)).toEqual([1, 3]);
+    expect(pool.takeRequestsLocked(record)).toEqual([4]);
+    expect(pool.takeRequestsLocked(record)).toEqual([5]);
+    expect(pool.takeRequestsLocked(record)).toEqual([6]);
+    expect(pool.takeRequestsLocked(record)).toEqual([7]);
+    expect(pool.queueEmpty()).toBe(true);
+    expect(Atomics.load(ctl.i32, ctl.L.record.served.at(record))).toBe(8);
+    // The worker is busy with all of a batch: the audit agrees.
+    expect(auditPoolLocked(ctl)).toEqual([]);
   });
 
   it('thread-pool/free: the backlog is dropped (cur_threads -= new_threads), max becomes 0', async () => {
@@ -233,7 +276,7 @@ describe('workers that die with their creator', () => {
     // Its creator takes the pool lock and dies with it held; the worker dies with its creator.
     await pool.lock.lockAsync();
     await doomed.worker.terminate();
-    expect(pool.orphanLostLocked(orphan)).toBe(true);
+    expect(pool.orphanLostLocked(orphan)).toBe(1);
     expect(Atomics.load(ctl.i32, ctl.L.slot.state.at(0))).toBe(SlotState.QUEUED);
     expect(pool.counters()).toMatchObject({
       cur_threads: 0,
@@ -264,7 +307,7 @@ describe('workers that die with their creator', () => {
     fill(ctl, 0);
     pool.submitLocked(0, vcpu);
     const [r] = vcpu.started;
-    expect(pool.orphanLostLocked(r)).toBe(false);
+    expect(pool.orphanLostLocked(r)).toBe(0);
     // Its first act, late: the real worker_thread() leaves without counting anything.
     expect(await runThread({ scenario: 'pool-worker', sab: ctl.sab, args: { record: r } })).toBe(0);
     expect(pool.counters()).toMatchObject({

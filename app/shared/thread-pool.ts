@@ -8,6 +8,7 @@
 import { bhCancel, bhSchedule } from './bh.ts';
 import { stampMs } from './clock.ts';
 import { QemuCond } from './cond.ts';
+import { batchClassOf } from './block.ts';
 import { Errno } from './errno.ts';
 import { BH, POOL_MAX_THREADS, SlotState, WorkerState, type Control } from './layout.ts';
 import { QemuMutex } from './mutex.ts';
@@ -272,22 +273,65 @@ export class PoolCore {
   // ---- a worker's side (worker-thread.ts) ----
 
   /**
-   * A worker takes the oldest queued request: ACTIVE, stamped, and the worker's record BUSY
-   * with it. The caller has checked the list is not empty.
+   * A worker takes the oldest queued request, and — up to aio.batch in all — queued requests
+   * that can share its transaction: of its batch class, found before any barrier (a flush is
+   * never overtaken, nor batched). Each is ACTIVE and stamped; the worker's record is BUSY with
+   * the first. The caller has checked the queue is not empty.
    */
-  takeRequestLocked(record: number): number {
+  takeRequestsLocked(record: number): number[] {
     const S = this.L.slot;
     const R = this.L.record;
-    const slot = this.requests.head();
-    this.requests.remove(slot);
+    const first = this.requests.head();
+    const cls = batchClassOf(this.get(S.op.at(first)));
+    const limit = cls === 'barrier' ? 1 : Math.max(1, this.get(this.L.aio.batch));
+    const slots = [first];
+    for (
+      let s = this.requests.next(first);
+      s !== -1 && slots.length < limit;
+      s = this.requests.next(s)
+    ) {
+      const other = batchClassOf(this.get(S.op.at(s)));
+      if (other === 'barrier') break;
+      if (other === cls) slots.push(s);
+    }
     const now = stampMs();
-    this.f64[S.tStart.at(slot)] = now;
-    this.set(S.worker.at(slot), record);
-    this.set(S.state.at(slot), SlotState.ACTIVE);
+    for (const slot of slots) {
+      this.requests.remove(slot);
+      this.f64[S.tStart.at(slot)] = now;
+      this.set(S.worker.at(slot), record);
+      this.set(S.state.at(slot), SlotState.ACTIVE);
+    }
     this.set(R.state.at(record), WorkerState.BUSY);
-    this.set(R.slot.at(record), slot);
-    if (this.add(R.served.at(record), 1) === 1) this.f64[R.tFirstRequest.at(record)] = now;
-    return slot;
+    this.set(R.slot.at(record), first);
+    const served = this.add(R.served.at(record), slots.length);
+    if (served === slots.length) this.f64[R.tFirstRequest.at(record)] = now;
+    return slots;
+  }
+
+  /**
+   * A worker enters or leaves a batch's I/O (no lock: the worker's own word). Outside it, the
+   * worker holds nothing a death could leave held but the pool lock.
+   */
+  inIo(record: number, on: boolean): void {
+    const at = this.L.record.inIo.at(record);
+    Atomics.store(this.i32, at, on ? 1 : 0);
+    if (!on) Atomics.notify(this.i32, at);
+  }
+
+  /**
+   * Before the thread that created workers `records` is ended (they die with it): with the pool
+   * lock held, wait until none of them is inside a batch's I/O — a worker that finishes one
+   * then blocks on the pool lock holding nothing else, and dies there. The wait keeps the
+   * caller's event loop turning: a nested worker's I/O may need its creator's (DESIGN.md §2).
+   */
+  async waitOutOfIoLocked(records: readonly number[]): Promise<void> {
+    for (const r of records) {
+      const at = this.L.record.inIo.at(r);
+      while (Atomics.load(this.i32, at) !== 0) {
+        const w = Atomics.waitAsync(this.i32, at, 1);
+        if (w.async) await w.value;
+      }
+    }
   }
 
   /** The worker finished `slot` (no lock): publish ret, then DONE, then wake the main loop. */
@@ -381,30 +425,32 @@ export class PoolCore {
    * A worker died with the vCPU that created it (`inline`: nested workers die with their
    * creator). The caller holds the lock on the dead vCPU's behalf — it took it before it was
    * ended, so no worker died inside a critical section — and knows the worker is gone. Undo
-   * what the worker counted, and put the request it had taken back at the head of the queue:
-   * a request is one transaction, so redoing one whose commit raced the death is safe.
-   * Returns whether a request was requeued.
+   * what the worker counted, and put the requests it had taken (a batch) back at the head of
+   * the queue: a batch is one transaction, so redoing one whose commit raced the death is safe.
+   * Returns how many requests were requeued.
    */
-  orphanLostLocked(record: number): boolean {
+  orphanLostLocked(record: number): number {
     const p = this.L.pool;
     const R = this.L.record;
     const S = this.L.slot;
     const state = this.get(R.state.at(record));
-    if (state === WorkerState.EXITED || state === WorkerState.LOST) return false;
-    let requeued = false;
+    if (state === WorkerState.EXITED || state === WorkerState.LOST) return 0;
+    let requeued = 0;
     if (state === WorkerState.BUSY) {
-      const slot = this.get(R.slot.at(record));
-      if (
-        slot >= 0 &&
-        this.get(S.state.at(slot)) === SlotState.ACTIVE &&
-        this.get(S.worker.at(slot)) === record
-      ) {
+      // Every request of its batch goes back, in slot order, at the head of the queue.
+      for (let slot = this.L.params.nslots - 1; slot >= 0; slot--) {
+        if (
+          this.get(S.state.at(slot)) !== SlotState.ACTIVE ||
+          this.get(S.worker.at(slot)) !== record
+        ) {
+          continue;
+        }
         this.set(S.worker.at(slot), -1);
         this.f64[S.tStart.at(slot)] = 0;
         this.set(S.state.at(slot), SlotState.QUEUED);
         this.requests.insertHead(slot);
         this.add(p.requeued, 1);
-        requeued = true;
+        requeued++;
       }
     }
     this.add(p.lostWithCreator, 1);

@@ -5,15 +5,19 @@ import type { PoolCore } from './thread-pool.ts';
 
 /** What a worker does with its requests (cf. ThreadPoolFunc): the raw driver, or a test's. */
 export interface PoolIo {
-  /** Perform the request in `slot`: bytes >= 0 or -errno. */
-  run(slot: number): Promise<number>;
-  /** Resolves once this thread may block: e.g. a read's transaction has committed behind it. */
-  settle(): Promise<void>;
+  /**
+   * Perform the requests in `slots` (one batch, as takeRequestsLocked took it): each one's
+   * bytes >= 0 or -errno. Resolves only once nothing it started holds this thread: the worker
+   * may block in Atomics.wait right after (an IndexedDB transaction left active would hold
+   * its store until then).
+   */
+  run(slots: readonly number[]): Promise<number[]>;
 }
 
 /**
  * worker_thread(): first the newborn's act (counted running; the next owed worker is asked
- * for), then open the storage, then take one request at a time; idle, wait on the request
+ * for), then open the storage, then take requests — one, or a batch that shares a
+ * transaction — and run them; idle, wait on the request
  * condition variable, and leave once the idle timeout passes with nothing to do and more than
  * min_threads exist, or as soon as cur_threads > max_threads. Resolves when the worker has
  * left the pool — at once, counting nothing, for one given up for lost before it ran.
@@ -40,13 +44,14 @@ export async function workerThread(
       // Even with work to do, check there are not too many workers before taking it.
       continue;
     }
-    const slot = pool.takeRequestLocked(record);
+    // The oldest request, and queued ones that can share its transaction.
+    const slots = pool.takeRequestsLocked(record);
     pool.lock.unlock();
 
-    pool.requestDone(slot, await io.run(slot));
-    // The request is answered; let the I/O layer finish behind it (a read's transaction
-    // commits) before this thread takes the lock and perhaps blocks in Atomics.wait.
-    await io.settle();
+    pool.inIo(record, true);
+    const rets = await io.run(slots);
+    slots.forEach((slot, k) => pool.requestDone(slot, rets[k]));
+    pool.inIo(record, false);
 
     pool.lock.lock();
   }

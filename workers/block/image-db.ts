@@ -3,7 +3,13 @@
 
 import { promisifyRequest, type UseStore } from 'idb-keyval';
 import { Errno, ErrnoError } from '../../app/shared/errno.ts';
-import { IMAGE_DB_VERSION, imageDbName } from '../../app/shared/image-format.ts';
+import {
+  IMAGE_DB_VERSION,
+  imageDbName,
+  META_KEY,
+  STORE_META,
+  type ImageMeta,
+} from '../../app/shared/image-format.ts';
 
 /** Open an existing image's database; never creates one (the page does that). */
 export async function openImageDb(name: string): Promise<IDBDatabase> {
@@ -33,10 +39,26 @@ export function inTransaction(tx: IDBTransaction, storeName: string): UseStore {
 
 /** Settles when `tx` commits; rejects with its error, or an AbortError if it had none. */
 export function committed(tx: IDBTransaction): Promise<void> {
-  return promisifyRequest(tx).then(
-    () => undefined,
-    (e: unknown) => {
-      throw e ?? tx.error ?? new DOMException('transaction aborted', 'AbortError');
-    },
-  );
+  // Listeners, not on* handlers: idb-keyval's calls set tx.oncomplete for their own promises.
+  return new Promise((resolve, reject) => {
+    tx.addEventListener('complete', () => resolve(), { once: true });
+    const fail = () => reject(tx.error ?? new DOMException('transaction aborted', 'AbortError'));
+    tx.addEventListener('abort', fail, { once: true });
+    tx.addEventListener('error', fail, { once: true });
+  });
+}
+
+/** Update the image's metadata record in a strict transaction; resolves when it commits. */
+export async function writeMeta(
+  db: IDBDatabase,
+  update: (meta: ImageMeta) => ImageMeta,
+): Promise<void> {
+  const tx = db.transaction(STORE_META, 'readwrite', { durability: 'strict' });
+  const store = tx.objectStore(STORE_META);
+  const get = store.get(META_KEY);
+  get.onsuccess = () => {
+    const meta = get.result as ImageMeta | undefined;
+    if (meta) store.put(update(meta), META_KEY);
+  };
+  await committed(tx);
 }

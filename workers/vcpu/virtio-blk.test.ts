@@ -24,7 +24,14 @@ const QUEUE = 16;
 
 /** A device and a guest driver on one thread, the block layer replaced by a list. */
 function rig() {
-  const ctl = createControl({ nslots: QUEUE, maxIov: segMaxFor(QUEUE), nrecords: 256, nvcpus: 1 });
+  const ctl = createControl({
+    nslots: QUEUE,
+    maxIov: segMaxFor(QUEUE),
+    nrecords: 256,
+    nvcpus: 1,
+    cachePages: 0,
+    diskChunks: 0,
+  });
   const mem = new GuestMemory(new SharedArrayBuffer(RAM));
   const submitted: { slot: number; req: BlockRequest }[] = [];
   const device = new VirtioBlk(

@@ -73,8 +73,11 @@ const scenariosByName: Record<string, () => unknown> = {
       return ctl.f64[ctl.L.slot.nbytes.at(slot)];
     };
     await workerThread(pool, args.record ?? -1, async () => ({
-      run: serve,
-      settle: () => Promise.resolve(),
+      run: async (slots) => {
+        const rets: number[] = [];
+        for (const slot of slots) rets.push(await serve(slot));
+        return rets;
+      },
     }));
     return served;
   },

@@ -1,0 +1,73 @@
+// A persistent Chromium profile that can be killed the hard way: SIGKILL to every process of the
+// browser (found by its profile directory), as a crash or an OOM kill would end it.
+
+import { chromium, type BrowserContext, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { launchOptions } from './chromium.ts';
+
+/** Pids of the processes whose command line names this profile directory. */
+function pidsOf(profileDir: string): number[] {
+  try {
+    const out = execFileSync('pgrep', ['-f', '--', `--user-data-dir=${profileDir}`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map(Number)
+      .filter((pid) => pid !== process.pid);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+export class KillableBrowser {
+  readonly profileDir: string;
+  private readonly baseURL: string;
+  private context: BrowserContext | undefined;
+
+  constructor(profileDir: string, baseURL: string) {
+    this.profileDir = profileDir;
+    this.baseURL = baseURL;
+  }
+
+  /** Launch Chromium on the profile and open `path` with window.webaio ready. */
+  async open(path = '/?boot=0'): Promise<Page> {
+    await this.close();
+    this.context = await chromium.launchPersistentContext(this.profileDir, {
+      ...launchOptions(),
+      baseURL: this.baseURL,
+    });
+    const page = this.context.pages()[0] ?? (await this.context.newPage());
+    await page.goto(path);
+    await page.waitForFunction(() => 'webaio' in window);
+    return page;
+  }
+
+  /** SIGKILL every process of the browser, then wait until none is left. */
+  async kill(): Promise<void> {
+    this.context = undefined;
+    for (let round = 0; round < 100; round++) {
+      const pids = pidsOf(this.profileDir);
+      if (pids.length === 0) return;
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`Chromium on ${this.profileDir} survives SIGKILL: ${pidsOf(this.profileDir)}`);
+  }
+
+  /** A clean close (or a kill, if the browser no longer answers). */
+  async close(): Promise<void> {
+    const context = this.context;
+    this.context = undefined;
+    if (!context) return;
+    await context.close().catch(() => this.kill());
+  }
+}
