@@ -11,7 +11,7 @@ import { LANE_STATES, timelineData, type LaneState, type TimelineData } from './
 type PlotModule = typeof import('@observablehq/plot');
 
 const COLORS: Record<LaneState, string> = {
-  running: '#e8ecf1',
+  running: '#dfe5ec',
   'BQL wait': '#f2b8a8',
   'in exit, BQL held': '#b5462e',
   halted: '#c8d3df',
@@ -175,11 +175,15 @@ export class TimelineView {
           x1: 'x1',
           x2: 'x2',
           fill: 'state',
-          stroke: (s: { state: LaneState }) => (s.state === 'requested' ? '#999' : null),
-          strokeWidth: 0.5,
           title: 'title',
           inset: 0.5,
         }),
+        // A worker asked for and not created yet is white: outline it (a constant stroke, so it
+        // does not share the fill's color scale).
+        Plot.barX(
+          visible.filter((s) => s.state === 'requested'),
+          { y: 'lane', x1: 'x1', x2: 'x2', stroke: '#999', strokeWidth: 0.5, inset: 0.5 },
+        ),
         Plot.ruleX([0], { stroke: '#1d2330', strokeDasharray: '3,3' }),
       ],
     });
