@@ -92,6 +92,9 @@ export class BlockBackend {
   readonly acct = new BlockAcct();
   /** Called at the end of each completion pass (the machine raises its interrupts there). */
   afterCompletions: (() => void) | undefined;
+  /** Told of every request completed (its slot, not freed yet, and the completion stamp),
+   *  while a trace is being recorded. */
+  onTrace: ((slot: number, tComplete: number) => void) | undefined;
   private readonly releaseLock: () => void;
   private readonly clients = new Map<number, CompletionFn>();
   private closing: Promise<void> | undefined;
@@ -248,6 +251,7 @@ export class BlockBackend {
     if (!failed && (op === BlockOp.WRITE || op === BlockOp.WRITE_ZEROES)) {
       this.acct.wrote(f64[S.byteOffset.at(slot)] + nbytes);
     }
+    this.onTrace?.(slot, tComplete);
     this.clients.get(i32[S.client.at(slot)])?.(slot, ret);
   }
 }

@@ -9,7 +9,9 @@ import { lazyBench } from './lazy-bench.ts';
 import { Machine } from './machine.ts';
 import type { MachineConfig } from './machine-config.ts';
 import { runSelftest, type SelftestResult } from './selftest.ts';
+import { chromeTrace, type ChromeTrace } from './shared/chrome-trace.ts';
 import type { ImageInfo } from './shared/image-format.ts';
+import type { MachineTrace } from './shared/trace.ts';
 
 export interface Images {
   create(name: string, sizeBytes: number, opts?: { chunkSize?: number }): Promise<ImageInfo>;
@@ -35,6 +37,8 @@ export interface WebAio {
    * call loads the benchmark (bench/page/), which the page does not otherwise fetch.
    */
   bench: Bench;
+  /** Traces from machine.startTrace() as one Chrome trace-event JSON object (a process each). */
+  chromeTrace(traces: MachineTrace[]): ChromeTrace;
 }
 
 export function createWebAio(): WebAio {
@@ -47,6 +51,7 @@ export function createWebAio(): WebAio {
     createMachine: (cfg) => Machine.create(cfg),
     machine: undefined,
     bench: lazyBench(),
+    chromeTrace,
   };
 }
 

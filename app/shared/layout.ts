@@ -5,13 +5,18 @@
 import { Histogram, HISTOGRAM_BUCKETS, HISTOGRAM_STATS } from './histogram.ts';
 
 export const LAYOUT_MAGIC = 0x57_41_49_4f; // "WAIO"
-export const LAYOUT_VERSION = 3;
+export const LAYOUT_VERSION = 4;
 
 /** The most pool workers one pool may have (max_threads is at most this). */
 export const POOL_MAX_THREADS = 128;
 
 /** Spawn records a pool keeps (ControlParams.nrecords): the oldest reusable one goes first. */
 export const POOL_RECORDS = 4 * POOL_MAX_THREADS;
+
+/** Events each vCPU's trace ring holds (its exits and halts), and the pool's (its counters'
+ *  changes); the page drains them while it records a trace, and the oldest are overwritten. */
+export const VCPU_TRACE_EVENTS = 4096;
+export const POOL_TRACE_EVENTS = 8192;
 
 /** Sizes a control buffer is built from; stored in its header so an attacher can recompute. */
 export interface ControlParams {
@@ -61,13 +66,25 @@ export function stateNames<K extends string>(states: Record<K, number>): string[
 }
 
 /** Per-vCPU histograms (µs), in this order, each written only by its vCPU. */
-export const VCPU_HISTOGRAMS = ['stall', 'bqlWait', 'bqlHold', 'halted', 'irqDelivery'] as const;
+export const VCPU_HISTOGRAMS = [
+  'stall',
+  'bqlWait',
+  'bqlHold',
+  'halted',
+  'irqDelivery',
+  /** Requests the device took off the avail ring per doorbell exit (a count, not µs). */
+  'exitRequests',
+] as const;
 export type VcpuHistogram = (typeof VCPU_HISTOGRAMS)[number];
 
 /** Per-vCPU device counters, in this order, each written only by its vCPU. */
 export const VCPU_COUNTERS = [
   /** Doorbell writes (QUEUE_NOTIFY exits). */
   'exits',
+  /** Requests the device took off the avail ring in those exits (cf. virtqueue_pop). */
+  'popped',
+  /** Times the re-check after re-enabling notifications found more requests to drain. */
+  'rechecks',
   /** Requests handed to the block layer. */
   'submitted',
   /** Requests refused by the device, by accounting type (read, write, flush, unmap), and
@@ -136,16 +153,40 @@ class Cursor {
 export interface Field {
   at(i: number): number;
 }
+/** A class, not a closure per field: every field's `at` is then one function, so V8's feedback
+ *  for a call site holds whichever layout it runs on (the exit path is warmed up on another). */
+class StridedField implements Field {
+  private readonly base: number;
+  private readonly stride: number;
+  constructor(base: number, stride: number) {
+    this.base = base;
+    this.stride = stride;
+  }
+  at(i: number): number {
+    return this.base + i * this.stride;
+  }
+}
 function field(base: number, stride = 1): Field {
-  return { at: (i: number) => base + i * stride };
+  return new StridedField(base, stride);
 }
 
 /** A per-element array of `count` words: `at(i, k)` is element i's k-th word. */
 export interface SegmentField {
   at(i: number, k: number): number;
 }
+class Segments implements SegmentField {
+  private readonly base: number;
+  private readonly count: number;
+  constructor(base: number, count: number) {
+    this.base = base;
+    this.count = count;
+  }
+  at(i: number, k: number): number {
+    return this.base + i * this.count + k;
+  }
+}
 function segmentField(base: number, count: number): SegmentField {
-  return { at: (i: number, k: number) => base + i * count + k };
+  return new Segments(base, count);
 }
 
 /** The header comes first and has no parameters, so an attacher can read it before anything. */
@@ -212,6 +253,21 @@ function computeLayout(p: ControlParams) {
     queueHead: c.i32(1),
     queueTail: c.i32(1),
     queueLength: c.i32(1),
+  };
+  const poolTrace = {
+    /** Events written so far, under `pool.lock` (whoever changes a counter); entry n is at
+     *  n % POOL_TRACE_EVENTS, its fields written before the head moves past it. */
+    head: c.i32(1),
+    /** PoolTraceKind, and the spawn record it is about. */
+    kind: field(c.i32(POOL_TRACE_EVENTS)),
+    record: field(c.i32(POOL_TRACE_EVENTS)),
+    /** The counters just after the event: cur, idle, new, pending threads. */
+    cur: field(c.i32(POOL_TRACE_EVENTS)),
+    idle: field(c.i32(POOL_TRACE_EVENTS)),
+    backlog: field(c.i32(POOL_TRACE_EVENTS)),
+    pending: field(c.i32(POOL_TRACE_EVENTS)),
+    /** When (stamp). */
+    t: field(c.f64(POOL_TRACE_EVENTS)),
   };
   const image = {
     /** QEMU's page_cache_inconsistent: set by the worker whose flush failed; never cleared. */
@@ -315,6 +371,19 @@ function computeLayout(p: ControlParams) {
       c.f64(V * VCPU_HISTOGRAMS.length * HISTOGRAM_STATS),
       VCPU_HISTOGRAMS.length * HISTOGRAM_STATS,
     ),
+    // The vCPU's trace ring, written by the vCPU alone: entry n of vCPU i at (i, n %
+    // VCPU_TRACE_EVENTS), its fields written before `traceHead` moves past it.
+    /** Events written so far. */
+    traceHead: field(c.i32(V)),
+    /** VcpuTraceKind, and its argument (the register of an exit). */
+    traceKind: segmentField(c.i32(V * VCPU_TRACE_EVENTS), VCPU_TRACE_EVENTS),
+    traceArg: segmentField(c.i32(V * VCPU_TRACE_EVENTS), VCPU_TRACE_EVENTS),
+    /** Requests the exit took off the avail ring (doorbell exits), else 0. */
+    traceCount: segmentField(c.i32(V * VCPU_TRACE_EVENTS), VCPU_TRACE_EVENTS),
+    /** Stamps: the start; the BQL taken (exits; a halt's end); the BQL dropped (exits). */
+    traceT0: segmentField(c.f64(V * VCPU_TRACE_EVENTS), VCPU_TRACE_EVENTS),
+    traceT1: segmentField(c.f64(V * VCPU_TRACE_EVENTS), VCPU_TRACE_EVENTS),
+    traceT2: segmentField(c.f64(V * VCPU_TRACE_EVENTS), VCPU_TRACE_EVENTS),
   };
   const probe = {
     /** Bumped by the main loop's probe BH each time it runs; the self-test worker waits on it. */
@@ -328,6 +397,7 @@ function computeLayout(p: ControlParams) {
     header,
     loop,
     pool,
+    poolTrace,
     image,
     slot,
     record,
