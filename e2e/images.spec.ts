@@ -77,7 +77,9 @@ test('one writer: a second open, here or in another tab, is EBUSY; delete waits 
         (e: Error) => `${e.name}: ${e.message}`,
       ),
     );
-  expect(await err(app)).toBe('EBUSY: image "shared" is in use (open in this tab or another one)');
+  expect(await err(app)).toBe(
+    'EBUSY: image "shared" is in use by openBlock (open in this tab or another one)',
+  );
   const other = await context.newPage();
   await other.goto('/?boot=0');
   await other.waitForFunction(() => 'webaio' in window);
