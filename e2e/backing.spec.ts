@@ -151,3 +151,28 @@ test('a base behind a route: equal reads; a server without Range and a changed E
     /^EIO: image "rt": its base changed since the overlay was made: it was http:\/\/.*\/routed\/base\.img \(ETag "v1"\), 4194304 bytes; it is now .*\(ETag "v2"\)/,
   );
 });
+
+test('the demo boots read-verify guests on an overlay of the default base and shows its traffic', async ({
+  page,
+}) => {
+  await page.goto('/?image=base&vcpus=2');
+  await expect(page.getByRole('status', { name: 'machine status' })).toContainText(
+    '2 vCPUs on image "base", policy bh, max 64 threads — running',
+  );
+  const disk = page.getByRole('table', { name: 'disk' });
+  const fetched = disk.locator('[data-stat="base-fetched"]');
+  await expect(fetched).not.toHaveText('0 B');
+  await expect(disk.locator('[data-stat="overlay-served"]')).not.toHaveText('0 B');
+  const checked = () =>
+    page.evaluate(() =>
+      (window.webaio.machine?.stats().vcpus ?? []).reduce(
+        (n, v) => n + v.counters.verifyChecked,
+        0,
+      ),
+    );
+  await expect.poll(checked).toBeGreaterThan(1000);
+  await expect(disk.locator('[data-stat="verify-errors"]')).toHaveText('0');
+  await expect(
+    page.getByRole('table', { name: 'images' }).locator('tr[data-image="base"] [data-in-use]'),
+  ).toHaveText('machine');
+});
