@@ -119,6 +119,10 @@ test('resize: grow keeps data and adds zeros; an overlay shrunk and grown shows 
     const im = window.webaio.images;
     await im.create('ov', { backing: 'images/default-base.img' });
     const size = 32 << 20;
+    // The chunk the new end will cut is in the overlay (clean) before the shrink.
+    const first = await window.webaio.openBlock('ov');
+    await first.pread(size / 2, 4096);
+    await first.close();
     const refused = await err(im.resize('ov', size / 2));
     const shrunk = await im.resize('ov', size / 2 + 1024, { shrink: true });
     const grown = await im.resize('ov', size * 2);
@@ -153,4 +157,66 @@ test('resize: grow keeps data and adds zeros; an overlay shrunk and grown shows 
     farZero: true,
     extent: (16 << 20) + 1024,
   });
+});
+
+test('an import aborted mid-way deletes its image at once; one a crashed tab left is deleted by list()', async ({
+  profile,
+}) => {
+  const page = await profile.open();
+  const r = await page.evaluate(async () => {
+    const abort = new AbortController();
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(c) {
+        sent += 1 << 20;
+        if (sent === 4 << 20) abort.abort();
+        c.enqueue(new Uint8Array(1 << 20).fill(5));
+      },
+    });
+    const aborted = await window.webaio.images
+      .import('cut', stream, { signal: abort.signal, size: 64 << 20 })
+      .then(
+        () => 'ok',
+        (e: Error) => `${e.name}: ${e.message}`,
+      );
+    // No list() in between: the import itself left nothing.
+    const dbsAfterAbort = (await indexedDB.databases()).map((d) => d.name);
+    // A tab that crashed mid-import leaves a database whose metadata still says so.
+    await new Promise<void>((resolve, reject) => {
+      const open = indexedDB.open('webaio-image:crashed', 1);
+      open.onupgradeneeded = () => {
+        open.result.createObjectStore('chunks');
+        open.result.createObjectStore('meta');
+      };
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const tx = open.result.transaction('meta', 'readwrite');
+        const meta = {
+          format: 'raw',
+          virtualSize: 512,
+          chunkSize: 32768,
+          created: 0,
+          generation: 0,
+        };
+        tx.objectStore('meta').put({ ...meta, importing: true }, 'image');
+        tx.oncomplete = () => {
+          open.result.close();
+          resolve();
+        };
+      };
+    });
+    const listed = (await window.webaio.images.list()).map((i) => i.name);
+    return {
+      aborted,
+      dbsAfterAbort,
+      listed,
+      dbs: (await indexedDB.databases()).map((d) => d.name),
+    };
+  });
+  expect(r.aborted).toMatch(
+    /^ECANCELED: import of "cut" cancelled after \d+ of 67108864 bytes; nothing is kept$/,
+  );
+  expect(r.dbsAfterAbort).toEqual([]);
+  expect(r.listed).toEqual([]);
+  expect(r.dbs).toEqual([]);
 });
