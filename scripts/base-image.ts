@@ -1,6 +1,6 @@
 // Build step: the default base image, generated into public/ (so `vite` and `vite preview` serve
 // it, with Range and ETag) in the guest's verify format with a fixed seed. A Vite plugin runs it
-// at the start of every build and dev server; an up-to-date file is left alone.
+// before every build, dev server and preview; an up-to-date file is left alone.
 
 import { mkdirSync, openSync, readSync, closeSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -47,15 +47,12 @@ export function writeDefaultBase(publicDir: string): string {
   return file;
 }
 
+/** Written as soon as the config is known: before the dev server lists public/'s files. */
 export function defaultBasePlugin(): Plugin {
-  let publicDir = 'public';
   return {
     name: 'webaio-default-base',
     configResolved(config) {
-      publicDir = config.publicDir || publicDir;
-    },
-    buildStart() {
-      writeDefaultBase(publicDir);
+      if (config.publicDir) writeDefaultBase(config.publicDir);
     },
   };
 }

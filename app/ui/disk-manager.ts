@@ -52,6 +52,7 @@ export class DiskManager {
     placeholder: 'https://…',
   });
   private readonly fileInput = h('input', { type: 'file', name: 'importFile' });
+  private readonly importAs = h('input', { name: 'importAs', placeholder: 'from the file name' });
   private shown = '';
 
   constructor(webaio: WebAio, hooks: DiskManagerHooks) {
@@ -80,7 +81,8 @@ export class DiskManager {
       'div',
       { class: 'drop', 'aria-label': 'import' },
       h('label', {}, 'Import a raw image ', this.fileInput),
-      h('span', { class: 'hint' }, ' — or drop one on this panel.'),
+      h('span', { class: 'hint' }, ' — or drop one on this panel. '),
+      h('label', {}, 'Import as ', this.importAs),
     );
     this.root = h(
       'section',
@@ -230,7 +232,8 @@ export class DiskManager {
   }
 
   private async importFile(file: File): Promise<void> {
-    const name = nameFromFile(file.name);
+    const name = this.importAs.value.trim() || nameFromFile(file.name);
+    this.importAs.value = '';
     const view = new TransferView(`import of "${name}"`);
     this.transfers.append(view.root);
     await this.run(async () => {
@@ -250,6 +253,14 @@ export class DiskManager {
   }
 
   private async exportImage(i: ImageInfo): Promise<void> {
+    // Checked before a download starts, so that the browser is not left with a failed one.
+    if (i.inUse.length) {
+      throw new ErrnoError(
+        Errno.EBUSY,
+        `image "${i.name}" is in use by ${i.inUse.join(', ')}: boot another image (or wait) ` +
+          'to export it, so that its bytes hold still',
+      );
+    }
     const view = new TransferView(`export of "${i.name}"`);
     this.transfers.append(view.root);
     const cancelled = () =>
