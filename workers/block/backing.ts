@@ -68,14 +68,18 @@ export class HttpBacking {
     return pieces.map((p, k) => values[k] ?? found.get(p.chunkIndex));
   }
 
-  /** Before a read-modify-write transaction: have these chunks in the overlay. */
-  async ensure(chunkIndexes: number[]): Promise<void> {
+  /**
+   * Before a read-modify-write transaction: fetch the base's bytes of these chunks if the overlay
+   * lacks them. Returns what it fetched, for the transaction to use if the overlay still lacks
+   * a chunk then (keeping it clean may have failed on a full quota): never zeros instead.
+   */
+  async ensure(chunkIndexes: number[]): Promise<Map<number, unknown>> {
     const over = chunkIndexes.filter((c) => this.covers(c));
-    if (over.length === 0) return;
+    if (over.length === 0) return new Map();
     const tx = this.db.transaction(STORE_CHUNKS, 'readonly');
     const have = await getMany(over, inTransaction(tx, STORE_CHUNKS));
     const missing = over.filter((_, k) => have[k] === undefined);
-    if (missing.length) await this.fill(missing);
+    return missing.length ? this.fill(missing) : new Map();
   }
 
   /** Fetch the pieces holding `chunkIndexes`, each once; the values now in the overlay. */

@@ -173,7 +173,7 @@ export class RawImage {
     if (pieces.length === 0) return 0;
     const partial = pieces.filter((p) => p.nbytes !== this.chunkSize);
     // BACKING: a partial chunk's other bytes come from the base, fetched before the transaction.
-    await this.backing?.ensure(partial.map((p) => p.chunkIndex));
+    const base = await this.backing?.ensure(partial.map((p) => p.chunkIndex));
     const tx = this.writeTransaction();
     const store = inTransaction(tx, STORE_CHUNKS);
     // Read-modify-write of partial chunks happens inside the same transaction.
@@ -181,7 +181,9 @@ export class RawImage {
       partial.map((p) => p.chunkIndex),
       store,
     );
-    const oldByIndex = new Map(partial.map((p, k) => [p.chunkIndex, old[k]]));
+    const oldByIndex = new Map(
+      partial.map((p, k) => [p.chunkIndex, old[k] ?? base?.get(p.chunkIndex)]),
+    );
     const entries: [number, ArrayBuffer][] = pieces.map((p) => {
       // IndexedDB refuses shared memory: every value is a fresh, unshared copy.
       const chunk =
@@ -199,7 +201,7 @@ export class RawImage {
     const pieces = chunkPieces(req.byteOffset, req.nbytes, this.chunkSize);
     const partial = pieces.filter((p) => p.nbytes !== this.chunkSize);
     // BACKING: as for a write, a partial chunk needs the base's bytes first.
-    await this.backing?.ensure(partial.map((p) => p.chunkIndex));
+    const base = await this.backing?.ensure(partial.map((p) => p.chunkIndex));
     const tx = this.writeTransaction();
     const store = inTransaction(tx, STORE_CHUNKS);
     const whole = pieces.filter((p) => p.nbytes === this.chunkSize);
@@ -209,7 +211,7 @@ export class RawImage {
     );
     const updates: [number, ArrayBuffer | typeof ZERO_CHUNK][] = [];
     partial.forEach((p, k) => {
-      const chunk = this.chunkOf(old[k], p.chunkIndex);
+      const chunk = this.chunkOf(old[k] ?? base?.get(p.chunkIndex), p.chunkIndex);
       if (!chunk) return; // already reads as zeros
       chunk.fill(0, p.offsetInChunk, p.offsetInChunk + p.nbytes);
       updates.push([p.chunkIndex, chunk.buffer as ArrayBuffer]);
