@@ -3,7 +3,7 @@
 // written; a server that ignores Range, or a base that changed, gets its own clear error.
 
 import { expect, test } from './fixtures.ts';
-import { routeBase, seededBytes } from './range-route.ts';
+import { routeBase, seededBytes, type RouteBase } from './range-route.ts';
 
 const BASE = 'images/default-base.img';
 
@@ -86,7 +86,7 @@ test('a base behind a route: equal reads; a server without Range and a changed E
 }) => {
   const page = await profile.open();
   const bytes = seededBytes(4 << 20, 7);
-  const good = { bytes, etag: '"v1"', log: [] as string[] };
+  const good: RouteBase = { bytes, etag: '"v1"', log: [] };
   await routeBase(profile.browser, '**/routed/base.img', good);
   await routeBase(profile.browser, '**/routed/norange.img', { bytes, etag: '"x"', range: false });
   const r = await page.evaluate(async () => {
@@ -123,6 +123,35 @@ test('a base behind a route: equal reads; a server without Range and a changed E
     'bytes=0-1048575',
     'bytes=3145728-4194303',
   ]);
+
+  // Eight reads of one piece at once, on eight workers, from a slow server: fetched once.
+  await page.evaluate(() =>
+    (window as unknown as { held: { setPool(c: object): Promise<void> } }).held.setPool({
+      policy: 'prealloc',
+      minThreads: 8,
+    }),
+  );
+  await expect
+    .poll(() =>
+      page.evaluate(
+        () =>
+          (
+            window as unknown as { held: { stats(): { pool: { idle_threads: number } } } }
+          ).held.stats().pool.idle_threads,
+      ),
+    )
+    .toBe(8);
+  good.delayMs = 300;
+  const served = await page.evaluate(async () => {
+    const held = (
+      window as unknown as { held: Awaited<ReturnType<typeof window.webaio.openBlock>> }
+    ).held;
+    await Promise.all(Array.from({ length: 8 }, (_, k) => held.pread((2 << 20) + k * 65536, 4096)));
+    return held.stats().spawns.filter((w) => w.served > 0).length;
+  });
+  good.delayMs = 0;
+  expect(served).toBeGreaterThan(1);
+  expect(good.log?.slice(4)).toEqual(['bytes=2097152-3145727']);
 
   // The base changes under a running overlay, then under a new open.
   good.etag = '"v2"';

@@ -10,6 +10,8 @@ export interface RouteBase {
   range?: boolean;
   /** Every request's Range header, or "" for none. */
   log?: string[];
+  /** Answer Range requests this late (a slow server widens the races between workers). */
+  delayMs?: number;
 }
 
 /** Serve `base` at `url` in `context`; change its fields to change the server. */
@@ -24,6 +26,7 @@ export async function routeBase(context: BrowserContext, url: string, base: Rout
       await route.fulfill({ status: 200, headers, body: Buffer.from(base.bytes) });
       return;
     }
+    if (base.delayMs) await new Promise((r) => setTimeout(r, base.delayMs));
     const start = Number(m[1]);
     const end = Math.min(m[2] ? Number(m[2]) : size - 1, size - 1);
     await route.fulfill({
