@@ -192,7 +192,7 @@ export async function imageInfo(name: string): Promise<ImageInfo> {
 }
 
 /** Every image, by name. An unfinished import nobody holds is a crashed tab's: it is deleted
- *  here, so no half image is ever listed. */
+ *  here, so no half image is ever listed. An unreadable image is listed with its `error`. */
 export async function listImages(): Promise<ImageInfo[]> {
   const dbs = await indexedDB.databases();
   const names = dbs
@@ -203,13 +203,27 @@ export async function listImages(): Promise<ImageInfo[]> {
   const users = await imageUsers();
   const infos = await Promise.all(
     names.map(async (name): Promise<ImageInfo | undefined> => {
-      const meta = await readImageMeta(name);
       const inUse = users.get(name) ?? [];
-      if (meta.importing && inUse.length === 0) {
-        await withImageLock(name, 'delete', () => dropImageDb(name)).catch(() => undefined);
-        return undefined;
+      try {
+        const meta = await readImageMeta(name);
+        if (meta.importing && inUse.length === 0) {
+          await withImageLock(name, 'delete', () => dropImageDb(name)).catch(() => undefined);
+          return undefined;
+        }
+        return infoOf(name, meta, await chunkCount(name), inUse);
+      } catch (e) {
+        // Deleted meanwhile: not listed. Unreadable: listed with why, so it can be deleted.
+        if (e instanceof ErrnoError && e.name === 'ENOENT') return undefined;
+        const error = `${(e as Error).name}: ${(e as Error).message}`;
+        const none: ImageMeta = {
+          format: 'raw',
+          virtualSize: 0,
+          chunkSize: 0,
+          created: 0,
+          generation: 0,
+        };
+        return { ...infoOf(name, none, 0, inUse), error };
       }
-      return infoOf(name, meta, await chunkCount(name), inUse);
     }),
   );
   return infos.filter((i) => i !== undefined);

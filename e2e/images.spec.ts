@@ -119,12 +119,16 @@ test('metadata from storage is checked: a corrupt record gives EIO naming the fi
         };
       };
     });
-    return window.webaio.openBlock('corrupt').then(
+    const opened = await window.webaio.openBlock('corrupt').then(
       () => 'opened',
       (e: Error) => `${e.name}: ${e.message}`,
     );
+    // The list still answers, with the reason, and the image can be deleted.
+    const listed = (await window.webaio.images.list()).map((i) => [i.name, i.error]);
+    await window.webaio.images.delete('corrupt');
+    return { opened, listed, after: (await window.webaio.images.list()).length };
   });
-  expect(r).toBe(
-    'EIO: image "corrupt" has unreadable metadata: image size 1000 is not a positive multiple of 512 bytes up to 1099511627776',
-  );
+  const why =
+    'EIO: image "corrupt" has unreadable metadata: image size 1000 is not a positive multiple of 512 bytes up to 1099511627776';
+  expect(r).toEqual({ opened: why, listed: [['corrupt', why]], after: 0 });
 });

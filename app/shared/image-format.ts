@@ -80,6 +80,8 @@ export interface ImageInfo {
   importing?: boolean;
   /** Who has it open right now, in any tab ("machine", "openBlock", "import", "export", …). */
   inUse: string[];
+  /** list() only: why the image cannot be read (its other fields are then 0); delete it. */
+  error?: string;
 }
 
 export const imageDbName = (name: string) => `${IMAGE_DB_PREFIX}${name}`;

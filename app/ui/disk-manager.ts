@@ -144,6 +144,19 @@ export class DiskManager {
         return b;
       };
       const inUse = i.importing ? ['import'] : i.inUse;
+      if (i.error) {
+        return h(
+          'tr',
+          { 'data-image': i.name },
+          h('th', { scope: 'row' }, i.name),
+          h('td', { colspan: 6, class: 'problem' }, i.error),
+          h(
+            'td',
+            { class: 'actions' },
+            button('Delete', () => this.remove(i)),
+          ),
+        );
+      }
       return h(
         'tr',
         { 'data-image': i.name },
