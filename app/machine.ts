@@ -60,7 +60,7 @@ export class Machine {
   /** createMachine(): check the configuration, take the image, allocate, boot the vCPUs. */
   static async create(cfg: MachineConfig): Promise<Machine> {
     const config = checkMachineConfig(cfg);
-    const opened = await BlockBackend.openImage(config.image, config);
+    const opened = await BlockBackend.openImage(config.image, config, 'machine');
     let disk: BlockBackend | undefined;
     let machine: Machine | undefined;
     try {

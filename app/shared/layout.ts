@@ -133,7 +133,7 @@ export type WorkerState = (typeof WorkerState)[keyof typeof WorkerState];
 export const isLiveWorker = (state: number): boolean =>
   state >= WorkerState.CREATED && state <= WorkerState.BUSY;
 
-/** Index of the next i32 or f64 in a buffer being laid out; f64 regions are 8-byte aligned. */
+/** Index of the next i32, f64 or i64 in a buffer being laid out; 8-byte regions are aligned. */
 class Cursor {
   bytes = 0;
   i32(count: number): number {
@@ -146,6 +146,10 @@ class Cursor {
     const index = this.bytes / 8;
     this.bytes += count * 8;
     return index;
+  }
+  /** BigInt64 words: byte counters that may pass 2^53 and are added to by several threads. */
+  i64(count: number): number {
+    return this.f64(count);
   }
 }
 
@@ -277,6 +281,16 @@ function computeLayout(p: ControlParams) {
     injectOps: c.i32(1),
     injectErrno: c.i32(1),
     injectRemaining: c.i32(1),
+    /** An overlay's base (workers/block/backing.ts): the first BackingFault a worker met, set
+     *  once with compareExchange from NONE; a poisoning one makes every later fetch fail. */
+    backingFault: c.i32(1),
+    /** An overlay's traffic, Atomics.add by the worker that served it (i64 words): bytes
+     *  received from the base over HTTP and the requests that carried them; request bytes found
+     *  in the overlay, and request bytes that had to come from the base. */
+    baseFetchedBytes: c.i64(1),
+    baseFetches: c.i64(1),
+    overlayReadBytes: c.i64(1),
+    baseReadBytes: c.i64(1),
   };
   const slot = {
     /** SlotState; FREE->QUEUED by the submitter, QUEUED->ACTIVE by a worker under `pool.lock`,
@@ -438,16 +452,23 @@ export function layoutBytes(p: ControlParams): number {
   return computeLayout(p).byteLength;
 }
 
-/** A control buffer as seen by one thread: the same words through two typed views. */
+/** A control buffer as seen by one thread: the same words through three typed views. */
 export interface Control {
   readonly sab: SharedArrayBuffer;
   readonly i32: Int32Array;
   readonly f64: Float64Array;
+  readonly i64: BigInt64Array;
   readonly L: ControlLayout;
 }
 
 function views(sab: SharedArrayBuffer, L: ControlLayout): Control {
-  return { sab, i32: new Int32Array(sab), f64: new Float64Array(sab), L };
+  return {
+    sab,
+    i32: new Int32Array(sab),
+    f64: new Float64Array(sab),
+    i64: new BigInt64Array(sab),
+    L,
+  };
 }
 
 /** vCPU `v`'s histogram `name`, over its words of the control buffer. */

@@ -16,10 +16,13 @@ import {
   META_KEY,
   STORE_CHUNKS,
   STORE_META,
+  ZERO_CHUNK,
   type ImageMeta,
 } from '../../app/shared/image-format.ts';
 import type { Control } from '../../app/shared/layout.ts';
+import { HttpBacking } from './backing.ts';
 import { chunkPieces } from './chunk-map.ts';
+import { decodeChunk } from './chunk-value.ts';
 import { committed, inTransaction } from './image-db.ts';
 import { IoVector } from './iov.ts';
 
@@ -45,6 +48,8 @@ export class RawImage {
   private readonly cache: CacheMode;
   private readonly ctl: Control;
   private readonly name: string;
+  /** An overlay's base over HTTP; undefined for a plain image. */
+  private readonly backing: HttpBacking | undefined;
 
   constructor(db: IDBDatabase, image: AioImageParams, cache: CacheMode, ctl: Control) {
     this.db = db;
@@ -53,6 +58,8 @@ export class RawImage {
     this.virtualSize = image.virtualSize;
     this.cache = cache;
     this.ctl = ctl;
+    const { backing } = image;
+    this.backing = backing ? new HttpBacking(db, { ...image, backing }, ctl) : undefined;
   }
 
   /** A read's transaction may still be active: the task that answered it has not ended. */
@@ -113,15 +120,9 @@ export class RawImage {
     return Atomics.load(i32, L.image.injectErrno);
   }
 
+  /** BACKING (where a chunk is read): data, an overlay's clean chunk, or zeros. */
   private chunkOf(value: unknown, chunkIndex: number): Uint8Array | undefined {
-    if (value === undefined) return undefined;
-    if (!(value instanceof ArrayBuffer) || value.byteLength !== this.chunkSize) {
-      throw new Error(
-        `chunk ${chunkIndex} holds ${Object.prototype.toString.call(value)} ` +
-          `of ${(value as { byteLength?: number })?.byteLength} bytes, not ${this.chunkSize}`,
-      );
-    }
-    return new Uint8Array(value);
+    return decodeChunk(value, chunkIndex, this.chunkSize);
   }
 
   private async preadv(req: BlockRequest, data: IoVector): Promise<number> {
@@ -134,10 +135,12 @@ export class RawImage {
     // worker must not block before it has (see settle()): an open transaction would hold its
     // store until the worker woke again.
     this.openTransaction = true;
-    const values = await getMany(
+    let values = await getMany(
       pieces.map((p) => p.chunkIndex),
       inTransaction(tx, STORE_CHUNKS),
     );
+    // BACKING: what the overlay lacks comes from the base, after this transaction.
+    if (this.backing) values = await this.backing.resolve(pieces, values);
     pieces.forEach((p, k) => {
       const chunk = this.chunkOf(values[k], p.chunkIndex);
       if (chunk) data.copyIn(p.offsetInRequest, chunk, p.offsetInChunk, p.nbytes);
@@ -168,15 +171,19 @@ export class RawImage {
   private async pwritev(req: BlockRequest, data: IoVector): Promise<number> {
     const pieces = chunkPieces(req.byteOffset, req.nbytes, this.chunkSize);
     if (pieces.length === 0) return 0;
+    const partial = pieces.filter((p) => p.nbytes !== this.chunkSize);
+    // BACKING: a partial chunk's other bytes come from the base, fetched before the transaction.
+    const base = await this.backing?.ensure(partial.map((p) => p.chunkIndex));
     const tx = this.writeTransaction();
     const store = inTransaction(tx, STORE_CHUNKS);
     // Read-modify-write of partial chunks happens inside the same transaction.
-    const partial = pieces.filter((p) => p.nbytes !== this.chunkSize);
     const old = await getMany(
       partial.map((p) => p.chunkIndex),
       store,
     );
-    const oldByIndex = new Map(partial.map((p, k) => [p.chunkIndex, old[k]]));
+    const oldByIndex = new Map(
+      partial.map((p, k) => [p.chunkIndex, old[k] ?? base?.get(p.chunkIndex)]),
+    );
     const entries: [number, ArrayBuffer][] = pieces.map((p) => {
       // IndexedDB refuses shared memory: every value is a fresh, unshared copy.
       const chunk =
@@ -192,24 +199,31 @@ export class RawImage {
   /** Discard and write-zeroes: whole chunks are deleted (sparse), partial ones zeroed. */
   private async zeroRange(req: BlockRequest): Promise<number> {
     const pieces = chunkPieces(req.byteOffset, req.nbytes, this.chunkSize);
+    const partial = pieces.filter((p) => p.nbytes !== this.chunkSize);
+    // BACKING: as for a write, a partial chunk needs the base's bytes first.
+    const base = await this.backing?.ensure(partial.map((p) => p.chunkIndex));
     const tx = this.writeTransaction();
     const store = inTransaction(tx, STORE_CHUNKS);
     const whole = pieces.filter((p) => p.nbytes === this.chunkSize);
-    const partial = pieces.filter((p) => p.nbytes !== this.chunkSize);
     const old = await getMany(
       partial.map((p) => p.chunkIndex),
       store,
     );
-    const updates: [number, ArrayBuffer][] = [];
+    const updates: [number, ArrayBuffer | typeof ZERO_CHUNK][] = [];
     partial.forEach((p, k) => {
-      const chunk = this.chunkOf(old[k], p.chunkIndex);
+      const chunk = this.chunkOf(old[k] ?? base?.get(p.chunkIndex), p.chunkIndex);
       if (!chunk) return; // already reads as zeros
       chunk.fill(0, p.offsetInChunk, p.offsetInChunk + p.nbytes);
       updates.push([p.chunkIndex, chunk.buffer as ArrayBuffer]);
     });
-    if (whole.length)
+    // BACKING (where a chunk is deleted): over a base, a tombstone, or the base would show.
+    const backing = this.backing;
+    const tombstones = backing ? whole.filter((p) => backing.covers(p.chunkIndex)) : [];
+    const deleted = backing ? whole.filter((p) => !backing.covers(p.chunkIndex)) : whole;
+    for (const p of tombstones) updates.push([p.chunkIndex, ZERO_CHUNK]);
+    if (deleted.length)
       void delMany(
-        whole.map((p) => p.chunkIndex),
+        deleted.map((p) => p.chunkIndex),
         store,
       ).catch(() => undefined);
     if (updates.length) void setMany(updates, store).catch(() => undefined);
