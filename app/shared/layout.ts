@@ -5,7 +5,7 @@
 import { Histogram, HISTOGRAM_BUCKETS, HISTOGRAM_STATS } from './histogram.ts';
 
 export const LAYOUT_MAGIC = 0x57_41_49_4f; // "WAIO"
-export const LAYOUT_VERSION = 4;
+export const LAYOUT_VERSION = 5;
 
 /** The most pool workers one pool may have (max_threads is at most this). */
 export const POOL_MAX_THREADS = 128;
