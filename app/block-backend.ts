@@ -3,6 +3,7 @@
 // the block accounting of every request that completes. Two front ends use it: the direct
 // byte API (block-io.ts, like qemu-io) and a machine's virtio-blk device (machine.ts).
 
+import { checkBaseUnchanged } from './base-probe.ts';
 import { acctTypeOf, BlockAcct, type BlockDeviceStats } from './block-acct.ts';
 import { acquireImageLock } from './image-lock.ts';
 import { readImageMeta } from './images.ts';
@@ -18,6 +19,7 @@ import {
   type BlockOpName,
   type CacheMode,
 } from './shared/block.ts';
+import { BackingFault, backingFaultMessage } from './shared/backing-fault.ts';
 import { stampMs } from './shared/clock.ts';
 import type { AioPoolParams } from './shared/contracts.ts';
 import {
@@ -76,9 +78,24 @@ export interface AioStats {
   };
 }
 
+/** An overlay's traffic: what came from its base over HTTP and what it served itself. */
+export interface BackingStats {
+  url: string;
+  /** Bytes received from the base, and the Range requests that carried them. */
+  fetched_bytes: number;
+  fetch_requests: number;
+  /** Bytes of read requests found in the overlay, and those that needed the base. */
+  served_from_overlay_bytes: number;
+  served_from_base_bytes: number;
+  /** What went wrong with the base last, if anything ('' when nothing). */
+  fault: string;
+}
+
 export interface BlockStats extends BlockDeviceStats {
   aio: AioStats;
   pool: PoolCounters;
+  /** Present for an overlay of a base image over HTTP. */
+  backing?: BackingStats;
   /** Every pool worker's life, oldest first. */
   spawns: SpawnRecord[];
   /** Bottom-half run times on the main thread. */
@@ -122,6 +139,7 @@ export class BlockBackend {
   /** The disk's size in bytes. */
   readonly virtualSize: number;
   readonly cache: CacheMode;
+  readonly meta: ImageMeta;
   readonly ctl: Control;
   /** What every pool worker starts with (a vCPU creating its own under `inline` too). */
   readonly aioParams: AioPoolParams;
@@ -131,6 +149,9 @@ export class BlockBackend {
   readonly acct = new BlockAcct();
   /** Called at the end of each completion pass (the machine raises its interrupts there). */
   afterCompletions: (() => void) | undefined;
+  /** Told of every request completed (its slot, not freed yet, and the completion stamp),
+   *  while a trace is being recorded. */
+  onTrace: ((slot: number, tComplete: number) => void) | undefined;
   private readonly releaseLock: () => void;
   private readonly clients = new Map<number, CompletionFn>();
   /** The backend's own slot (the front end's are below it), and its requests, one at a time. */
@@ -138,8 +159,13 @@ export class BlockBackend {
   private ownRequests: Promise<void> = Promise.resolve();
   private closing: Promise<void> | undefined;
 
-  /** Check the options, take the image's lock (EBUSY if held), read its metadata. */
-  static async openImage(image: string, opts: BlockBackendOptions): Promise<OpenedImage> {
+  /** Check the options, take the image's lock for `holder` (EBUSY if held), read its metadata;
+   *  an overlay's base must not have changed (EIO). */
+  static async openImage(
+    image: string,
+    opts: BlockBackendOptions,
+    holder = 'openBlock',
+  ): Promise<OpenedImage> {
     checkImageName(image);
     const cache = checkCacheMode(opts.cache ?? 'writeback');
     const pool = mergePoolConfig(DEFAULT_POOL_CONFIG, opts.pool ?? {});
@@ -153,9 +179,13 @@ export class BlockBackend {
         `pageCacheBytes ${String(pageCacheBytes)} is not an integer in 0..${1 << 30}`,
       );
     }
-    const release = await acquireImageLock(image);
+    const release = await acquireImageLock(image, holder);
     try {
       const meta = await readImageMeta(image);
+      if (meta.importing) {
+        throw new ErrnoError(Errno.EIO, `image "${image}" is an import that did not finish`);
+      }
+      if (meta.backing) await checkBaseUnchanged(image, meta.backing);
       return { image, meta, cache, pool, aio, pageCacheBytes, release };
     } catch (e) {
       release();
@@ -167,6 +197,7 @@ export class BlockBackend {
   constructor(opened: OpenedImage, fe: FrontEnd) {
     this.image = opened.image;
     this.virtualSize = opened.meta.virtualSize;
+    this.meta = opened.meta;
     this.cache = opened.cache;
     this.releaseLock = opened.release;
     const { chunkSize, virtualSize } = opened.meta;
@@ -193,6 +224,7 @@ export class BlockBackend {
         name: opened.image,
         virtualSize: opened.meta.virtualSize,
         chunkSize: opened.meta.chunkSize,
+        backing: opened.meta.backing,
       },
       cache: opened.cache,
       workerLockPrefix,
@@ -331,13 +363,39 @@ export class BlockBackend {
   }
 
   stats(): BlockStats {
-    return {
+    const stats: BlockStats = {
       ...this.acct.stats(),
       aio: this.aioStats(),
       pool: this.pool.counters(),
       spawns: this.pool.records(),
       main_loop: this.loop.stats(),
     };
+    const backing = this.backingStats();
+    if (backing) stats.backing = backing;
+    return stats;
+  }
+
+  private backingStats(): BackingStats | undefined {
+    const b = this.meta.backing;
+    if (!b) return undefined;
+    const { i64, L } = this.ctl;
+    const n = (at: number) => Number(Atomics.load(i64, at));
+    return {
+      url: b.url,
+      fetched_bytes: n(L.image.baseFetchedBytes),
+      fetch_requests: n(L.image.baseFetches),
+      served_from_overlay_bytes: n(L.image.overlayReadBytes),
+      served_from_base_bytes: n(L.image.baseReadBytes),
+      fault: this.backingFault(),
+    };
+  }
+
+  /** The sentence for the base's latest fault ('' if none): the data plane only says EIO. */
+  backingFault(): string {
+    const b = this.meta.backing;
+    if (!b) return '';
+    const fault = Atomics.load(this.ctl.i32, this.ctl.L.image.backingFault);
+    return fault === BackingFault.NONE ? '' : backingFaultMessage(fault, b);
   }
 
   /** Fail the next `count` (default 1) requests of the given ops with `errno` (default EIO). */
@@ -404,6 +462,7 @@ export class BlockBackend {
     if (!failed && (op === BlockOp.WRITE || op === BlockOp.WRITE_ZEROES)) {
       this.acct.wrote(f64[S.byteOffset.at(slot)] + nbytes);
     }
+    this.onTrace?.(slot, tComplete);
     this.clients.get(client)?.(slot, ret);
   }
 }

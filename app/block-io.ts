@@ -40,8 +40,12 @@ export class BlockIo extends BlockBackend {
   private closed = false;
 
   /** openBlock(): take the image's lock, read its metadata, start a main loop and a pool. */
-  static async open(image: string, opts: BlockBackendOptions = {}): Promise<BlockIo> {
-    const opened = await BlockBackend.openImage(image, opts);
+  static async open(
+    image: string,
+    opts: BlockBackendOptions = {},
+    holder = 'openBlock',
+  ): Promise<BlockIo> {
+    const opened = await BlockBackend.openImage(image, opts, holder);
     const bounce = new BounceBuffer(BOUNCE_BYTES);
     const b = new BlockIo(opened, bounce);
     await b.start();
@@ -226,11 +230,12 @@ export class BlockIo extends BlockBackend {
     // The completion BH frees the slot when we return; it is ours again from then on.
     queueMicrotask(() => this.giveBack(slot, f.addr, carried));
     if (failed) {
+      const why = ret === -Errno.EIO ? this.backingFault() : '';
       f.reject(
         new ErrnoError(
           -ret,
           `image "${this.image}": ${BLOCK_OP_NAMES[f.op]} of ${f.nbytes} bytes at byte ${f.byteOffset} ` +
-            `failed with ${errnoName(ret)} (${ret})`,
+            `failed with ${errnoName(ret)} (${ret})${why ? `: ${why}` : ''}`,
         ),
       );
     } else {

@@ -1,15 +1,37 @@
 // The demo the page boots: an image "default" (64 MiB, created if absent) and a machine on it
-// whose vCPUs run a mix of guests. URL parameters choose the same things the controls do; a
-// bad one is refused with a message naming it.
+// whose vCPUs run a mix of guests — or, on "base" (an overlay of the default base image over
+// HTTP), read-verify guests that check every sector the base holds. URL parameters choose the
+// same things the controls do; a bad one is refused with a message naming it.
 
 import type { MachineConfig } from './machine-config.ts';
+import { DEFAULT_BASE } from './shared/default-base.ts';
 import { Errno, ErrnoError } from './shared/errno.ts';
 import type { GuestJob } from './shared/guest-job.ts';
+import { checkImageName, type ImageInfo } from './shared/image-format.ts';
 import { MAX_VCPUS, POOL_MAX_THREADS } from './shared/layout.ts';
 import { POOL_POLICIES, type PoolPolicyName } from './shared/thread-pool.ts';
 
 export const DEFAULT_IMAGE = 'default';
 export const DEFAULT_IMAGE_BYTES = 64 << 20;
+/** The overlay of the default base image (built into images/), made when the demo boots. */
+export const BASE_OVERLAY = 'base';
+export const BASE_URL = DEFAULT_BASE.path;
+
+/** Whether `info` is an overlay of the default base: its guests then read and verify it. */
+export const isDefaultBaseOverlay = (info: ImageInfo | undefined) =>
+  info?.backing?.url.endsWith(`/${DEFAULT_BASE.path}`) ?? false;
+
+/** Read-verify guests over the default base: every sector they read must be the base's. */
+export const BASE_MIX: { label: string; job: GuestJob }[] = [
+  {
+    label: 'verified random 4 KiB reads of the base',
+    job: { rw: 'randread', bs: 4096, iodepth: 8, verify: true, seed: DEFAULT_BASE.seed },
+  },
+  {
+    label: 'verified 32 KiB sequential reads of the base',
+    job: { rw: 'read', bs: 32768, iodepth: 4, verify: true, seed: DEFAULT_BASE.seed },
+  },
+];
 
 /** The mix, by vCPU number (repeating): what each guest does and why it is there. */
 export const DEMO_MIX: { label: string; job: GuestJob }[] = [
@@ -24,6 +46,8 @@ export const DEMO_MIX: { label: string; job: GuestJob }[] = [
 
 export interface DemoSettings {
   boot: boolean;
+  /** The image the machine boots on. */
+  image: string;
   autostart: boolean;
   vcpus: number;
   policy: PoolPolicyName;
@@ -32,6 +56,7 @@ export interface DemoSettings {
 
 export const DEFAULT_DEMO: DemoSettings = {
   boot: true,
+  image: DEFAULT_IMAGE,
   autostart: true,
   vcpus: 4,
   policy: 'bh',
@@ -64,15 +89,22 @@ function int(params: URLSearchParams, name: string, dflt: number, lo: number, hi
 /** The demo's settings from the page's URL; throws EINVAL naming the first bad parameter. */
 export function demoSettingsFromUrl(search: string): DemoSettings {
   const params = new URLSearchParams(search);
-  const known = new Set(['boot', 'autostart', 'vcpus', 'policy', 'maxThreads']);
+  const known = new Set(['boot', 'image', 'autostart', 'vcpus', 'policy', 'maxThreads']);
   for (const key of params.keys()) {
     if (!known.has(key)) bad(key, params.get(key) ?? '', `known (use ${[...known].join(', ')})`);
   }
   const policy = params.get('policy') ?? DEFAULT_DEMO.policy;
   if (!POOL_POLICIES.includes(policy as PoolPolicyName))
     bad('policy', policy, `one of ${POOL_POLICIES.join(', ')}`);
+  const image = params.get('image') ?? DEFAULT_DEMO.image;
+  try {
+    checkImageName(image);
+  } catch {
+    bad('image', image, 'an image name (letters, digits, ".", "_", "-")');
+  }
   return {
     boot: flag(params, 'boot', DEFAULT_DEMO.boot),
+    image,
     autostart: flag(params, 'autostart', DEFAULT_DEMO.autostart),
     vcpus: int(params, 'vcpus', DEFAULT_DEMO.vcpus, 1, MAX_VCPUS),
     policy: policy as PoolPolicyName,
@@ -80,14 +112,16 @@ export function demoSettingsFromUrl(search: string): DemoSettings {
   };
 }
 
-/** The machine configuration for these settings: the mix, running until stopped. */
-export function demoMachineConfig(s: DemoSettings): MachineConfig {
+/** The machine configuration for these settings on this image: the mix (or, over the default
+ *  base, read-verify guests), running until stopped. */
+export function demoMachineConfig(s: DemoSettings, info?: ImageInfo): MachineConfig {
+  const mix = isDefaultBaseOverlay(info) ? BASE_MIX : DEMO_MIX;
   return {
-    image: DEFAULT_IMAGE,
+    image: s.image,
     vcpus: s.vcpus,
     pool: { policy: s.policy, maxThreads: s.maxThreads },
     jobs: Array.from({ length: s.vcpus }, (_, v) => ({
-      ...DEMO_MIX[v % DEMO_MIX.length].job,
+      ...mix[v % mix.length].job,
       runtimeMs: Infinity,
     })),
   };

@@ -12,6 +12,7 @@ import {
 } from './machine-config.ts';
 import type { LoopLock } from './main-loop.ts';
 import { machineStats, type MachineStats } from './machine-stats.ts';
+import { TraceRecorder } from './trace-recorder.ts';
 import { Vcpu } from './vcpu.ts';
 import { stampMs } from './shared/clock.ts';
 import type { ResolvedJob } from './shared/guest-job.ts';
@@ -60,7 +61,7 @@ export class Machine {
   /** createMachine(): check the configuration, take the image, allocate, boot the vCPUs. */
   static async create(cfg: MachineConfig): Promise<Machine> {
     const config = checkMachineConfig(cfg);
-    const opened = await BlockBackend.openImage(config.image, config);
+    const opened = await BlockBackend.openImage(config.image, config, 'machine');
     let disk: BlockBackend | undefined;
     let machine: Machine | undefined;
     try {
@@ -185,6 +186,11 @@ export class Machine {
   stats(): MachineStats {
     const { disk } = this;
     return machineStats(disk.ctl, disk.stats(), this.bql, disk.pool.completionBatch, this.vcpus);
+  }
+
+  /** Record this machine's trace from now until stop() (app/trace-recorder.ts). */
+  startTrace(): TraceRecorder {
+    return new TraceRecorder(this);
   }
 
   setPool(cfg: Partial<PoolConfig>): Promise<void> {

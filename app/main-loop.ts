@@ -3,7 +3,7 @@
 // once, and time each run. It never blocks the page: it yields to the event loop after each pass.
 
 import { aioNotify, bhTakeScheduled } from './shared/bh.ts';
-import { nowMs } from './shared/clock.ts';
+import { nowMs, stampMs } from './shared/clock.ts';
 import { Histogram, type LatencySummary } from './shared/histogram.ts';
 import { BH_COUNT, type BhId, type Control } from './shared/layout.ts';
 
@@ -55,6 +55,8 @@ export class MainLoop {
   passes = 0;
   /** Errors thrown by bottom halves (the loop goes on). */
   readonly errors: unknown[] = [];
+  /** Told of every bottom-half run (stamps), while a trace is being recorded. */
+  onRun: ((name: string, t0: number, t1: number) => void) | undefined;
 
   private readonly ctl: Control;
 
@@ -156,6 +158,7 @@ export class MainLoop {
   }
 
   private async run(bh: Bh): Promise<void> {
+    const stamp0 = this.onRun ? stampMs() : 0;
     const t0 = nowMs();
     try {
       await bh.fn();
@@ -169,5 +172,6 @@ export class MainLoop {
     bh.totalMs += ms;
     if (ms > bh.maxMs) bh.maxMs = ms;
     bh.hist.record(ms * 1000);
+    this.onRun?.(bh.name, stamp0, stamp0 + ms);
   }
 }

@@ -3,6 +3,8 @@
 
 import './style.css';
 import {
+  BASE_OVERLAY,
+  BASE_URL,
   DEFAULT_DEMO,
   DEFAULT_IMAGE,
   DEFAULT_IMAGE_BYTES,
@@ -11,9 +13,10 @@ import {
   type DemoSettings,
 } from './demo.ts';
 import { h } from './dom.ts';
-import { createImage, listImages } from './images.ts';
+import { createImage, imageInfo, listImages } from './images.ts';
 import { checkIsolation } from './isolation.ts';
 import { CompareView } from './ui/compare-view.ts';
+import { DiskManager } from './ui/disk-manager.ts';
 import { renderSelftest } from './ui/selftest-panel.ts';
 import { MachineView } from './ui/machine-view.ts';
 import { createWebAio, type WebAio } from './webaio.ts';
@@ -30,20 +33,32 @@ function alertBox(title: string, lines: string[]): HTMLElement {
   );
 }
 
+/** The demo's two disks, made if absent: "default" (blank) and "base" (an overlay of the
+ *  default base image over HTTP; if the base does not answer, the demo runs without it). */
+async function ensureDemoImages(): Promise<void> {
+  const names = new Set((await listImages()).map((i) => i.name));
+  if (!names.has(DEFAULT_IMAGE)) await createImage(DEFAULT_IMAGE, DEFAULT_IMAGE_BYTES);
+  if (!names.has(BASE_OVERLAY)) {
+    await createImage(BASE_OVERLAY, { backing: BASE_URL }).catch((e: unknown) =>
+      console.warn(`no "${BASE_OVERLAY}" overlay: ${(e as Error).message}`),
+    );
+  }
+}
+
 async function bootDemo(webaio: WebAio, view: MachineView, settings: DemoSettings): Promise<void> {
   const old = webaio.machine;
   webaio.machine = undefined;
+  view.useSettings(settings);
   view.attach(undefined, 'Booting…');
   if (old) await old.destroy();
-  if (!(await listImages()).some((i) => i.name === DEFAULT_IMAGE)) {
-    await createImage(DEFAULT_IMAGE, DEFAULT_IMAGE_BYTES);
-  }
-  const machine = await webaio.createMachine(demoMachineConfig(settings));
+  await ensureDemoImages();
+  const info = await imageInfo(settings.image);
+  const machine = await webaio.createMachine(demoMachineConfig(settings, info));
   webaio.machine = machine;
   if (settings.autostart) await machine.start();
   view.attach(
     machine,
-    `${settings.vcpus} vCPUs on image "${DEFAULT_IMAGE}", policy ${settings.policy}, ` +
+    `${settings.vcpus} vCPUs on image "${settings.image}", policy ${settings.policy}, ` +
       `max ${settings.maxThreads} threads — ${settings.autostart ? 'running' : 'press Start'}.`,
   );
 }
@@ -63,10 +78,20 @@ function main(app: HTMLElement): void {
   } catch (e) {
     urlError = (e as Error).message;
   }
-  const view: MachineView = new MachineView(settings, {
-    rebuild: (s): Promise<void> => bootDemo(webaio, view, s),
+  const boot = async (s: DemoSettings): Promise<void> => {
+    settings = s;
+    try {
+      await bootDemo(webaio, view, s);
+    } finally {
+      void disks.refresh();
+    }
+  };
+  const view: MachineView = new MachineView(settings, { rebuild: boot });
+  const disks: DiskManager = new DiskManager(webaio, {
+    booted: () => webaio.machine?.image,
+    boot: (image) => boot({ ...settings, image, boot: true }),
   });
-  app.append(view.root, new CompareView(webaio).root, renderSelftest(webaio));
+  app.append(view.root, disks.root, new CompareView(webaio).root, renderSelftest(webaio));
   if (urlError) {
     app.prepend(
       alertBox('This URL asks for something WebAIO cannot do', [
@@ -81,7 +106,7 @@ function main(app: HTMLElement): void {
     view.say('Not booted (?boot=0): drive window.webaio from the console.');
     return;
   }
-  bootDemo(webaio, view, settings).catch((e: unknown) =>
+  boot(settings).catch((e: unknown) =>
     view.say(`The demo could not boot: ${(e as Error).message}`),
   );
 }

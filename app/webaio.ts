@@ -3,19 +3,37 @@
 import type { Bench } from '../bench/page/index.ts';
 import type { BlockBackendOptions } from './block-backend.ts';
 import { BlockIo } from './block-io.ts';
-import { createImage, deleteImage, imageInfo, listImages } from './images.ts';
+import { exportImage } from './image-export.ts';
+import { importImage, type ImportOptions } from './image-import.ts';
+import { resizeImage, type ResizeOptions } from './image-resize.ts';
+import { createImage, deleteImage, imageInfo, listImages, type CreateOptions } from './images.ts';
 import { checkIsolation, type IsolationReport } from './isolation.ts';
 import { lazyBench } from './lazy-bench.ts';
 import { Machine } from './machine.ts';
 import type { MachineConfig } from './machine-config.ts';
 import { runSelftest, type SelftestResult } from './selftest.ts';
+import { chromeTrace, type ChromeTrace } from './shared/chrome-trace.ts';
 import type { ImageInfo } from './shared/image-format.ts';
+import type { MachineTrace } from './shared/trace.ts';
 
 export interface Images {
-  create(name: string, sizeBytes: number, opts?: { chunkSize?: number }): Promise<ImageInfo>;
+  /** A blank image of `sizeBytes`, or — with `{ backing: url }` and no size — an overlay of a
+   *  base image over HTTP, as big as the base. */
+  create(name: string, sizeBytes: number, opts?: CreateOptions): Promise<ImageInfo>;
+  create(name: string, opts: CreateOptions & { backing: string }): Promise<ImageInfo>;
   info(name: string): Promise<ImageInfo>;
   list(): Promise<ImageInfo[]>;
   delete(name: string): Promise<void>;
+  /** A new image from a raw disk image, streamed; all-zero chunks are not stored. */
+  import(
+    name: string,
+    source: Blob | ReadableStream<Uint8Array>,
+    opts?: ImportOptions,
+  ): Promise<ImageInfo>;
+  /** The image's bytes, streamed (a raw image). */
+  export(name: string): ReadableStream<Uint8Array>;
+  /** Grow, or with { shrink: true } shrink, discarding what lies past the new end. */
+  resize(name: string, sizeBytes: number, opts?: ResizeOptions): Promise<ImageInfo>;
 }
 
 export interface WebAio {
@@ -35,6 +53,8 @@ export interface WebAio {
    * call loads the benchmark (bench/page/), which the page does not otherwise fetch.
    */
   bench: Bench;
+  /** Traces from machine.startTrace() as one Chrome trace-event JSON object (a process each). */
+  chromeTrace(traces: MachineTrace[]): ChromeTrace;
 }
 
 export function createWebAio(): WebAio {
@@ -42,11 +62,20 @@ export function createWebAio(): WebAio {
     version: '0.1.0',
     isolation: checkIsolation,
     selftest: runSelftest,
-    images: { create: createImage, info: imageInfo, list: listImages, delete: deleteImage },
+    images: {
+      create: createImage as Images['create'],
+      info: imageInfo,
+      list: listImages,
+      delete: deleteImage,
+      import: importImage,
+      export: exportImage,
+      resize: resizeImage,
+    },
     openBlock: (image, opts) => BlockIo.open(image, opts),
     createMachine: (cfg) => Machine.create(cfg),
     machine: undefined,
     bench: lazyBench(),
+    chromeTrace,
   };
 }
 

@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COLD_BURST_FIGURES, type ColdBurstResult } from './shared/cold-burst-params.ts';
+import type { ColdBurstResult } from './shared/cold-burst-params.ts';
+import { COLD_BURST_FIGURES } from './shared/cold-burst-summary.ts';
 import type { LatencySummary } from '../app/shared/histogram.ts';
 import type { BenchReport } from './cli/bench-report.ts';
 import { expect, test } from '../e2e/fixtures.ts';
@@ -94,92 +95,100 @@ function expectConsistentColdBurst(r: ColdBurstResult, burst: number): void {
     expect(l.p99).toBeLessThanOrEqual(l.p999);
     expect(l.p999).toBeLessThanOrEqual(l.max);
   };
-  const bh = r.runs.find((x) => x.variant === 'bh');
   for (const run of r.runs) {
-    const at = `${run.variant}`;
+    const at = `${run.variant} kick ${run.kick} trial ${run.trial}`;
     expect(run.error, at).toBeNull();
-    expect(run.stallUs.count, at).toBe(burst);
-    // An exit shorter than the clock's 5 µs step reads 0 (a fast CPU's doorbell often is).
-    expect(run.stallUs.min, at).toBeGreaterThanOrEqual(0);
+    // One doorbell for the whole burst, or one per request.
+    const e = run.burstExits;
+    expect([e.count, e.requests], at).toEqual(run.kick === 'batch' ? [1, burst] : [burst, burst]);
+    expect(run.stallUs.count, at).toBe(e.count);
+    // A duration may read 0: the isolated page's clock ticks in 5 µs steps.
+    expect(e.bqlHoldUs, at).toBeGreaterThanOrEqual(0);
+    expect(e.totalUs, at).toBeCloseTo(e.bqlWaitUs + e.bqlHoldUs, 6);
+    expect(e.maxHoldUs, at).toBeLessThanOrEqual(e.bqlHoldUs + 1e-6);
     ordered(run.stallUs);
     ordered(run.bqlWaitUs);
     ordered(run.latencyUs);
     for (const v of run.others.perVcpu) ordered(v.bqlWaitUs);
     expect(run.others.perVcpu.map((v) => v.vcpu)).toEqual([1, 2, 3]);
-    expect(run.others.bqlWaitMaxUs).toBeGreaterThanOrEqual(run.others.bqlWaitP99Us);
     const t = run.times;
     for (const [k, v] of Object.entries(t)) expect(v, `${at} ${k}`).toBeGreaterThanOrEqual(0);
     expect(t.firstCompletionMs, at).toBeGreaterThan(0);
     expect(t.firstCompletionMs, at).toBeLessThanOrEqual(t.burstCompleteMs);
     const m = run.mainThread;
-    expect(m.longTaskSupported).toBe(true);
     expect(m.heartbeats).toBeGreaterThan(0);
-    expect(m.heartbeatMaxGapMs).toBeGreaterThanOrEqual(0);
-    expect(m.heartbeatMaxGapMs).toBeLessThanOrEqual(m.windowMs);
-    expect(m.longestTaskMs === 0).toBe(m.longTasks === 0);
     expect(m.bottomHalves.map((b) => b.name).sort()).toEqual(['completion_bh', 'new_thread_bh']);
     const spawnBh = m.bottomHalves.find((b) => b.name === 'new_thread_bh');
     if (run.variant === 'bh') {
       expect(spawnBh?.runs).toBeGreaterThan(0);
       expect(run.workers.byCreator).toEqual({ main: run.workers.created });
-      expect(run.threadsAtStart).toBe(0);
-    }
-    if (run.variant === 'prealloc') {
-      expect(run.threadsAtStart).toBeGreaterThanOrEqual(run.pool.minThreads);
-      expect(run.preallocReadyMs).toBeGreaterThan(0);
-    } else {
-      expect(run.preallocReadyMs).toBe(0);
+      expect(e.workersCreated, at).toBe(0);
     }
     if (run.variant === 'inline') {
       expect(spawnBh?.runs).toBe(0);
       expect(run.workers.byCreator.main).toBeUndefined();
-      expect(run.workers.byCreator.vcpu0).toBeGreaterThan(0);
+      // With one doorbell, vCPU 0 created the whole backlog inside that one exit.
+      if (run.kick === 'batch') expect(e.workersCreated, at).toBe(run.workers.byCreator.vcpu0);
     }
     if (run.variant === 'inline-stop') {
-      // vCPU 0's workers died with it; the pool learned it and lost nothing.
-      const s = run.stop;
-      expect(s).not.toBeNull();
-      expect(s?.requestedMs).toBeGreaterThanOrEqual(0);
-      expect(s?.requestedMs).toBeLessThanOrEqual(s?.vcpuStoppedMs ?? -1);
-      expect(s?.vcpuStoppedMs).toBeLessThanOrEqual(s?.queueDrainedMs ?? -1);
+      expect(run.stop).not.toBeNull();
       expect(run.lost.lostWithCreator).toBe(run.workers.byCreator.vcpu0);
-      expect(run.lost.neverStarted).toBe(0);
-      expect(run.lost.requeued).toBeLessThanOrEqual(burst);
     } else {
       expect(run.stop).toBeNull();
       expect(run.latencyUs.count).toBe(burst);
-      expect(t.guestFirstSeenMs).toBeGreaterThanOrEqual(t.firstCompletionMs);
-      expect(t.guestLastSeenMs).toBeGreaterThanOrEqual(t.burstCompleteMs);
-      expect(run.lost).toEqual({
-        lostWithCreator: 0,
-        requeued: 0,
-        lostRecords: 0,
-        neverStarted: 0,
-      });
     }
   }
-  // Ratios are policy / bh, null where bh's figure is 0.
-  expect(r.ratios.map((x) => x.variant)).toEqual(['prealloc', 'inline']);
-  for (const ratio of r.ratios) {
-    const run = r.runs.find((x) => x.variant === ratio.variant);
+  // One summary per kick mode and variant; its figures are the median and range of its trials.
+  for (const sum of r.summaries) {
+    const mine = r.runs.filter((x) => x.kick === sum.kick && x.variant === sum.variant);
+    expect(sum.trials).toBe(mine.length);
     for (const [key, get] of COLD_BURST_FIGURES) {
-      if (!bh || !run) throw new Error('bh and the variant ran');
-      const base = get(bh);
+      const values = mine.map(get);
+      const f = sum.figures[key];
+      expect(f.min, key).toBe(Math.min(...values));
+      expect(f.max, key).toBe(Math.max(...values));
+      expect(f.median, key).toBeGreaterThanOrEqual(f.min);
+      expect(f.median, key).toBeLessThanOrEqual(f.max);
+    }
+  }
+  // Ratios are policy / bh of the medians, null where bh's median is 0.
+  for (const ratio of r.ratios) {
+    const of = (v: string) => r.summaries.find((x) => x.kick === ratio.kick && x.variant === v);
+    const bh = of('bh');
+    const run = of(ratio.variant);
+    if (!bh || !run) throw new Error('bh and the variant ran');
+    for (const [key] of COLD_BURST_FIGURES) {
+      const base = bh.figures[key].median;
       if (base === 0) expect(ratio[key], key).toBeNull();
-      else expect(ratio[key], key).toBeCloseTo(get(run) / base, 9);
+      else expect(ratio[key], key).toBeCloseTo(run.figures[key].median / base, 9);
     }
   }
 }
 
-test('bench cold-burst (page): every policy and inline-stop measured, figures consistent', async ({
+test('bench cold-burst (page): trials of every policy and kick mode, interleaved, summarised', async ({
   app,
 }) => {
   test.setTimeout(90_000);
-  const params = { runtimeMs: 200, burst: 16, maxThreads: 16, minThreads: 4 };
-  const r = await app.evaluate((p) => window.webaio.bench.coldBurst(p), params);
+  const params = { runtimeMs: 100, burst: 16, maxThreads: 16, minThreads: 4, trials: 2 };
+  const r = await app.evaluate(
+    (p) => window.webaio.bench.coldBurst({ ...p, kicks: ['batch', 'each'], stopVariant: false }),
+    params,
+  );
   expect(r.scenario).toBe('cold-burst');
   expect(r.params).toMatchObject({ ...params, vcpus: 4, policies: ['bh', 'prealloc', 'inline'] });
-  expect(r.runs.map((x) => x.variant)).toEqual(['bh', 'prealloc', 'inline', 'inline-stop']);
+  const order = ['bh', 'prealloc', 'inline'];
+  expect(r.runs.map((x) => `${x.trial} ${x.kick} ${x.variant}`)).toEqual(
+    [1, 2].flatMap((t) => ['batch', 'each'].flatMap((k) => order.map((v) => `${t} ${k} ${v}`))),
+  );
+  expect(r.summaries.map((x) => `${x.kick} ${x.variant}`)).toEqual(
+    ['batch', 'each'].flatMap((k) => order.map((v) => `${k} ${v}`)),
+  );
+  expect(r.ratios.map((x) => `${x.kick} ${x.variant}`)).toEqual([
+    'batch prealloc',
+    'batch inline',
+    'each prealloc',
+    'each inline',
+  ]);
   expectConsistentColdBurst(r, 16);
   // Its images are gone.
   const left = await app.evaluate(() => window.webaio.images.list());
@@ -207,14 +216,14 @@ function expectFilled(value: unknown, path: string, nullable: (path: string) => 
   }
 }
 
-const SUMMARY_KEYS = ['count', 'min', 'avg', 'p50', 'p90', 'p99', 'p999', 'max'];
-
-test('npm run bench -- --scenario cold-burst writes JSON with every field of the schema', async () => {
+test('npm run bench -- --scenario cold-burst writes JSON of the schema and a trace file per run', async () => {
   test.slow();
   const dir = mkdtempSync(join(tmpdir(), 'webaio-bench-json-'));
   const file = join(dir, 'cold-burst.json');
+  const traces = join(dir, 'traces');
   try {
-    const args = ['run', 'bench', '--', '--scenario', 'cold-burst', '--runtime', '300'];
+    const args = ['run', 'bench', '--', '--scenario', 'cold-burst', '--runtime', '200'];
+    args.push('--trials', '1', '--kick', 'batch', '--trace', traces);
     const child = spawn('npm', [...args, '--json', file], {
       cwd: fileURLToPath(new URL('..', import.meta.url)),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -225,84 +234,52 @@ test('npm run bench -- --scenario cold-burst writes JSON with every field of the
     const status = await new Promise<number | null>((done) => child.once('exit', done));
     expect(status, output).toBe(0);
     expect(output).toContain('| inline/bh ');
-    expect(output).toMatch(/\[(MET|NOT MET)\] bh max vCPU stall under 1 ms/);
+    expect(output).toMatch(/\[(MET|NOT MET)\] kick batch: bh median BQL hold/);
 
     const report = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
-    expectKeys('report', report, [
-      'schema',
-      'startedAt',
-      'wallMs',
-      'command',
-      'chromium',
-      'machine',
-      'scenarios',
-      'requested',
-      'results',
-      'comparison',
-      'targets',
-      'errors',
-    ]);
-    expect(report.schema).toBe('webaio-bench/2');
-    expect(report.command).toContain('--scenario cold-burst --runtime 300');
-    expect(report.scenarios).toEqual(['cold-burst']);
+    expect(report.schema).toBe('webaio-bench/3');
+    expect(report.command).toContain('--trials 1 --kick batch');
     expect(report.errors).toEqual([]);
-    expect(report.wallMs).toBeGreaterThan(0);
-    expectKeys('chromium', report.chromium, ['version', 'userAgent', 'executable']);
-    expectKeys('results', report.results, ['coldBurst']);
     const r = report.results.coldBurst;
     if (!r) throw new Error('no cold-burst result');
-    expectKeys('coldBurst', r, ['scenario', 'params', 'startedAt', 'elapsedMs', 'runs', 'ratios']);
-    expect(r.params.runtimeMs).toBe(300);
+    expectKeys('coldBurst', r, [
+      'scenario',
+      'params',
+      'startedAt',
+      'elapsedMs',
+      'runs',
+      'summaries',
+      'ratios',
+    ]);
+    expect(r.params).toMatchObject({ runtimeMs: 200, trials: 1, kicks: ['batch'], trace: true });
+    expect(r.runs.map((x) => x.variant)).toEqual(['bh', 'prealloc', 'inline', 'inline-stop']);
     for (const run of r.runs) {
-      expectKeys(run.variant, run, [
-        'variant',
-        'pool',
-        'image',
-        'preallocReadyMs',
-        'stallUs',
+      expectKeys(`${run.variant}.burstExits`, run.burstExits, [
+        'count',
+        'requests',
         'bqlWaitUs',
-        'slatUs',
-        'latencyUs',
-        'others',
-        'mainThread',
-        'times',
-        'threadsAtStart',
-        'workers',
-        'lost',
-        'stop',
-        'error',
+        'bqlHoldUs',
+        'totalUs',
+        'maxHoldUs',
+        'workersCreated',
       ]);
-      for (const key of ['stallUs', 'bqlWaitUs', 'slatUs', 'latencyUs'] as const) {
-        expectKeys(`${run.variant}.${key}`, run[key], SUMMARY_KEYS);
-      }
-      expectKeys('times', run.times, [
-        'firstCompletionMs',
-        'burstCompleteMs',
-        'guestFirstSeenMs',
-        'guestLastSeenMs',
-        'poolGrowthMs',
-      ]);
-      expectKeys('mainThread', run.mainThread, [
-        'longTaskSupported',
-        'longTasks',
-        'longestTaskMs',
-        'heartbeatMaxGapMs',
-        'heartbeats',
-        'windowMs',
-        'bottomHalves',
-        'bqlWaitUs',
-      ]);
-      expectKeys('lost', run.lost, ['lostWithCreator', 'requeued', 'lostRecords', 'neverStarted']);
+      // The trace went to its own file, not into the report.
+      expect(run.trace).toBeNull();
+      const trace = JSON.parse(
+        readFileSync(join(traces, `cold-burst-1-batch-${run.variant}.json`), 'utf8'),
+      ) as { traceEvents: { ph: string; cat?: string }[] };
+      const served = trace.traceEvents.filter((e) => e.cat === 'request.served').length;
+      expect(served, run.variant).toBeGreaterThanOrEqual(64);
     }
     expect(report.targets.map((t) => [t.id, t.met === null])).toEqual([
-      ['bh-stall-p99', false],
-      ['bh-stall-max', false],
-      ['bh-long-task', false],
+      ['inline-bh-exit-hold', false],
+      ['bh-exit-hold', false],
+      ['others-bql-wait', false],
       ['prealloc-first-completion', false],
       ['steady-vs-ceiling', true], // steady did not run
     ]);
     const nullable = (path: string) =>
-      /^\$\.results\.coldBurst\.runs\[\d\]\.(stop|error)$/.test(path) ||
+      /^\$\.results\.coldBurst\.runs\[\d\]\.(stop|error|trace)$/.test(path) ||
       /^\$\.results\.coldBurst\.ratios\[\d\]\.\w+$/.test(path) ||
       path === '$.comparison.steadyVsCeiling' ||
       path === '$.targets[4].met';
@@ -313,22 +290,63 @@ test('npm run bench -- --scenario cold-burst writes JSON with every field of the
   }
 });
 
-test('the page compares policies: a table with a row per policy and its ratio to bh', async ({
+test('the page compares policies over trials: medians and spreads, a timeline with every worker, a trace to download', async ({
   app,
 }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(150_000);
   await expect(app.getByRole('heading', { name: 'Compare policies' })).toBeVisible();
+  await app.getByRole('spinbutton', { name: 'Trials' }).fill('2');
   await app.getByRole('button', { name: 'Compare policies' }).click();
   const status = app.getByRole('status', { name: 'comparison status' });
   await expect(status).toContainText('cold-burst');
-  await expect(status).toContainText('Done in', { timeout: 110_000 });
+  await expect(status).toContainText('Done in', { timeout: 140_000 });
   await expect(status).not.toContainText('Failed');
+  await expect(status).toContainText('2 trial(s)');
   const table = app.getByRole('table', { name: 'cold-burst comparison' });
   const firstCells = table.locator('tbody tr th');
-  await expect(firstCells).toHaveText(['bh', 'prealloc', 'prealloc/bh', 'inline', 'inline/bh']);
-  await expect(table.locator('thead th').first()).toHaveText('policy');
-  await expect(table.locator('tbody tr[data-policy="bh"] td').first()).toHaveText(/^\d+$/);
+  const perKick = ['bh', 'prealloc', 'prealloc/bh', 'inline', 'inline/bh'];
+  await expect(firstCells).toHaveText([...perKick, ...perKick]);
+  await expect(table.locator('caption')).toContainText('Medians of 2 trial(s)');
+  // Every policy row: 2 trials, each figure a median with its min–max under it.
+  const runRows = table.locator('tbody tr.run');
+  await expect(runRows).toHaveCount(6);
+  await expect(runRows.locator('td[data-stat="trials"]')).toHaveText(Array(6).fill('2'));
+  const bh = table.locator('tbody tr.run[data-policy="bh"][data-kick="batch"]');
+  await expect(bh.locator('.median').first()).toHaveText(/^\d+(\.\d+)?$/);
+  await expect(bh.locator('.spread').first()).toHaveText(/^\d+(\.\d+)?–\d+(\.\d+)?$/);
   await expect(app.getByRole('list', { name: 'targets' }).getByRole('listitem')).toHaveCount(4);
+
+  // The timeline: bh above inline, a lane for every worker that existed, named with its creator:
+  // the same workers, by the same creators, as the table's first trial counted.
+  expect(await app.locator('.timeline-lanes').count()).toBe(2);
+  for (const policy of ['bh', 'inline']) {
+    const lanes = app.getByRole('list', { name: `${policy}, kick batch, trial 1 lanes` });
+    await expect(lanes.getByRole('listitem').first()).toHaveText('vCPU 0');
+    const names = await lanes.getByRole('listitem').allTextContents();
+    const byCreator: Record<string, number> = {};
+    for (const name of names) {
+      const m = /^aio-\d+ \(by (main|vcpu\d+)\)$/.exec(name);
+      if (m) byCreator[m[1].replace('vcpu', 'v')] = (byCreator[m[1].replace('vcpu', 'v')] ?? 0) + 1;
+    }
+    const cell = table.locator(
+      `tbody tr.run[data-policy="${policy}"][data-kick="batch"] td.creators`,
+    );
+    const counted = Object.fromEntries(
+      (await cell.textContent())
+        ?.split(', ')
+        .map((part) => part.split(' '))
+        .map(([who, n]) => [who, Number(n)]) ?? [],
+    );
+    expect(byCreator, policy).toEqual(counted);
+    if (policy === 'bh') expect(Object.keys(byCreator)).toEqual(['main']);
+    else expect(byCreator.v0).toBeGreaterThan(0);
+  }
+  const download = app.waitForEvent('download');
+  await app.getByRole('button', { name: 'Download trace' }).click();
+  const path = await (await download).path();
+  const trace = JSON.parse(readFileSync(path, 'utf8')) as { traceEvents: { name: string }[] };
+  const processes = trace.traceEvents.filter((e) => e.name === 'process_name');
+  expect(processes).toHaveLength(2);
   // It used images of its own, and removed them.
   const left = await app.evaluate(() => window.webaio.images.list());
   expect(left.map((i) => i.name)).toEqual([]);

@@ -31,6 +31,12 @@ export class Profile {
     return page;
   }
 
+  /** The open browser context (after open()), e.g. for routes. */
+  get browser(): BrowserContext {
+    if (!this.context) throw new Error('profile is not open');
+    return this.context;
+  }
+
   /** Close the browser and launch it again on the same directory. */
   async relaunch(path?: string): Promise<Page> {
     await this.close();

@@ -77,7 +77,9 @@ test('one writer: a second open, here or in another tab, is EBUSY; delete waits 
         (e: Error) => `${e.name}: ${e.message}`,
       ),
     );
-  expect(await err(app)).toBe('EBUSY: image "shared" is in use (open in this tab or another one)');
+  expect(await err(app)).toBe(
+    'EBUSY: image "shared" is in use by openBlock (open in this tab or another one)',
+  );
   const other = await context.newPage();
   await other.goto('/?boot=0');
   await other.waitForFunction(() => 'webaio' in window);
@@ -117,12 +119,16 @@ test('metadata from storage is checked: a corrupt record gives EIO naming the fi
         };
       };
     });
-    return window.webaio.openBlock('corrupt').then(
+    const opened = await window.webaio.openBlock('corrupt').then(
       () => 'opened',
       (e: Error) => `${e.name}: ${e.message}`,
     );
+    // The list still answers, with the reason, and the image can be deleted.
+    const listed = (await window.webaio.images.list()).map((i) => [i.name, i.error]);
+    await window.webaio.images.delete('corrupt');
+    return { opened, listed, after: (await window.webaio.images.list()).length };
   });
-  expect(r).toBe(
-    'EIO: image "corrupt" has unreadable metadata: image size 1000 is not a positive multiple of 512 bytes up to 1099511627776',
-  );
+  const why =
+    'EIO: image "corrupt" has unreadable metadata: image size 1000 is not a positive multiple of 512 bytes up to 1099511627776';
+  expect(r).toEqual({ opened: why, listed: [['corrupt', why]], after: 0 });
 });

@@ -127,7 +127,8 @@ async function writeBatch(args: {
   const touched = new Map<number, Uint8Array>();
   for (const [first, n] of args.writes) {
     const last = Math.floor(((first + n) * 512 - 1) / CHUNK);
-    for (let c = Math.floor((first * 512) / CHUNK); c <= last; c++) touched.set(c, new Uint8Array(CHUNK));
+    for (let c = Math.floor((first * 512) / CHUNK); c <= last; c++)
+      touched.set(c, new Uint8Array(CHUNK));
   }
   const names = [...new Set([...touched.keys()].map(storeOf))];
   const rtx = db.transaction(names, 'readonly');
@@ -140,7 +141,9 @@ async function writeBatch(args: {
     const data = dataOf(first, n, gen);
     for (let k = 0; k < n; k++) {
       const byte = (first + k) * 512;
-      touched.get(Math.floor(byte / CHUNK))?.set(data.subarray(k * 512, k * 512 + 512), byte % CHUNK);
+      touched
+        .get(Math.floor(byte / CHUNK))
+        ?.set(data.subarray(k * 512, k * 512 + 512), byte % CHUNK);
     }
   }
   const putOne = (c: number, bytes: Uint8Array, durability: 'strict' | 'relaxed') => {
@@ -161,7 +164,9 @@ async function writeBatch(args: {
       for (const [c, bytes] of touched) {
         await putOne(c, bytes, 'strict');
         (window as unknown as { acks?: string[] }).acks ??= [];
-        (window as unknown as { acks: string[] }).acks.push(`${(performance.timeOrigin + performance.now()) / 1000} ack chunk ${c}`);
+        (window as unknown as { acks: string[] }).acks.push(
+          `${(performance.timeOrigin + performance.now()) / 1000} ack chunk ${c}`,
+        );
       }
       break;
     case 'idb-chunk-strict-barrier': {
@@ -314,7 +319,9 @@ export async function runPowerCuts(o: PowerCutOptions): Promise<PowerCutResult> 
       await new Promise((r) => setTimeout(r, cutMin + int(cutMax - cutMin + 1)));
       running = false;
       if (process.env.WEBAIO_POWER_DEBUG) {
-        const acks = await page.evaluate(() => (window as unknown as { acks?: string[] }).acks?.slice(-40) ?? []).catch(() => []);
+        const acks = await page
+          .evaluate(() => (window as unknown as { acks?: string[] }).acks?.slice(-40) ?? [])
+          .catch(() => []);
         log(`ACKS\n${acks.join('\n')}`);
       }
       await fs.cut();
@@ -323,7 +330,11 @@ export async function runPowerCuts(o: PowerCutOptions): Promise<PowerCutResult> 
       // Reboot and judge.
       if (process.env.WEBAIO_POWER_DEBUG) {
         const { execSync } = await import('node:child_process');
-        log(execSync(`find ${fs.backing} -path '*IndexedDB*' -type f -printf '%f %s\\n' | sort`, { encoding: 'utf8' }));
+        log(
+          execSync(`find ${fs.backing} -path '*IndexedDB*' -type f -printf '%f %s\\n' | sort`, {
+            encoding: 'utf8',
+          }),
+        );
       }
       await fs.start();
       page = await browser.open();
@@ -375,9 +386,16 @@ export async function runPowerCuts(o: PowerCutOptions): Promise<PowerCutResult> 
           else if (g >= want && want > 0) keptGens.set(want, (keptGens.get(want) ?? 0) + 1);
         });
         const batchOf = (g: number) => Math.ceil(g / batch);
-        log(`lost writes (acked gen: sectors): ${[...lostGens].map(([g, n]) => `${g}(b${batchOf(g)}):${n}`).join(' ')}`);
+        log(
+          `lost writes (acked gen: sectors): ${[...lostGens].map(([g, n]) => `${g}(b${batchOf(g)}):${n}`).join(' ')}`,
+        );
         const lostBatches = new Set([...lostGens.keys()].map(batchOf));
-        log(`  same batches, kept: ${[...keptGens].filter(([g]) => lostBatches.has(batchOf(g))).map(([g, n]) => `${g}:${n}`).join(' ')}; last acked gen ${lastAcked}`);
+        log(
+          `  same batches, kept: ${[...keptGens]
+            .filter(([g]) => lostBatches.has(batchOf(g)))
+            .map(([g, n]) => `${g}:${n}`)
+            .join(' ')}; last acked gen ${lastAcked}`,
+        );
       }
       results.push(r);
       const bad = r.lost + r.torn + r.misplaced + r.phantom;

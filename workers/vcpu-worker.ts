@@ -5,7 +5,8 @@
 
 import { expose, wrap } from 'comlink';
 import { aioWorkerCreator, type AioSpawn } from '../app/shared/aio-creator.ts';
-import { writeSlot, type BlockRequest } from '../app/shared/block.ts';
+import { writeSlot } from '../app/shared/block.ts';
+import { stampMs } from '../app/shared/clock.ts';
 import type { AioWorkerApi, VcpuInit, VcpuWorkerApi } from '../app/shared/contracts.ts';
 import type { ResolvedJob } from '../app/shared/guest-job.ts';
 import {
@@ -21,7 +22,8 @@ import { BlkDriver } from './guest/driver.ts';
 import { runFuzz } from './guest/fuzz.ts';
 import { runJob } from './guest/job.ts';
 import { Cpu } from './vcpu/cpu.ts';
-import { VirtioBlk } from './vcpu/virtio-blk.ts';
+import { VirtioBlk, type BlkRequest } from './vcpu/virtio-blk.ts';
+import { warmUpExitPath } from './vcpu/warm-up.ts';
 
 /** A pool worker created by this vCPU (`inline`): nested, owned by this thread, dies with it. */
 const spawnNestedAioWorker: AioSpawn = (name) => {
@@ -47,10 +49,17 @@ const api = {
     const thread = threadIdOfVcpu(init.vcpu);
     // This thread as a creator of pool workers, should the policy make it one (`inline`).
     const creator = aioWorkerCreator(thread, pool, init.aio, spawnNestedAioWorker);
-    // The raw driver's submit (cf. raw_co_prw -> thread_pool_submit_co), on this vCPU.
-    const submit = (slot: number, req: BlockRequest) => {
-      writeSlot(ctl, slot, req, thread, slot - init.vcpu * init.queueSize);
-      pool.submit(slot, creator);
+    // The raw driver's submit (cf. raw_co_prw -> thread_pool_submit_co), on this vCPU, for
+    // every request of one exit at once: one stamp, one hold of the pool lock, one wake-up.
+    const slots = new Int32Array(init.queueSize);
+    const submit = (reqs: readonly BlkRequest[]) => {
+      const tSubmit = stampMs();
+      for (let i = 0; i < reqs.length; i++) {
+        const { slot, req } = reqs[i];
+        writeSlot(ctl, slot, req, thread, slot - init.vcpu * init.queueSize, tSubmit);
+        slots[i] = slot;
+      }
+      pool.submitMany(slots, reqs.length, creator);
     };
     const device = new VirtioBlk(
       ctl,
@@ -62,6 +71,8 @@ const api = {
       submit,
     );
     me = { init, ctl, mem, pool, cpu: new Cpu(ctl, init.vcpu, device) };
+    // Before any guest runs: the first real exit must not pay for compiling the exit path.
+    warmUpExitPath(init.segMax);
     return {
       thread: `vcpu${init.vcpu}`,
       layoutVersion: LAYOUT_VERSION,

@@ -116,10 +116,10 @@ export function writeSlot(
   i32[S.tag.at(slot)] = tag;
   i32[S.ret.at(slot)] = 0;
   i32[S.worker.at(slot)] = -1;
-  req.iov.forEach(([addr, len], k) => {
-    i32[S.iovAddr.at(slot, k)] = addr;
-    i32[S.iovLen.at(slot, k)] = len;
-  });
+  for (let k = 0; k < req.iov.length; k++) {
+    i32[S.iovAddr.at(slot, k)] = req.iov[k][0];
+    i32[S.iovLen.at(slot, k)] = req.iov[k][1];
+  }
   f64[S.byteOffset.at(slot)] = req.byteOffset;
   f64[S.nbytes.at(slot)] = req.nbytes;
   f64[S.tSubmit.at(slot)] = tSubmit;

@@ -30,10 +30,10 @@ export class QemuCond {
     return r !== 'timed-out';
   }
 
-  /** qemu_cond_signal(): wake one waiter. */
-  signal(): void {
+  /** qemu_cond_signal(): wake one waiter — or up to `count`, for as many new requests. */
+  signal(count = 1): void {
     Atomics.add(this.i32, this.index, 1);
-    Atomics.notify(this.i32, this.index, 1);
+    Atomics.notify(this.i32, this.index, count);
   }
 
   /** qemu_cond_broadcast(): wake every waiter. */

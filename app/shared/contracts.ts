@@ -2,6 +2,7 @@
 // `satisfies`; the page calls them through wrap<...>(). The data plane never goes through here.
 
 import type { CacheMode } from './block.ts';
+import type { BackingMeta } from './image-format.ts';
 import type { JobReport, ResolvedJob } from './guest-job.ts';
 
 /** What a worker saw when it attached to a control buffer. */
@@ -28,6 +29,8 @@ export interface AioImageParams {
   name: string;
   virtualSize: number;
   chunkSize: number;
+  /** An overlay's base over HTTP (workers/block/backing.ts). */
+  backing?: BackingMeta;
 }
 
 /** What every worker of one pool starts with. */

@@ -35,6 +35,11 @@ export const JOB_KINDS = [
 ] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
+/** How the guest's driver rings the doorbell: once for every request it can make available at
+ *  once (Linux virtio_blk with blk-mq's bd->last), or once per request. */
+export const KICK_MODES = ['batch', 'each'] as const;
+export type KickMode = (typeof KICK_MODES)[number];
+
 export interface GuestJob {
   rw: JobKind;
   /** Block size in bytes, a multiple of 512. */
@@ -58,6 +63,8 @@ export interface GuestJob {
   verify?: boolean;
   /** Seeds offsets, payloads, and the verify run id. */
   seed?: number;
+  /** One doorbell write per batch of requests (default), or one per request. */
+  kick?: KickMode;
 }
 
 /** A job with every default filled in, as a vCPU runs it. */
@@ -135,6 +142,7 @@ export function resolveJob(
     'flushEvery',
     'verify',
     'seed',
+    'kick',
   ]);
   for (const key of Object.keys(job)) check(known.has(key), `${at}: unknown setting "${key}"`);
   check(
@@ -195,6 +203,11 @@ export function resolveJob(
   );
   const seed = job.seed ?? 1 + vcpu;
   check(isInt(seed), `${at}: seed ${String(seed)} is not an integer`);
+  const kick = job.kick ?? 'batch';
+  check(
+    KICK_MODES.includes(kick),
+    `${at}: kick "${String(kick)}" is not one of ${KICK_MODES.join(', ')}`,
+  );
   const timed = job.runtimeMs !== undefined;
   return {
     rw: job.rw,
@@ -209,5 +222,6 @@ export function resolveJob(
     flushEvery,
     verify: job.verify ?? false,
     seed,
+    kick,
   };
 }

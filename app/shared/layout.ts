@@ -5,13 +5,18 @@
 import { Histogram, HISTOGRAM_BUCKETS, HISTOGRAM_STATS } from './histogram.ts';
 
 export const LAYOUT_MAGIC = 0x57_41_49_4f; // "WAIO"
-export const LAYOUT_VERSION = 4;
+export const LAYOUT_VERSION = 6;
 
 /** The most pool workers one pool may have (max_threads is at most this). */
 export const POOL_MAX_THREADS = 128;
 
 /** Spawn records a pool keeps (ControlParams.nrecords): the oldest reusable one goes first. */
 export const POOL_RECORDS = 4 * POOL_MAX_THREADS;
+
+/** Events each vCPU's trace ring holds (its exits and halts), and the pool's (its counters'
+ *  changes); the page drains them while it records a trace, and the oldest are overwritten. */
+export const VCPU_TRACE_EVENTS = 4096;
+export const POOL_TRACE_EVENTS = 8192;
 
 /** Sizes a control buffer is built from; stored in its header so an attacher can recompute. */
 export interface ControlParams {
@@ -85,13 +90,25 @@ export function stateNames<K extends string>(states: Record<K, number>): string[
 }
 
 /** Per-vCPU histograms (µs), in this order, each written only by its vCPU. */
-export const VCPU_HISTOGRAMS = ['stall', 'bqlWait', 'bqlHold', 'halted', 'irqDelivery'] as const;
+export const VCPU_HISTOGRAMS = [
+  'stall',
+  'bqlWait',
+  'bqlHold',
+  'halted',
+  'irqDelivery',
+  /** Requests the device took off the avail ring per doorbell exit (a count, not µs). */
+  'exitRequests',
+] as const;
 export type VcpuHistogram = (typeof VCPU_HISTOGRAMS)[number];
 
 /** Per-vCPU device counters, in this order, each written only by its vCPU. */
 export const VCPU_COUNTERS = [
   /** Doorbell writes (QUEUE_NOTIFY exits). */
   'exits',
+  /** Requests the device took off the avail ring in those exits (cf. virtqueue_pop). */
+  'popped',
+  /** Times the re-check after re-enabling notifications found more requests to drain. */
+  'rechecks',
   /** Requests handed to the block layer. */
   'submitted',
   /** Requests refused by the device, by accounting type (read, write, flush, unmap), and
@@ -140,7 +157,7 @@ export type WorkerState = (typeof WorkerState)[keyof typeof WorkerState];
 export const isLiveWorker = (state: number): boolean =>
   state >= WorkerState.CREATED && state <= WorkerState.BUSY;
 
-/** Index of the next i32 or f64 in a buffer being laid out; f64 regions are 8-byte aligned. */
+/** Index of the next i32, f64 or i64 in a buffer being laid out; 8-byte regions are aligned. */
 class Cursor {
   bytes = 0;
   i32(count: number): number {
@@ -154,22 +171,50 @@ class Cursor {
     this.bytes += count * 8;
     return index;
   }
+  /** BigInt64 words: byte counters that may pass 2^53 and are added to by several threads. */
+  i64(count: number): number {
+    return this.f64(count);
+  }
 }
 
 /** Index arithmetic for one struct-of-arrays field: `at(i)` is element i's word. */
 export interface Field {
   at(i: number): number;
 }
+/** A class, not a closure per field: every field's `at` is then one function, so V8's feedback
+ *  for a call site holds whichever layout it runs on (the exit path is warmed up on another). */
+class StridedField implements Field {
+  private readonly base: number;
+  private readonly stride: number;
+  constructor(base: number, stride: number) {
+    this.base = base;
+    this.stride = stride;
+  }
+  at(i: number): number {
+    return this.base + i * this.stride;
+  }
+}
 function field(base: number, stride = 1): Field {
-  return { at: (i: number) => base + i * stride };
+  return new StridedField(base, stride);
 }
 
 /** A per-element array of `count` words: `at(i, k)` is element i's k-th word. */
 export interface SegmentField {
   at(i: number, k: number): number;
 }
+class Segments implements SegmentField {
+  private readonly base: number;
+  private readonly count: number;
+  constructor(base: number, count: number) {
+    this.base = base;
+    this.count = count;
+  }
+  at(i: number, k: number): number {
+    return this.base + i * this.count + k;
+  }
+}
 function segmentField(base: number, count: number): SegmentField {
-  return { at: (i: number, k: number) => base + i * count + k };
+  return new Segments(base, count);
 }
 
 /** The header comes first and has no parameters, so an attacher can read it before anything. */
@@ -239,6 +284,21 @@ function computeLayout(p: ControlParams) {
     queueTail: c.i32(1),
     queueLength: c.i32(1),
   };
+  const poolTrace = {
+    /** Events written so far, under `pool.lock` (whoever changes a counter); entry n is at
+     *  n % POOL_TRACE_EVENTS, its fields written before the head moves past it. */
+    head: c.i32(1),
+    /** PoolTraceKind, and the spawn record it is about. */
+    kind: field(c.i32(POOL_TRACE_EVENTS)),
+    record: field(c.i32(POOL_TRACE_EVENTS)),
+    /** The counters just after the event: cur, idle, new, pending threads. */
+    cur: field(c.i32(POOL_TRACE_EVENTS)),
+    idle: field(c.i32(POOL_TRACE_EVENTS)),
+    backlog: field(c.i32(POOL_TRACE_EVENTS)),
+    pending: field(c.i32(POOL_TRACE_EVENTS)),
+    /** When (stamp). */
+    t: field(c.f64(POOL_TRACE_EVENTS)),
+  };
   const image = {
     /** QEMU's page_cache_inconsistent: set by the worker whose flush failed; never cleared. */
     flushPoisoned: c.i32(1),
@@ -247,6 +307,16 @@ function computeLayout(p: ControlParams) {
     injectOps: c.i32(1),
     injectErrno: c.i32(1),
     injectRemaining: c.i32(1),
+    /** An overlay's base (workers/block/backing.ts): the first BackingFault a worker met, set
+     *  once with compareExchange from NONE; a poisoning one makes every later fetch fail. */
+    backingFault: c.i32(1),
+    /** An overlay's traffic, Atomics.add by the worker that served it (i64 words): bytes
+     *  received from the base over HTTP and the requests that carried them; request bytes found
+     *  in the overlay, and request bytes that had to come from the base. */
+    baseFetchedBytes: c.i64(1),
+    baseFetches: c.i64(1),
+    overlayReadBytes: c.i64(1),
+    baseReadBytes: c.i64(1),
   };
   const aio = {
     /** Settings, written by the page (BlockBackend.setAio), read by workers and the device at
@@ -396,6 +466,19 @@ function computeLayout(p: ControlParams) {
       c.f64(V * VCPU_HISTOGRAMS.length * HISTOGRAM_STATS),
       VCPU_HISTOGRAMS.length * HISTOGRAM_STATS,
     ),
+    // The vCPU's trace ring, written by the vCPU alone: entry n of vCPU i at (i, n %
+    // VCPU_TRACE_EVENTS), its fields written before `traceHead` moves past it.
+    /** Events written so far. */
+    traceHead: field(c.i32(V)),
+    /** VcpuTraceKind, and its argument (the register of an exit). */
+    traceKind: segmentField(c.i32(V * VCPU_TRACE_EVENTS), VCPU_TRACE_EVENTS),
+    traceArg: segmentField(c.i32(V * VCPU_TRACE_EVENTS), VCPU_TRACE_EVENTS),
+    /** Requests the exit took off the avail ring (doorbell exits), else 0. */
+    traceCount: segmentField(c.i32(V * VCPU_TRACE_EVENTS), VCPU_TRACE_EVENTS),
+    /** Stamps: the start; the BQL taken (exits; a halt's end); the BQL dropped (exits). */
+    traceT0: segmentField(c.f64(V * VCPU_TRACE_EVENTS), VCPU_TRACE_EVENTS),
+    traceT1: segmentField(c.f64(V * VCPU_TRACE_EVENTS), VCPU_TRACE_EVENTS),
+    traceT2: segmentField(c.f64(V * VCPU_TRACE_EVENTS), VCPU_TRACE_EVENTS),
   };
   const probe = {
     /** Bumped by the main loop's probe BH each time it runs; the self-test worker waits on it. */
@@ -409,6 +492,7 @@ function computeLayout(p: ControlParams) {
     header,
     loop,
     pool,
+    poolTrace,
     image,
     aio,
     cache,
@@ -481,16 +565,23 @@ export function layoutBytes(p: ControlParams): number {
   return computeLayout(p).byteLength;
 }
 
-/** A control buffer as seen by one thread: the same words through two typed views. */
+/** A control buffer as seen by one thread: the same words through three typed views. */
 export interface Control {
   readonly sab: SharedArrayBuffer;
   readonly i32: Int32Array;
   readonly f64: Float64Array;
+  readonly i64: BigInt64Array;
   readonly L: ControlLayout;
 }
 
 function views(sab: SharedArrayBuffer, L: ControlLayout): Control {
-  return { sab, i32: new Int32Array(sab), f64: new Float64Array(sab), L };
+  return {
+    sab,
+    i32: new Int32Array(sab),
+    f64: new Float64Array(sab),
+    i64: new BigInt64Array(sab),
+    L,
+  };
 }
 
 /** vCPU `v`'s histogram `name`, over its words of the control buffer. */

@@ -57,7 +57,10 @@ export function allocRecordLocked(ctl: Control): number {
   Atomics.store(i32, R.slot.at(record), -1);
   Atomics.store(i32, R.served.at(record), 0);
   Atomics.store(i32, R.inIo.at(record), 0);
-  for (const t of [R.tCreated, R.tReady, R.tFirstRequest, R.tExited]) f64[t.at(record)] = 0;
+  f64[R.tCreated.at(record)] = 0;
+  f64[R.tReady.at(record)] = 0;
+  f64[R.tFirstRequest.at(record)] = 0;
+  f64[R.tExited.at(record)] = 0;
   f64[R.tRequested.at(record)] = stampMs();
   return record;
 }

@@ -28,6 +28,13 @@ export const VIRTIO_ID_BLOCK = 2;
 export const DESC_SIZE = 16;
 export const DescFlag = { NEXT: 1, WRITE: 2, INDIRECT: 4 } as const;
 
+/**
+ * used->flags: the device is draining the avail ring and will re-check it before it stops, so
+ * the driver need not kick (cf. virtio_queue_set_notification(); the driver's
+ * virtqueue_kick_prepare() reads it). At offset 0 of the used ring, beside used->idx at 2.
+ */
+export const VRING_USED_F_NO_NOTIFY = 1;
+
 /** Byte sizes of a split virtqueue's parts for `num` entries (no event-idx fields used). */
 export const ringSizes = (num: number) => ({
   desc: DESC_SIZE * num,

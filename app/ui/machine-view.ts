@@ -8,7 +8,7 @@ import type { MachineStats } from '../machine-stats.ts';
 import { POOL_POLICIES, type PoolPolicyName } from '../shared/thread-pool.ts';
 import { MAX_VCPUS, POOL_MAX_THREADS } from '../shared/layout.ts';
 import type { DemoSettings } from '../demo.ts';
-import { fmtBandwidth, fmtRate, fmtUs } from './format.ts';
+import { fmtBandwidth, fmtBytes, fmtRate, fmtUs } from './format.ts';
 
 export interface MachineViewHooks {
   /** Build (or rebuild) the machine for these settings. */
@@ -115,6 +115,12 @@ export class MachineView {
     this.vcpusSelect.value = String(this.settings.vcpus);
     this.policySelect.value = this.settings.policy;
     this.maxThreadsInput.value = String(this.settings.maxThreads);
+  }
+
+  /** Settings changed elsewhere (the disk manager booted another image). */
+  useSettings(settings: DemoSettings): void {
+    this.settings = settings;
+    this.showSettings();
   }
 
   /** Show a machine (or none), and keep it redrawn. */
@@ -250,6 +256,18 @@ export class MachineView {
       ],
       ['verify-errors', 'verify errors', String(verifyErrors)],
     ];
+    if (s.backing) {
+      // An overlay: what the base sent over HTTP against what the overlay served itself.
+      rows.push(
+        ['base-fetched', 'fetched from the base', fmtBytes(s.backing.fetched_bytes)],
+        [
+          'overlay-served',
+          'served from the overlay',
+          fmtBytes(s.backing.served_from_overlay_bytes),
+        ],
+      );
+      if (s.backing.fault) rows.push(['base-fault', 'base', s.backing.fault]);
+    }
     this.diskTable.replaceChildren(
       ...rows.map(([key, label, value]) =>
         h('tr', {}, h('th', { scope: 'row' }, label), h('td', { 'data-stat': key }, value)),
@@ -267,6 +285,7 @@ export class MachineView {
         'state',
         'requests',
         'exits',
+        'requests / exit',
         'stall p50',
         'stall p99',
         'BQL wait p99',
@@ -282,6 +301,11 @@ export class MachineView {
         h('td', { class: `state ${v.state}`, 'data-state': v.state }, v.state),
         h('td', {}, String(v.counters.guestIos)),
         h('td', {}, String(v.counters.exits)),
+        h(
+          'td',
+          { 'data-stat': 'requests-per-exit' },
+          v.counters.exits > 0 ? (v.counters.popped / v.counters.exits).toFixed(1) : '—',
+        ),
         h('td', {}, fmtUs(v.stall.p50)),
         h('td', {}, fmtUs(v.stall.p99)),
         h('td', {}, fmtUs(v.bqlWait.p99)),

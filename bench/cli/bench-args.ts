@@ -18,6 +18,7 @@ import {
 } from '../shared/machine-bench-params.ts';
 import { checkSteadyParams, type SteadyParams } from '../shared/steady-params.ts';
 import { POOL_POLICIES, type PoolPolicyName } from '../../app/shared/thread-pool.ts';
+import { KICK_MODES, type KickMode } from '../../app/shared/guest-job.ts';
 
 /** Every scenario, in the order a run takes them. */
 export const SCENARIOS = ['cold-burst', 'ceiling', 'steady', 'machine', 'block'] as const;
@@ -45,6 +46,8 @@ export interface BenchArgs {
   /** What each scenario gets; a flag not given leaves the scenario's defaults. */
   params: ScenarioParams;
   json: string | undefined;
+  /** Write each cold-burst run's trace (Chrome trace-event JSON) into this directory. */
+  trace: string | undefined;
   build: boolean;
   help: boolean;
 }
@@ -74,6 +77,12 @@ export const USAGE = `usage: npm run bench -- [options]
                     ceiling, one size for all operations or two (random, sequential; 4k,32k);
                     cold-burst and machine's burst, the first (4k)
   --op LIST         block: read, write or both (default read,write)
+  --trials N        cold-burst: runs of each policy and kick mode, interleaved, each on a
+                    fresh machine; figures are medians with min-max (default 5)
+  --kick LIST       cold-burst: batch (one doorbell for the burst), each (one per request)
+                    or both (default batch,each)
+  --trace DIR       cold-burst: write every run's trace to DIR, one Chrome trace-event JSON
+                    file per run (Perfetto UI, chrome://tracing)
   --json FILE       also write every figure to FILE (schema: docs/benchmarks.md)
   --no-build        serve dist/ as it is, without \`vite build\` first
   --help            this text
@@ -131,11 +140,14 @@ interface Flags {
   iodepth?: number[];
   bs?: number[];
   ops?: ('read' | 'write')[];
+  trials?: number;
+  kicks?: KickMode[];
 }
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
   const f: Flags = {};
   let json: string | undefined;
+  let trace: string | undefined;
   let build = true;
   let help = false;
   const seen = new Set<string>();
@@ -201,6 +213,21 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         f.ops = listOf(flag, text).map((s) => checked(flag, s, () => checkOp(s)));
         break;
       }
+      case '--trials': {
+        const text = value();
+        const n = parseInteger(flag, text);
+        if (n < 1 || n > 50) throw new UsageError(`${flag} ${text}: not from 1 to 50`);
+        f.trials = n;
+        break;
+      }
+      case '--kick':
+        f.kicks = oneOf(flag, value(), KICK_MODES);
+        break;
+      case '--trace': {
+        trace = value();
+        if (trace === '') throw new UsageError(`${flag} needs a directory`);
+        break;
+      }
       case '--json': {
         json = value();
         if (json === '') throw new UsageError(`${flag} needs a file name`);
@@ -222,7 +249,13 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
   const scenarios = scenariosOf(f);
   const params = paramsOf(f, scenarios);
   checkAll(scenarios, params);
-  return { scenarios, params, json, build, help };
+  if (trace !== undefined) {
+    if (!scenarios.includes('cold-burst')) {
+      throw new UsageError('--trace records cold-burst runs: add cold-burst to --scenario');
+    }
+    params.coldBurst.trace = true;
+  }
+  return { scenarios, params, json, trace, build, help };
 }
 
 /** Policies steady and machine may run under: those asked for, without inline. */
@@ -288,6 +321,8 @@ function paramsOf(f: Flags, scenarios: readonly ScenarioName[]): ScenarioParams 
     }
   }
   if (f.ops) p.block.ops = f.ops;
+  if (f.trials !== undefined) p.coldBurst.trials = f.trials;
+  if (f.kicks) p.coldBurst.kicks = f.kicks;
   return p;
 }
 

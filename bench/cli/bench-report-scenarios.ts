@@ -1,7 +1,7 @@
 // What `npm run bench` prints for cold-burst, ceiling, steady and machine: fio-like lines per
 // run, then Markdown tables with their ratios, and the targets marked met or not met.
 
-import { COLD_BURST_LEGEND, coldBurstTable, fmtRatio } from '../shared/cold-burst-table.ts';
+import { COLD_BURST_LEGEND, coldBurstTextTable, fmtRatio } from '../shared/cold-burst-table.ts';
 import type { BurstMeasure, ColdBurstResult, ColdBurstRun } from '../shared/cold-burst-params.ts';
 import type { MachineBenchResult } from '../shared/machine-bench-params.ts';
 import type {
@@ -28,7 +28,11 @@ function burstLines(b: BurstMeasure): string[] {
     )
     .join('; ');
   const t = b.times;
+  const e = b.burstExits;
   return [
+    `  burst: ${e.count} doorbell exit(s), ${e.requests} requests; BQL wait ${msOf(e.bqlWaitUs)} ms, ` +
+      `held ${msOf(e.bqlHoldUs)} ms (longest ${msOf(e.maxHoldUs)}), total ${msOf(e.totalUs)} ms; ` +
+      `${e.workersCreated} workers created inside`,
     `  vCPU 0 stall (µs): ${summary(b.stallUs)}; ${fixed((b.stallUs.avg * b.stallUs.count) / 1000, 1)} ms in exits`,
     `  vCPU 0 BQL wait (µs): ${summary(b.bqlWaitUs)}`,
     `  other vCPUs' BQL wait (µs): worst p99 ${int(b.others.bqlWaitP99Us)}, max ` +
@@ -54,7 +58,7 @@ function coldRun(r: ColdBurstRun): string {
     .map(([who, n]) => `${who} ${n}`)
     .join(', ');
   const lines = [
-    `cold-burst ${r.variant}: pool ${r.pool.policy}, min ${r.pool.minThreads}, max ` +
+    `cold-burst ${r.variant}, kick ${r.kick}, trial ${r.trial}: pool ${r.pool.policy}, min ${r.pool.minThreads}, max ` +
       `${r.pool.maxThreads}; ${r.threadsAtStart} workers at the start` +
       (r.preallocReadyMs ? ` (ready ${int(r.preallocReadyMs)} ms after createMachine)` : '') +
       `; ${w.created} created during the burst (${by || 'none'}), high water ${w.curHighWater} ` +
@@ -78,11 +82,14 @@ export function coldBurstReport(r: ColdBurstResult): string {
   const header =
     `== cold-burst: vCPU 0 submits ${p.burst} random reads of ${kib(p.bs)} at once into a cold ` +
     `pool; vCPUs 1-${p.vcpus - 1} compute (${p.thinkUs} µs per request, iodepth 1) for ` +
-    `${p.runtimeMs} ms; a fresh image and machine per policy; prealloc minThreads ${p.minThreads}`;
+    `${p.runtimeMs} ms; ${p.trials} trial(s) of each policy (${p.policies.join(', ')}) and kick ` +
+    `mode (${p.kicks.join(', ')}), interleaved, each on a fresh image and machine; prealloc ` +
+    `minThreads ${p.minThreads}`;
   return [
     header,
     ...r.runs.map(coldRun),
-    textTable(coldBurstTable(r)),
+    `== cold-burst across trials: median (min–max)`,
+    textTable(coldBurstTextTable(r)),
     COLD_BURST_LEGEND.map((l) => `  ${l}`).join('\n'),
   ].join('\n\n');
 }

@@ -11,7 +11,7 @@ import type { TargetResult } from '../shared/targets.ts';
 import type { SideResult } from '../shared/bench-contracts.ts';
 import type { ScenarioName, ScenarioParams } from './bench-args.ts';
 
-export const REPORT_SCHEMA = 'webaio-bench/2';
+export const REPORT_SCHEMA = 'webaio-bench/3';
 
 /** The --json document. */
 export interface BenchReport {

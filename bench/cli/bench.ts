@@ -11,7 +11,9 @@ import { arch, cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROGRESS_PREFIX } from '../shared/progress.ts';
+import type { ColdBurstRun } from '../shared/cold-burst-params.ts';
 import { compareSteady } from '../shared/steady-params.ts';
+import { chromeTrace } from '../../app/shared/chrome-trace.ts';
 import { evaluateTargets } from '../shared/targets.ts';
 import { launchOptions } from '../../scripts/chromium.ts';
 import { parseArgs, USAGE, UsageError, type BenchArgs, type ScenarioName } from './bench-args.ts';
@@ -228,6 +230,24 @@ async function openBrowser(baseURL: string): Promise<Browser> {
   return { context, page, executable, version: chromiumVersion(executable), userAgent };
 }
 
+// ---- traces ----
+
+/** One Chrome trace-event JSON file per run: cold-burst-<trial>-<kick>-<variant>.json. */
+function writeTraces(dir: string, runs: readonly ColdBurstRun[]): void {
+  mkdirSync(dir, { recursive: true });
+  for (const run of runs) {
+    if (!run.trace) continue;
+    const file = join(resolve(dir), `cold-burst-${run.trial}-${run.kick}-${run.variant}.json`);
+    writeFileSync(file, JSON.stringify(chromeTrace([run.trace])));
+    const t = run.trace;
+    log(
+      `trace ${file}: ${t.slices.length} vCPU slices, ${t.bhRuns.length} BH runs, ` +
+        `${t.requests.length} requests, ${t.spawns.length} workers, ${t.pool.length} pool events` +
+        (t.dropped ? `, ${t.dropped} dropped` : ''),
+    );
+  }
+}
+
 // ---- main ----
 
 function commandLine(argv: readonly string[]): string {
@@ -249,6 +269,9 @@ async function runScenario(
   switch (scenario) {
     case 'cold-burst': {
       const r = await page.evaluate((q) => window.webaio.bench.coldBurst(q), p.coldBurst);
+      if (args.trace) writeTraces(args.trace, r.runs);
+      // The traces went to their own files; the report keeps the figures.
+      for (const run of r.runs) run.trace = null;
       report.results.coldBurst = r;
       out(coldBurstReport(r));
       for (const run of r.runs) {

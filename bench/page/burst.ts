@@ -1,7 +1,13 @@
 // One burst on a machine, measured from the page: start the machine's jobs (one vCPU submits a
 // burst, the others compute with light I/O), optionally stop the bursting vCPU right after its
 // submissions, wait for the jobs and for the pool to stop growing, and say what happened in that
-// window — the vCPU's stall, the others' BQL wait, the main thread, the device's completions.
+// window — the vCPU's stall, its doorbell exits' BQL wait and hold, the others' BQL wait, the
+// main thread, the device's completions — and, if asked, the machine's whole trace.
+
+import { TraceRecorder } from '../../app/trace-recorder.ts';
+import type { MachineTrace } from '../../app/shared/trace.ts';
+import { vcpuTraceReader, VcpuTraceKind } from '../../app/shared/trace-ring.ts';
+import { Mmio } from '../../app/shared/virtio.ts';
 
 import type { Machine } from '../../app/machine.ts';
 import type { MachineStats } from '../../app/machine-stats.ts';
@@ -129,6 +135,8 @@ export interface BurstOptions {
   timeoutMs: number;
   /** Stop the bursting vCPU as soon as its whole burst is submitted (`inline-stop`). */
   stopAfterSubmit: boolean;
+  /** Record the machine's trace over the window, labelled so. */
+  traceLabel?: string;
 }
 
 export interface BurstOutcome {
@@ -143,6 +151,8 @@ export interface BurstOutcome {
   stop: { tRequested: number; tStopped: number; tDrained: number } | null;
   /** The step that timed out, or failed. */
   error: string | null;
+  /** The window's trace, if asked for. */
+  trace: MachineTrace | null;
 }
 
 const since = (h: Histogram, before: Histogram) => h.since(before).summary();
@@ -162,6 +172,8 @@ export async function measureBurst(m: Machine, o: BurstOptions): Promise<BurstOu
   const bqlWait = others.map((i) => vcpuHistogram(ctl, i, 'bqlWait'));
   const bqlBefore = bqlWait.map((h) => h.snapshot());
   const before = m.stats();
+  const exitRing = vcpuTraceReader(ctl, v);
+  const recorder = o.traceLabel === undefined ? undefined : new TraceRecorder(m);
   const probe = new DeviceProbe(ctl, v, o.burst);
   const watch = new MainThreadWatch(() => probe.sample());
   const detail = () => poolDetail(m);
@@ -207,6 +219,20 @@ export async function measureBurst(m: Machine, o: BurstOptions): Promise<BurstOu
   const tFirstSubmit = job?.tFirstSubmit || tStart;
   const after = (t: number) => (t > 0 ? t - tFirstSubmit : 0);
   const spawns = stats.spawns.filter((w) => w.tRequested >= tStart);
+  // The burst's doorbell exits: every one of the bursting vCPU's in the window (its job is the
+  // burst). Workers created inside one were created by it, between BQL taken and dropped.
+  const doorbells = exitRing
+    .drain()
+    .filter((e) => e.kind === VcpuTraceKind.EXIT && e.arg === Mmio.QUEUE_NOTIFY);
+  const creatorName = `vcpu${v}`;
+  const inside = spawns.filter(
+    (w) =>
+      w.creator === creatorName && doorbells.some((e) => w.tCreated >= e.t1 && w.tCreated <= e.t2),
+  );
+  const sum = (f: (e: (typeof doorbells)[number]) => number) =>
+    doorbells.reduce((n, e) => n + f(e), 0) * 1000;
+  const max = (f: (e: (typeof doorbells)[number]) => number) =>
+    Math.max(0, ...doorbells.map(f)) * 1000;
   const readyStamps = spawns.map((w) => w.tReady).filter((t) => t > 0);
   const bottomHalves: BottomHalfWindow[] = stats.main_loop.map((bh) => {
     const was = before.main_loop.find((b) => b.name === bh.name);
@@ -229,6 +255,15 @@ export async function measureBurst(m: Machine, o: BurstOptions): Promise<BurstOu
     bqlWaitUs: since(ownBqlWait, ownBqlBefore),
     slatUs: job?.slat ?? empty,
     latencyUs: job?.lat ?? empty,
+    burstExits: {
+      count: doorbells.length,
+      requests: doorbells.reduce((n, e) => n + e.count, 0),
+      bqlWaitUs: sum((e) => e.t1 - e.t0),
+      bqlHoldUs: sum((e) => e.t2 - e.t1),
+      totalUs: sum((e) => e.t2 - e.t0),
+      maxHoldUs: max((e) => e.t2 - e.t1),
+      workersCreated: inside.length,
+    },
     others: {
       bqlWaitP99Us: Math.max(0, ...perVcpu.map((x) => x.bqlWaitUs.p99)),
       bqlWaitMaxUs: Math.max(0, ...perVcpu.map((x) => x.bqlWaitUs.max)),
@@ -247,5 +282,6 @@ export async function measureBurst(m: Machine, o: BurstOptions): Promise<BurstOu
     },
     threadsAtStart: before.pool.cur_threads,
   };
-  return { measure, report, stats, spawns, tFirstSubmit, stop, error };
+  const trace = recorder?.stop(o.traceLabel ?? '', tFirstSubmit) ?? null;
+  return { measure, report, stats, spawns, tFirstSubmit, stop, error, trace };
 }

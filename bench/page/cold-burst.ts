@@ -1,11 +1,12 @@
-// The `cold-burst` scenario: for each pool policy, a fresh image and a fresh machine whose pool
-// is empty (prealloc: minThreads ready); vCPU 0 submits a burst of random reads at once while
-// the other vCPUs compute with light I/O. `inline-stop` is `inline` with vCPU 0 stopped right
-// after its burst, so the workers it created die with it (DESIGN.md §2).
+// The `cold-burst` scenario: for each trial, kick mode and pool policy, a fresh image and a fresh
+// machine whose pool is empty (prealloc: minThreads ready), all in this one page; vCPU 0 submits
+// a burst of random reads at once while the other vCPUs compute with light I/O. `inline-stop` is
+// `inline` with vCPU 0 stopped right after its burst, so the workers it created die with it
+// (DESIGN.md §2). Figures are summarised across trials (median, min–max).
 
 import { Machine } from '../../app/machine.ts';
 import { nowMs } from '../../app/shared/clock.ts';
-import type { GuestJob } from '../../app/shared/guest-job.ts';
+import type { GuestJob, KickMode } from '../../app/shared/guest-job.ts';
 import type { PoolConfig } from '../../app/shared/thread-pool.ts';
 import {
   deleteIfPresent,
@@ -19,14 +20,14 @@ import { deadline, measureBurst, poolDetail, until } from './burst.ts';
 import {
   checkColdBurstParams,
   COLD_BURST_CHUNK_SIZE,
-  coldBurstRatios,
-  coldBurstVariants,
+  coldBurstCases,
   policyOf,
+  type ColdBurstCase,
   type ColdBurstParams,
   type ColdBurstResult,
   type ColdBurstRun,
-  type ColdBurstVariant,
 } from '../shared/cold-burst-params.ts';
+import { coldBurstRatios, summarize } from '../shared/cold-burst-summary.ts';
 import { progress } from '../shared/progress.ts';
 
 const ms = (v: number) => `${v.toFixed(1)} ms`;
@@ -36,27 +37,31 @@ export async function runColdBurst(input: Partial<ColdBurstParams> = {}): Promis
   const startedAt = new Date().toISOString();
   const t0 = nowMs();
   await sweepImages(params.imagePrefix);
-  const variants = coldBurstVariants(params);
+  const cases = coldBurstCases(params);
   const runs: ColdBurstRun[] = [];
-  for (const [i, variant] of variants.entries()) {
-    const label = `cold-burst ${i + 1}/${variants.length}: ${variant}`;
+  for (const [i, c] of cases.entries()) {
+    const label = `cold-burst ${i + 1}/${cases.length}: ${c.variant}, kick ${c.kick}, trial ${c.trial}`;
     progress(`${label}: fresh image and machine, ${params.vcpus} vCPUs`);
-    const run = await runVariant(params, variant, label);
+    const run = await runVariant(params, c, label);
     runs.push(run);
+    const e = run.burstExits;
     progress(
-      `${label}: vCPU 0 stall p99 ${ms(run.stallUs.p99 / 1000)} (max ${ms(run.stallUs.max / 1000)}), ` +
-        `first completion ${ms(run.times.firstCompletionMs)}, burst done ` +
+      `${label}: ${e.count} doorbell exit(s), BQL held ${ms(e.bqlHoldUs / 1000)} ` +
+        `(total ${ms(e.totalUs / 1000)}), ${e.workersCreated} workers created inside; first ` +
+        `completion ${ms(run.times.firstCompletionMs)}, burst done ` +
         `${ms(run.times.burstCompleteMs)}, ${run.workers.created} workers` +
         (run.error ? `; FAILED: ${run.error}` : ''),
     );
   }
+  const summaries = summarize(runs);
   return {
     scenario: 'cold-burst',
     params,
     startedAt,
     elapsedMs: nowMs() - t0,
     runs,
-    ratios: coldBurstRatios(runs),
+    summaries,
+    ratios: coldBurstRatios(summaries),
   };
 }
 
@@ -66,6 +71,7 @@ export function burstJobs(
     ColdBurstParams,
     'vcpus' | 'burst' | 'bs' | 'burstRegionBytes' | 'runtimeMs' | 'thinkUs' | 'seed'
   >,
+  kick: KickMode = 'batch',
 ): GuestJob[] {
   const burst: GuestJob = {
     rw: 'randread',
@@ -75,6 +81,7 @@ export function burstJobs(
     offset: 0,
     size: p.burstRegionBytes,
     seed: p.seed,
+    kick,
   };
   const light = (v: number): GuestJob => ({
     rw: 'randread',
@@ -89,7 +96,7 @@ export function burstJobs(
 
 async function runVariant(
   p: ColdBurstParams,
-  variant: ColdBurstVariant,
+  { trial, kick, variant }: ColdBurstCase,
   label: string,
 ): Promise<ColdBurstRun> {
   const image = freshImageName(p.imagePrefix, variant);
@@ -103,7 +110,8 @@ async function runVariant(
     idleTimeoutMs: 10_000,
   };
   const tCreate = nowMs();
-  const m = await Machine.create({ image, vcpus: p.vcpus, pool, jobs: burstJobs(p) }).catch(
+  const jobs = burstJobs(p, kick);
+  const m = await Machine.create({ image, vcpus: p.vcpus, pool, jobs }).catch(
     async (e: unknown) => {
       await deleteIfPresent(image);
       throw e;
@@ -131,6 +139,7 @@ async function runVariant(
       runtimeMs: p.runtimeMs,
       timeoutMs: p.timeoutMs,
       stopAfterSubmit: variant === 'inline-stop',
+      traceLabel: p.trace ? `${variant}, kick ${kick}, trial ${trial}` : undefined,
     });
     error = b.error;
     if (error && variant !== 'inline-stop') throw new Error(`cold-burst ${variant}: ${error}`);
@@ -143,6 +152,8 @@ async function runVariant(
     const rel = (t: number) => (t > 0 ? t - b.tFirstSubmit : 0);
     const run: ColdBurstRun = {
       ...b.measure,
+      trial,
+      kick,
       variant,
       pool,
       image,
@@ -165,6 +176,7 @@ async function runVariant(
         queueDrainedMs: rel(b.stop.tDrained),
       },
       error,
+      trace: b.trace,
     };
     destroyed = m.destroy();
     try {

@@ -1,11 +1,15 @@
 // The `cold-burst` scenario's parameters, their checks, and the shape of its result: the seed's
-// situation, an empty pool and a vCPU that submits a burst at once, measured per pool policy.
-// No DOM here: `npm run bench` and the page's comparison view use these same definitions.
+// situation, an empty pool and a vCPU that submits a burst at once, measured per pool policy and
+// kick mode, `trials` times each. No DOM here: `npm run bench` and the page's comparison view use
+// these same definitions (the summaries across trials are in cold-burst-summary.ts).
 
+import { KICK_MODES, type KickMode } from '../../app/shared/guest-job.ts';
 import type { LatencySummary } from '../../app/shared/histogram.ts';
+import type { MachineTrace } from '../../app/shared/trace.ts';
 import { checkVirtualSize } from '../../app/shared/image-format.ts';
 import type { PoolConfig, PoolPolicyName } from '../../app/shared/thread-pool.ts';
 import { ParamChecker } from './check.ts';
+import type { ColdBurstRatios, ColdBurstSummary } from './cold-burst-summary.ts';
 
 export const COLD_BURST_VARIANTS = ['bh', 'prealloc', 'inline', 'inline-stop'] as const;
 /** A policy, or `inline-stop`: `inline` with vCPU 0 stopped right after its burst. */
@@ -14,7 +18,14 @@ export type ColdBurstVariant = (typeof COLD_BURST_VARIANTS)[number];
 export interface ColdBurstParams {
   /** Policies to run, in this order (each on a fresh machine and a fresh image). */
   policies: PoolPolicyName[];
-  /** Also run `inline-stop` (when `inline` is among the policies). */
+  /** How the bursting guest rings the doorbell: once for the burst, or once per request. */
+  kicks: KickMode[];
+  /** Each (kick, policy) runs this many times, interleaved: bh, prealloc, inline, bh, … */
+  trials: number;
+  /** Record each run's trace (MachineTrace) into its result. */
+  trace: boolean;
+  /** Also run `inline-stop` (when `inline` is among the policies): once, in the first round,
+   *  with the first kick mode — a demonstration, not a comparison. */
   stopVariant: boolean;
   /** vCPU 0 submits the burst; vCPUs 1..vcpus-1 compute with light I/O. */
   vcpus: number;
@@ -40,12 +51,15 @@ export interface ColdBurstParams {
 
 export const COLD_BURST_DEFAULTS: Readonly<ColdBurstParams> = {
   policies: ['bh', 'prealloc', 'inline'],
+  kicks: ['batch', 'each'],
+  trials: 5,
+  trace: false,
   stopVariant: true,
   vcpus: 4,
   burst: 64,
   bs: 4096,
   burstRegionBytes: 4 << 20,
-  runtimeMs: 3000,
+  runtimeMs: 1000,
   thinkUs: 2000,
   minThreads: 8,
   maxThreads: 64,
@@ -74,6 +88,14 @@ export function checkColdBurstParams(input: unknown = {}): ColdBurstParams {
   const maxThreads = c.int('maxThreads', p.maxThreads, 1, 128);
   return {
     policies: c.list('policies', p.policies, (v) => c.policy(v)),
+    kicks: c.list('kicks', p.kicks, (v) => {
+      if (!KICK_MODES.includes(v as KickMode)) {
+        c.fail(`kick ${JSON.stringify(v)} is not one of ${KICK_MODES.join(', ')}`);
+      }
+      return v as KickMode;
+    }),
+    trials: c.int('trials', p.trials, 1, 50),
+    trace: c.bool('trace', p.trace),
     stopVariant: c.bool('stopVariant', p.stopVariant),
     vcpus,
     burst,
@@ -90,10 +112,24 @@ export function checkColdBurstParams(input: unknown = {}): ColdBurstParams {
   };
 }
 
-/** The variants a run measures, in order: the policies, then `inline-stop`. */
-export function coldBurstVariants(p: ColdBurstParams): ColdBurstVariant[] {
-  const out: ColdBurstVariant[] = [...p.policies];
-  if (p.stopVariant && p.policies.includes('inline')) out.push('inline-stop');
+/** One run of the scenario: a fresh image and machine. */
+export interface ColdBurstCase {
+  trial: number;
+  kick: KickMode;
+  variant: ColdBurstVariant;
+}
+
+/** The runs, in order: per trial, per kick mode, the policies; `inline-stop` once, first round. */
+export function coldBurstCases(p: ColdBurstParams): ColdBurstCase[] {
+  const out: ColdBurstCase[] = [];
+  for (let trial = 1; trial <= p.trials; trial++) {
+    for (const kick of p.kicks) {
+      for (const variant of p.policies) out.push({ trial, kick, variant });
+      if (trial === 1 && kick === p.kicks[0] && p.stopVariant && p.policies.includes('inline')) {
+        out.push({ trial, kick, variant: 'inline-stop' });
+      }
+    }
+  }
   return out;
 }
 
@@ -129,6 +165,18 @@ export interface BurstMeasure {
   stallUs: LatencySummary;
   /** The bursting vCPU's own waits for the BQL in the window (µs): the long stalls are these. */
   bqlWaitUs: LatencySummary;
+  /** The bursting vCPU's doorbell exits in the window (one with `kick: 'batch'`): how many, the
+   *  requests they took, their BQL wait and hold and total (µs, summed), the longest hold, and
+   *  the workers created inside them (by the vCPU, between BQL taken and dropped). */
+  burstExits: {
+    count: number;
+    requests: number;
+    bqlWaitUs: number;
+    bqlHoldUs: number;
+    totalUs: number;
+    maxHoldUs: number;
+    workersCreated: number;
+  };
   /** Submission latency as its guest saw it (JobReport.slat, µs). */
   slatUs: LatencySummary;
   /** Its requests, submitted → seen by the guest (JobReport.lat, µs). */
@@ -160,6 +208,8 @@ export interface BurstMeasure {
 }
 
 export interface ColdBurstRun extends BurstMeasure {
+  trial: number;
+  kick: KickMode;
   variant: ColdBurstVariant;
   pool: PoolConfig;
   image: string;
@@ -185,53 +235,23 @@ export interface ColdBurstRun extends BurstMeasure {
   stop: { requestedMs: number; vcpuStoppedMs: number; queueDrainedMs: number } | null;
   /** A step that did not finish in timeoutMs (only `inline-stop` reports one; others throw). */
   error: string | null;
+  /** The run's trace (params.trace), else null. */
+  trace: MachineTrace | null;
 }
-
-/** The figures each run is compared on, variant / bh (null where bh's figure is 0). */
-export const COLD_BURST_FIGURES = [
-  ['stallP50', (r: BurstMeasure) => r.stallUs.p50],
-  ['stallP99', (r: BurstMeasure) => r.stallUs.p99],
-  ['stallMax', (r: BurstMeasure) => r.stallUs.max],
-  ['bqlWaitP99', (r: BurstMeasure) => r.others.bqlWaitP99Us],
-  ['bqlWaitMax', (r: BurstMeasure) => r.others.bqlWaitMaxUs],
-  ['longestTask', (r: BurstMeasure) => r.mainThread.longestTaskMs],
-  ['heartbeatGap', (r: BurstMeasure) => r.mainThread.heartbeatMaxGapMs],
-  ['bhMax', (r: BurstMeasure) => Math.max(0, ...r.mainThread.bottomHalves.map((b) => b.maxMs))],
-  ['firstCompletion', (r: BurstMeasure) => r.times.firstCompletionMs],
-  ['burstComplete', (r: BurstMeasure) => r.times.burstCompleteMs],
-  ['poolGrowth', (r: BurstMeasure) => r.times.poolGrowthMs],
-  ['latencyP50', (r: BurstMeasure) => r.latencyUs.p50],
-  ['latencyP99', (r: BurstMeasure) => r.latencyUs.p99],
-] as const;
-export type ColdBurstFigure = (typeof COLD_BURST_FIGURES)[number][0];
-
-export type ColdBurstRatios = { variant: ColdBurstVariant; vs: 'bh' } & Record<
-  ColdBurstFigure,
-  number | null
->;
 
 export interface ColdBurstResult {
   scenario: 'cold-burst';
   params: ColdBurstParams;
   startedAt: string;
   elapsedMs: number;
+  /** Every run, in the order they ran. */
   runs: ColdBurstRun[];
-  /** prealloc / bh and inline / bh, for those that ran along with bh. */
+  /** Per kick mode and variant: each figure's median, min and max across its trials. */
+  summaries: ColdBurstSummary[];
+  /** Per kick mode: prealloc / bh and inline / bh, ratios of medians. */
   ratios: ColdBurstRatios[];
 }
 
 export function ratioOf(value: number, base: number): number | null {
   return base > 0 && Number.isFinite(value) ? value / base : null;
-}
-
-export function coldBurstRatios(runs: readonly ColdBurstRun[]): ColdBurstRatios[] {
-  const bh = runs.find((r) => r.variant === 'bh');
-  if (!bh) return [];
-  return runs
-    .filter((r) => r.variant === 'prealloc' || r.variant === 'inline')
-    .map((r) => {
-      const out = { variant: r.variant, vs: 'bh' } as ColdBurstRatios;
-      for (const [key, get] of COLD_BURST_FIGURES) out[key] = ratioOf(get(r), get(bh));
-      return out;
-    });
 }

@@ -1,14 +1,15 @@
-// The cold-burst comparison as a table of text cells: one row per variant, and after prealloc and
-// inline a row of their ratios to bh. `npm run bench` prints it as Markdown, the page's "compare
-// policies" view as an HTML table — the same cells. No DOM here.
+// The cold-burst comparison as a table: per kick mode, a row per variant with each figure's median
+// across its trials and the min–max beside it, and after prealloc and inline a row of their
+// ratios to bh (of the medians). `npm run bench` prints it as Markdown, the page's "compare
+// policies" view as an HTML table with the spread under each median — the same cells. No DOM.
 
-import {
-  COLD_BURST_FIGURES,
-  type ColdBurstFigure,
-  type ColdBurstRatios,
-  type ColdBurstResult,
-  type ColdBurstRun,
-} from './cold-burst-params.ts';
+import type { ColdBurstResult } from './cold-burst-params.ts';
+import type {
+  ColdBurstFigure,
+  ColdBurstRatios,
+  ColdBurstSummary,
+  Spread,
+} from './cold-burst-summary.ts';
 
 export interface TextTable {
   head: string[];
@@ -17,78 +18,111 @@ export interface TextTable {
   textColumns: number;
 }
 
-/** Column headings, in COLD_BURST_FIGURES order. */
-const FIGURE_HEADS: Record<ColdBurstFigure, string> = {
-  stallP50: 'stall p50 µs',
-  stallP99: 'stall p99 µs',
-  stallMax: 'stall max µs',
-  bqlWaitP99: 'BQL wait p99 µs',
-  bqlWaitMax: 'BQL wait max µs',
-  longestTask: 'long task ms',
-  heartbeatGap: 'heartbeat gap ms',
-  bhMax: 'BH max ms',
-  firstCompletion: '1st completion ms',
-  burstComplete: 'burst done ms',
-  poolGrowth: 'pool grown ms',
-  latencyP50: 'lat p50 ms',
-  latencyP99: 'lat p99 ms',
-};
+/** A figure's cell: the median (or a ratio), and the min–max across trials ('' for none). */
+export interface Cell {
+  value: string;
+  spread: string;
+}
 
-/** µs figures shown in µs, ms figures in ms, latencies (µs) in ms. */
-function cell(key: ColdBurstFigure, v: number): string {
-  if (key.startsWith('stall') || key.startsWith('bqlWait')) return v.toFixed(0);
-  if (key.startsWith('latency')) return (v / 1000).toFixed(1);
-  return v.toFixed(1);
+export interface SummaryRow {
+  kind: 'run' | 'ratio';
+  /** "bh", "inline/bh". */
+  label: string;
+  kick: string;
+  trials: string;
+  cells: Cell[];
+  /** Workers created, by whom (run rows). */
+  creators: string;
+}
+
+export interface SummaryTable {
+  head: string[];
+  rows: SummaryRow[];
+}
+
+/** The table's figures, in order, with their headings and units. */
+const COLUMNS: { key: ColdBurstFigure; head: string; unit: 'ms-of-us' | 'ms' | 'n' }[] = [
+  { key: 'exitHold', head: 'burst exit: BQL held ms', unit: 'ms-of-us' },
+  { key: 'exitTotal', head: 'burst exit: total ms', unit: 'ms-of-us' },
+  { key: 'exits', head: 'doorbell exits', unit: 'n' },
+  { key: 'requestsPerExit', head: 'requests / exit', unit: 'n' },
+  { key: 'createdInExit', head: 'workers created in exit', unit: 'n' },
+  { key: 'othersBqlWait', head: "other vCPUs' BQL wait max ms", unit: 'ms-of-us' },
+  { key: 'firstCompletion', head: '1st completion ms', unit: 'ms' },
+  { key: 'burstComplete', head: 'burst done ms', unit: 'ms' },
+  { key: 'heartbeatGap', head: 'main thread gap ms', unit: 'ms' },
+];
+
+function fmt(unit: (typeof COLUMNS)[number]['unit'], v: number): string {
+  if (unit === 'n') return Number.isInteger(v) ? String(v) : v.toFixed(1);
+  const ms = unit === 'ms-of-us' ? v / 1000 : v;
+  return ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
 }
 
 export const fmtRatio = (r: number | null) => (r === null ? '–' : r.toFixed(2));
 
-function creators(run: ColdBurstRun): string {
-  const parts = Object.entries(run.workers.byCreator)
+function spreadCell(unit: (typeof COLUMNS)[number]['unit'], s: Spread, trials: number): Cell {
+  const value = fmt(unit, s.median);
+  const spread = trials > 1 ? `${fmt(unit, s.min)}–${fmt(unit, s.max)}` : '';
+  return { value, spread };
+}
+
+function creators(s: ColdBurstSummary): string {
+  const parts = Object.entries(s.byCreator)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([who, n]) => `${who.replace('vcpu', 'v')} ${n}`);
-  return `${run.workers.created}${parts.length ? `: ${parts.join(', ')}` : ''}`;
+  return parts.join(', ') || 'none';
 }
 
-function lost(run: ColdBurstRun): string {
-  const l = run.lost;
-  const base = `${l.lostWithCreator} / ${l.requeued}`;
-  return l.neverStarted > 0 ? `${base} (${l.neverStarted} never started)` : base;
+function runRow(s: ColdBurstSummary): SummaryRow {
+  return {
+    kind: 'run',
+    label: s.failed > 0 ? `${s.variant} (${s.failed} failed)` : s.variant,
+    kick: s.kick,
+    trials: String(s.trials),
+    cells: COLUMNS.map((c) => spreadCell(c.unit, s.figures[c.key], s.trials)),
+    creators: creators(s),
+  };
 }
 
-function runRow(run: ColdBurstRun): string[] {
-  return [
-    run.error ? `${run.variant} (failed)` : run.variant,
-    ...COLD_BURST_FIGURES.map(([key, get]) => cell(key, get(run))),
-    creators(run),
-    lost(run),
-  ];
+function ratioRow(r: ColdBurstRatios): SummaryRow {
+  return {
+    kind: 'ratio',
+    label: `${r.variant}/bh`,
+    kick: r.kick,
+    trials: '',
+    cells: COLUMNS.map((c) => ({ value: fmtRatio(r[c.key]), spread: '' })),
+    creators: '',
+  };
 }
 
-function ratioRow(r: ColdBurstRatios): string[] {
-  return [`${r.variant}/bh`, ...COLD_BURST_FIGURES.map(([key]) => fmtRatio(r[key])), '', ''];
-}
-
-export function coldBurstTable(result: ColdBurstResult): TextTable {
-  const head = [
-    'policy',
-    ...COLD_BURST_FIGURES.map(([key]) => FIGURE_HEADS[key]),
-    'workers created (by)',
-    'lost with creator / requeued',
-  ];
-  const rows = result.runs.flatMap((run) => {
-    const ratio = result.ratios.find((r) => r.variant === run.variant);
-    return ratio ? [runRow(run), ratioRow(ratio)] : [runRow(run)];
+export function coldBurstTable(result: ColdBurstResult): SummaryTable {
+  const head = ['policy', 'kick', 'trials', ...COLUMNS.map((c) => c.head), 'workers created by'];
+  const rows = result.summaries.flatMap((s) => {
+    const ratio = result.ratios.find((r) => r.kick === s.kick && r.variant === s.variant);
+    return ratio ? [runRow(s), ratioRow(ratio)] : [runRow(s)];
   });
-  return { head, rows, textColumns: 1 };
+  return { head, rows };
+}
+
+/** The same table as text cells for Markdown: "median (min–max)". */
+export function coldBurstTextTable(result: ColdBurstResult): TextTable {
+  const t = coldBurstTable(result);
+  const rows = t.rows.map((r) => [
+    r.label,
+    r.kick,
+    r.trials,
+    ...r.cells.map((c) => (c.spread ? `${c.value} (${c.spread})` : c.value)),
+    r.creators,
+  ]);
+  return { head: t.head, rows, textColumns: 2 };
 }
 
 /** What each column means, for a legend under the table. */
 export const COLD_BURST_LEGEND = [
-  'stall: vCPU 0 in its doorbell exits (submitting the burst).',
-  'BQL wait: the other vCPUs waiting for the big lock (worst of them).',
-  'long task: the longest main-thread task over 50 ms Chromium reported (0: none); heartbeat gap: the longest the main thread did not run a 1 ms heartbeat.',
-  'BH max: the longest bottom-half run on the main thread.',
-  '1st completion, burst done, pool grown: ms after the first submission, as the device answered.',
-  'lat: vCPU 0 request latency, submitted to seen by its guest.',
+  'Each figure is the median over the trials, min–max beside it; a ratio row divides medians.',
+  "burst exit: vCPU 0's doorbell exits while it submits its 64 requests — one exit with kick batch, 64 with kick each (summed). BQL held: time inside device emulation holding the big lock; total: BQL wait included.",
+  'workers created in exit: pool workers vCPU 0 created while it held the BQL (inline: the whole backlog).',
+  "other vCPUs' BQL wait max: the longest any of vCPUs 1–3 waited for the BQL (the seed's other vCPUs stuck behind the lock).",
+  '1st completion, burst done: ms after the first submission, as the device answered. Main thread gap: the longest the page did not run a 1 ms heartbeat.',
 ];

@@ -5,8 +5,10 @@
 // worker may block afterwards.
 
 import { delMany, getMany, setMany } from 'idb-keyval';
-import { STORE_CHUNKS } from '../../app/shared/image-format.ts';
-import { committed, inTransaction } from './image-db.ts';
+import { STORE_CHUNKS, ZERO_CHUNK } from '../../app/shared/image-format.ts';
+import type { HttpBacking } from './backing.ts';
+import { decodeChunk } from './chunk-value.ts';
+import { committed, inTransaction, nextTask } from './image-db.ts';
 import type { WriteGate } from './write-gate.ts';
 
 /** New bytes for part of a chunk: `bytes`, or zeros when it is undefined. */
@@ -20,6 +22,18 @@ export interface Patch {
  *  apply patches, in order, to what it holds. */
 export type ChunkWrite = { whole: Uint8Array | null } | { patches: Patch[] };
 
+/** A chunk as a read found it: its bytes (undefined: zeros), and whether an overlay's base gave
+ *  them (fetched over HTTP, or kept from an earlier fetch: not written to this image). */
+export interface ReadChunk {
+  bytes: Uint8Array | undefined;
+  fromBase: boolean;
+  /** The image itself holds a value for it (data, a clean chunk or a tombstone). */
+  stored: boolean;
+}
+
+/** Base bytes of partially written chunks, fetched before a write's transaction (an overlay). */
+export type BaseBytes = ReadonlyMap<number, unknown>;
+
 /** Thrown to abort a transaction on purpose (fault injection): its errno is the result. */
 export class AbortedOnPurpose extends Error {
   readonly errno: number;
@@ -29,43 +43,57 @@ export class AbortedOnPurpose extends Error {
   }
 }
 
-/** One task boundary: a transaction whose last callback ran in this task is finished after it. */
-export function nextTask(): Promise<void> {
-  return new Promise((resolve) => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => resolve();
-    ch.port2.postMessage(null);
-  });
-}
+const isClean = (v: unknown) => typeof v === 'object' && v !== null && 'clean' in v;
 
 export class ChunkStore {
   private readonly db: IDBDatabase;
   readonly chunkSize: number;
+  /** An overlay's base: what the overlay lacks is read through to it. */
+  private readonly backing: HttpBacking | undefined;
 
-  constructor(db: IDBDatabase, chunkSize: number) {
+  constructor(db: IDBDatabase, chunkSize: number, backing?: HttpBacking) {
     this.db = db;
     this.chunkSize = chunkSize;
+    this.backing = backing;
   }
 
   private chunkOf(value: unknown, chunk: number): Uint8Array | undefined {
-    if (value === undefined) return undefined;
-    if (!(value instanceof ArrayBuffer) || value.byteLength !== this.chunkSize) {
-      throw new Error(
-        `chunk ${chunk} holds ${Object.prototype.toString.call(value)} ` +
-          `of ${(value as { byteLength?: number })?.byteLength} bytes, not ${this.chunkSize}`,
-      );
-    }
-    return new Uint8Array(value);
+    return decodeChunk(value, chunk, this.chunkSize);
   }
 
-  /** The chunks as the image holds them (undefined: never written, reads as zeros). */
-  async read(chunks: readonly number[]): Promise<(Uint8Array | undefined)[]> {
+  /**
+   * The chunks as the image holds them, an overlay's missing ones fetched from its base (between
+   * transactions: one cannot wait for a fetch) unless `base` is false.
+   */
+  async read(chunks: readonly number[], base = true): Promise<ReadChunk[]> {
     if (chunks.length === 0) return [];
     const tx = this.db.transaction(STORE_CHUNKS, 'readonly');
-    const values = await getMany([...chunks], inTransaction(tx, STORE_CHUNKS));
+    let values = await getMany([...chunks], inTransaction(tx, STORE_CHUNKS));
     // The data is ours once the gets succeed; the transaction finishes behind this task.
     await nextTask();
-    return values.map((v, k) => this.chunkOf(v, chunks[k]));
+    const lacking = values.map((v, k) => v === undefined && !!this.backing?.covers(chunks[k]));
+    if (base && this.backing && lacking.some(Boolean)) {
+      values = await this.backing.resolveChunks([...chunks], values);
+    }
+    return values.map((v, k) => ({
+      bytes: this.chunkOf(v, chunks[k]),
+      fromBase: lacking[k] || isClean(v),
+      stored: !lacking[k] && v !== undefined,
+    }));
+  }
+
+  /** For a write to an overlay: the base bytes of the chunks it writes partially (fetched now,
+   *  before any transaction or gate), for write() to start from where the overlay lacks them. */
+  async baseFor(plan: ReadonlyMap<number, ChunkWrite>): Promise<BaseBytes | undefined> {
+    if (!this.backing) return undefined;
+    const partial = [...plan].filter(([, w]) => 'patches' in w).map(([chunk]) => chunk);
+    return partial.length ? this.backing.ensure(partial) : undefined;
+  }
+
+  /** What storing "zeros" for a whole chunk is: a delete, or over a base a tombstone (a delete
+   *  would let the base show through). */
+  deletes(chunk: number): boolean {
+    return !this.backing?.covers(chunk);
   }
 
   /**
@@ -75,8 +103,9 @@ export class ChunkStore {
   async write(
     plan: ReadonlyMap<number, ChunkWrite>,
     durability: 'strict' | 'relaxed',
-    abortWith: () => number = () => 0,
+    opts: { abortWith?: () => number; base?: BaseBytes } = {},
   ): Promise<void> {
+    const abortWith = opts.abortWith ?? (() => 0);
     if (plan.size === 0) return;
     const tx = this.db.transaction(STORE_CHUNKS, 'readwrite', { durability });
     const store = inTransaction(tx, STORE_CHUNKS);
@@ -84,13 +113,14 @@ export class ChunkStore {
     const partial = [...plan].filter(([, w]) => 'patches' in w).map(([chunk]) => chunk);
     try {
       const old = await getMany(partial, store);
-      const puts: [number, ArrayBuffer][] = [];
+      const puts: [number, ArrayBuffer | typeof ZERO_CHUNK][] = [];
       const dels: number[] = [];
       partial.forEach((chunk, k) => {
         const w = plan.get(chunk);
         if (!w || !('patches' in w)) return;
         // IndexedDB refuses shared memory: every value is a fresh, unshared copy.
-        const bytes = this.chunkOf(old[k], chunk) ?? new Uint8Array(this.chunkSize);
+        const bytes =
+          this.chunkOf(old[k] ?? opts.base?.get(chunk), chunk) ?? new Uint8Array(this.chunkSize);
         for (const p of w.patches) {
           if (p.bytes) bytes.set(p.bytes, p.at);
           else bytes.fill(0, p.at, p.at + p.len);
@@ -99,8 +129,9 @@ export class ChunkStore {
       });
       for (const [chunk, w] of plan) {
         if (!('whole' in w)) continue;
-        if (w.whole === null) dels.push(chunk);
-        else puts.push([chunk, w.whole.slice().buffer as ArrayBuffer]);
+        if (w.whole !== null) puts.push([chunk, w.whole.slice().buffer as ArrayBuffer]);
+        else if (this.deletes(chunk)) dels.push(chunk);
+        else puts.push([chunk, ZERO_CHUNK]);
       }
       if (puts.length) void setMany(puts, store).catch(() => undefined);
       if (dels.length) void delMany(dels, store).catch(() => undefined);
@@ -130,9 +161,10 @@ export class ChunkStore {
    */
   async writeDurably(plan: ReadonlyMap<number, ChunkWrite>, gate: WriteGate): Promise<void> {
     if (plan.size === 0) return;
+    const base = await this.baseFor(plan);
     gate.enterExclusive();
     try {
-      await this.commitTwice(plan);
+      await this.commitTwice(plan, base);
     } finally {
       gate.leaveExclusive();
     }
@@ -144,13 +176,15 @@ export class ChunkStore {
    * stand in for a lost first one — then deleted in a relaxed transaction, whose loss leaves
    * those zeros: the same bytes.
    */
-  async commitTwice(plan: ReadonlyMap<number, ChunkWrite>): Promise<void> {
+  async commitTwice(plan: ReadonlyMap<number, ChunkWrite>, base?: BaseBytes): Promise<void> {
     const zeros = new Uint8Array(this.chunkSize);
-    const deletes = [...plan].filter(([, w]) => 'whole' in w && w.whole === null);
+    const deletes = [...plan].filter(
+      ([chunk, w]) => 'whole' in w && w.whole === null && this.deletes(chunk),
+    );
     const durable = new Map<number, ChunkWrite>(plan);
     for (const [chunk] of deletes) durable.set(chunk, { whole: zeros });
-    await this.write(durable, 'strict');
-    await this.write(durable, 'strict');
+    await this.write(durable, 'strict', { base });
+    await this.write(durable, 'strict', { base });
     if (deletes.length) await this.write(new Map(deletes), 'relaxed');
   }
 }

@@ -62,3 +62,13 @@ export async function writeMeta(
   };
   await committed(tx);
 }
+
+/** One task boundary: a transaction whose last callback ran in this task is finished after it,
+ *  so the worker may block in Atomics.wait without holding its store. */
+export function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => resolve();
+    ch.port2.postMessage(null);
+  });
+}

@@ -13,8 +13,9 @@ import {
 import type { AioImageParams } from '../../app/shared/contracts.ts';
 import { Errno, errnoName } from '../../app/shared/errno.ts';
 import type { Control } from '../../app/shared/layout.ts';
+import { HttpBacking } from './backing.ts';
 import { chunkPieces, type ChunkPiece } from './chunk-map.ts';
-import { AbortedOnPurpose, ChunkStore, type ChunkWrite } from './chunk-store.ts';
+import { AbortedOnPurpose, ChunkStore, type ChunkWrite, type ReadChunk } from './chunk-store.ts';
 import { writeMeta } from './image-db.ts';
 import { IoVector } from './iov.ts';
 import type { PageCache, Pinned, Taken } from './page-cache.ts';
@@ -49,6 +50,8 @@ export class RawImage {
   private readonly gate: WriteGate;
   private readonly unsynced: UnsyncedChunks;
   private readonly db: IDBDatabase;
+  /** An overlay's base over HTTP; undefined for a plain image. */
+  private readonly backing: HttpBacking | undefined;
 
   constructor(
     db: IDBDatabase,
@@ -63,10 +66,12 @@ export class RawImage {
     this.virtualSize = image.virtualSize;
     this.cacheMode = cacheMode;
     this.ctl = ctl;
-    this.store = new ChunkStore(db, image.chunkSize);
     this.cache = cache;
     this.gate = new WriteGate(ctl);
     this.unsynced = new UnsyncedChunks(ctl);
+    const { backing } = image;
+    this.backing = backing ? new HttpBacking(db, { ...image, backing }, ctl, this.gate) : undefined;
+    this.store = new ChunkStore(db, image.chunkSize, this.backing);
   }
 
   /** The page cache, if this image has one and it is switched on. */
@@ -160,7 +165,7 @@ export class RawImage {
       ? cache.pin(chunks)
       : chunks.map((chunk) => ({ chunk, page: -1, claimed: false, fill: false }));
     const fromImage = pinned.filter((p) => p.page < 0 || p.fill);
-    let values: (Uint8Array | undefined)[] = [];
+    let values: ReadChunk[] = [];
     try {
       if (fromImage.length) {
         values = await this.store.read(fromImage.map((p) => p.chunk));
@@ -172,22 +177,35 @@ export class RawImage {
       throw e;
     }
     const source = new Map<number, Uint8Array | undefined>();
+    const baseChunks = new Set<number>();
     fromImage.forEach((p, k) => {
+      const { bytes, fromBase } = values[k];
+      if (fromBase) baseChunks.add(p.chunk);
       if (p.page >= 0 && cache) {
         const page = cache.bytes(p.page);
-        if (values[k]) page.set(values[k]);
+        if (bytes) page.set(bytes);
         else page.fill(0);
       } else {
-        source.set(p.chunk, values[k]);
+        source.set(p.chunk, bytes);
       }
     });
     for (const p of pinned) if (p.page >= 0 && cache) source.set(p.chunk, cache.bytes(p.page));
+    let fromBase = 0;
+    let local = 0;
     for (const j of jobs) {
       for (const piece of j.pieces) {
         const chunk = source.get(piece.chunkIndex);
         if (chunk) j.data.copyIn(piece.offsetInRequest, chunk, piece.offsetInChunk, piece.nbytes);
         else j.data.zero(piece.offsetInRequest, piece.nbytes);
+        if (baseChunks.has(piece.chunkIndex)) fromBase += piece.nbytes;
+        else local += piece.nbytes;
       }
+    }
+    if (this.backing) {
+      // An overlay's reads: bytes its base gave (now or earlier), and bytes it held itself.
+      const { i64, L } = this.ctl;
+      Atomics.add(i64, L.image.baseReadBytes, BigInt(fromBase));
+      Atomics.add(i64, L.image.overlayReadBytes, BigInt(local));
     }
     if (cache) {
       for (const p of pinned) if (p.claimed) cache.filled(p.page, true);
@@ -234,7 +252,7 @@ export class RawImage {
     const plan = this.planOf(jobs);
     if (injected) {
       // A failed write really aborts its transaction: nothing of it reaches the image.
-      await this.store.write(plan, 'relaxed', () => injected);
+      await this.store.write(plan, 'relaxed', { abortWith: () => injected });
       return;
     }
     const cache = this.cached();
@@ -248,9 +266,10 @@ export class RawImage {
       this.count(this.ctl.L.aio.durableTx, 2);
     } else {
       // Relaxed: durable only once a flush commits these chunks again (they are noted unsynced).
+      const base = await this.store.baseFor(plan);
       this.gate.enterShared();
       try {
-        await this.store.write(plan, 'relaxed');
+        await this.store.write(plan, 'relaxed', { base });
         this.unsynced.add([...plan.keys()]);
       } finally {
         this.gate.leaveShared();
@@ -286,7 +305,8 @@ export class RawImage {
         if (fill.length) this.count(this.ctl.L.aio.readTx);
         fill.forEach((p, k) => {
           const page = cache.bytes(p.page);
-          if (values[k]) page.set(values[k]);
+          const { bytes } = values[k];
+          if (bytes) page.set(bytes);
           else page.fill(0);
         });
       } catch (e) {
@@ -377,10 +397,13 @@ export class RawImage {
         for (let k = 0; k < taken.length; k += WRITEBACK_CHUNKS) {
           // Commit again what the image holds now (nothing else writes meanwhile: the gate).
           const chunks = taken.slice(k, k + WRITEBACK_CHUNKS);
-          const values = await this.store.read(chunks);
-          const again = new Map<number, ChunkWrite>(
-            chunks.map((c, j) => [c, values[j] ? { patches: [] } : { whole: null }]),
-          );
+          const values = await this.store.read(chunks, false);
+          const again = new Map<number, ChunkWrite>();
+          chunks.forEach((c, j) => {
+            if (values[j].stored) again.set(c, { patches: [] });
+            // Gone: deleted by a relaxed write; over a base it would be a tombstone, not gone.
+            else if (this.store.deletes(c)) again.set(c, { whole: null });
+          });
           await this.store.commitTwice(again);
           this.count(L.aio.durableTx, 2);
         }

@@ -1,6 +1,7 @@
 // The guest's virtio-blk driver (cf. drivers/block/virtio_blk.c and virtio_ring.c): it sets up
 // its queue in its own part of guest RAM, describes every request with an indirect descriptor
-// table, rings the doorbell, and reaps the used ring. It touches only guest RAM and registers.
+// table, makes it available, rings the doorbell once for a batch (blk-mq's bd->last) unless the
+// device says it is draining, and reaps the used ring. It touches only guest RAM and registers.
 
 import { GUEST_PAGE_SIZE, perRequestBytes } from '../../app/shared/guest-job.ts';
 import {
@@ -9,6 +10,7 @@ import {
   DescFlag,
   Mmio,
   ringSizes,
+  VRING_USED_F_NO_NOTIFY,
   type GuestMemory,
 } from '../../app/shared/virtio.ts';
 
@@ -80,7 +82,12 @@ export class BlkDriver {
   private readonly freeIds: number[];
   private readonly freePages: number[];
   private availIdx = 0;
+  /** avail->idx at the last kick: requests made available since then await one. */
+  private kickedIdx = 0;
   private lastUsed = 0;
+  /** Doorbell writes, and kicks skipped because the device was draining (VRING_USED_F_NO_NOTIFY). */
+  kicks = 0;
+  kicksSuppressed = 0;
 
   constructor(bus: Bus, mem: GuestMemory, base: number, size: number, queueSize: number) {
     this.bus = bus;
@@ -163,12 +170,18 @@ export class BlkDriver {
     return this.statusAddr(id) + 16;
   }
 
-  /**
-   * Make request `id` available and ring the doorbell: header (type, sector), the given data
-   * descriptors as they are (a misbehaving guest may pass anything), then the status byte.
-   * Returns the doorbell exit's duration (ms).
-   */
+  /** Make request `id` available and ring the doorbell (add, then kick): the exit's ms. */
   submit(id: number, type: number, sector: number, data: readonly RawDesc[]): number {
+    this.add(id, type, sector, data);
+    return this.kick();
+  }
+
+  /**
+   * virtqueue_add_split(): make request `id` available, without a kick: header (type, sector),
+   * the given data descriptors as they are (a misbehaving guest may pass anything), then the
+   * status byte.
+   */
+  add(id: number, type: number, sector: number, data: readonly RawDesc[]): void {
     const { mem } = this;
     const table = this.idBase + id * this.perId;
     const header = this.headerAddr(id);
@@ -196,7 +209,28 @@ export class BlkDriver {
     mem.setU16(head + 14, 0);
     mem.setU16(this.availAddr + 4 + 2 * (this.availIdx % this.num), id);
     this.availIdx = (this.availIdx + 1) & 0xffff;
+    // Publish the index after the entry (a seq-cst store); the kick check reads after it.
     mem.storeIdx(this.availAddr + 2, this.availIdx);
+  }
+
+  /** Requests made available since the last kick. */
+  get unkicked(): number {
+    return (this.availIdx - this.kickedIdx) & 0xffff;
+  }
+
+  /**
+   * virtqueue_kick(): virtqueue_kick_prepare() — anything new, and the device not draining
+   * (used->flags without VRING_USED_F_NO_NOTIFY: a draining device re-checks the ring before
+   * it stops) — then the doorbell write. Returns the exit's duration (ms), 0 if none.
+   */
+  kick(): number {
+    if (this.unkicked === 0) return 0;
+    this.kickedIdx = this.availIdx;
+    if (this.mem.loadIdx(this.usedAddr) & VRING_USED_F_NO_NOTIFY) {
+      this.kicksSuppressed++;
+      return 0;
+    }
+    this.kicks++;
     return this.bus.mmioWrite(Mmio.QUEUE_NOTIFY, 0);
   }
 

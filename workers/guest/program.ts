@@ -1,6 +1,7 @@
 // What every guest I/O program shares, fio's core: keep up to `iodepth` requests in flight while
-// there is work to start, stamp and submit each, reap completions, count them, and halt (HLT)
-// when nothing can move until an interrupt. A program says what to submit and what a
+// there is work to start, stamp and submit each, ring the doorbell once for what it submitted
+// (or once each, with `kick: 'each'`), reap completions, count them, and halt (HLT) when nothing
+// can move until an interrupt. A program says what to submit and what a
 // completion means; it touches only guest RAM and the device, through the driver.
 
 import { stampMs } from '../../app/shared/clock.ts';
@@ -114,6 +115,8 @@ export abstract class GuestProgram<P extends Pending> {
   protected readonly pending = new Map<number, P>();
   /** Requests the program has started that count towards `job.ios`. */
   protected submitted = 0;
+  /** Requests made available and not kicked yet (`kick: 'batch'`). */
+  private readonly unkicked: P[] = [];
 
   constructor(bus: Bus, drv: BlkDriver, job: ResolvedJob, vcpu: number) {
     this.bus = bus;
@@ -133,13 +136,24 @@ export abstract class GuestProgram<P extends Pending> {
     return this.submitted < this.job.ios && stampMs() < this.deadline;
   }
 
-  /** Stamp `req`, describe it to the device and ring the doorbell. */
+  /** Stamp `req` and describe it to the device; ring the doorbell now, or for the batch. */
   protected issue(req: P, id: number, type: number, sector: number, data: readonly RawDesc[]) {
     req.tSubmit = stampMs();
     if (this.stats.tFirstSubmit === 0) this.stats.tFirstSubmit = req.tSubmit;
-    this.drv.submit(id, type, sector, data);
-    req.tIssued = stampMs();
+    this.drv.add(id, type, sector, data);
     this.pending.set(id, req);
+    this.unkicked.push(req);
+    if (this.job.kick === 'each') this.kick();
+  }
+
+  /** One doorbell write for every request made available since the last; each is issued when
+   *  the exit returns (its slat includes waiting for the rest of its batch, as in Linux). */
+  protected kick(): void {
+    if (this.unkicked.length === 0) return;
+    this.drv.kick();
+    const tIssued = stampMs();
+    for (const req of this.unkicked) req.tIssued = tIssued;
+    this.unkicked.length = 0;
   }
 
   /** Everything that completed since the last reap; how many did. */
@@ -170,6 +184,7 @@ export abstract class GuestProgram<P extends Pending> {
         if (!this.submitOne()) break;
         progressed = true;
       }
+      this.kick();
       if (this.pending.size === 0 && !this.wantMore()) return false;
       if (!progressed || this.pending.size >= iodepth || !this.wantMore()) {
         // Wake for a completion, or when the runtime ends if there is still work to start.
@@ -181,6 +196,7 @@ export abstract class GuestProgram<P extends Pending> {
 
   /** Wait for every request in flight (unless the vCPU is stopped meanwhile). */
   protected async drain(): Promise<void> {
+    this.kick();
     while (this.pending.size > 0 && !this.bus.shouldStop()) {
       if (this.reap() === 0) await this.bus.halt(1000);
     }

@@ -1,11 +1,13 @@
 // A vCPU as its guest sees it (cf. the KVM run loop in accel/kvm/kvm-all.c): MMIO accesses exit
 // into device emulation on this thread under the BQL, and HLT waits for the interrupt line.
-// It keeps the vCPU's state word and its stall, BQL and halt histograms in shared memory.
+// It keeps the vCPU's state word, its stall, BQL and halt histograms, and its trace ring (every
+// exit and halt, for the page's timeline) in shared memory.
 
 import { stampMs } from '../../app/shared/clock.ts';
 import type { Histogram } from '../../app/shared/histogram.ts';
 import { vcpuCounter, vcpuHistogram, VcpuState, type Control } from '../../app/shared/layout.ts';
 import { QemuMutex } from '../../app/shared/mutex.ts';
+import { vcpuTrace, VcpuTraceKind } from '../../app/shared/trace-ring.ts';
 import { Mmio } from '../../app/shared/virtio.ts';
 import type { VirtioBlk } from './virtio-blk.ts';
 
@@ -36,32 +38,38 @@ export class Cpu {
     Atomics.store(this.ctl.i32, this.ctl.L.vcpu.state.at(this.index), state);
   }
 
-  /** Run device emulation for one exit, holding the BQL; returns the exit's duration (ms). */
-  private exit<T>(fn: () => T): { value: T; ms: number } {
+  /**
+   * Run device emulation for one exit at register `reg`, holding the BQL; logs it (start, BQL
+   * taken, BQL dropped) and returns the exit's duration (ms).
+   */
+  private exit<T>(reg: number, fn: () => T): { value: T; ms: number } {
     const t0 = stampMs();
     this.setState(VcpuState.IN_EXIT);
     this.bql.lock();
     const t1 = stampMs();
     let value: T;
+    let t2 = t1;
     try {
       value = fn();
     } finally {
-      const t2 = stampMs();
+      t2 = stampMs();
       this.bql.unlock();
       this.bqlWait.record((t1 - t0) * 1000);
       this.bqlHold.record((t2 - t1) * 1000);
       this.setState(VcpuState.RUNNING);
+      const popped = reg === Mmio.QUEUE_NOTIFY ? this.device.lastPopped : 0;
+      vcpuTrace(this.ctl, this.index, VcpuTraceKind.EXIT, reg, popped, t0, t1, t2);
     }
-    return { value, ms: stampMs() - t0 };
+    return { value, ms: t2 - t0 };
   }
 
   mmioRead(reg: number): number {
-    return this.exit(() => this.device.mmioRead(reg)).value;
+    return this.exit(reg, () => this.device.mmioRead(reg)).value;
   }
 
   /** A register write; a doorbell's exit time is the request's submission latency (slat). */
   mmioWrite(reg: number, value: number): number {
-    const { ms } = this.exit(() => this.device.mmioWrite(reg, value));
+    const { ms } = this.exit(reg, () => this.device.mmioWrite(reg, value));
     if (reg === Mmio.QUEUE_NOTIFY) this.stall.record(ms * 1000);
     return ms;
   }
@@ -85,6 +93,7 @@ export class Cpu {
     if (w.async) await w.value;
     const now = stampMs();
     this.halted.record((now - t0) * 1000);
+    vcpuTrace(this.ctl, this.index, VcpuTraceKind.HALT, 0, 0, t0, now, now);
     if (Atomics.load(i32, irq) !== 0) {
       const raised = f64[L.vcpu.tIrqRaised.at(this.index)];
       if (raised >= t0) this.irqDelivery.record((now - raised) * 1000);

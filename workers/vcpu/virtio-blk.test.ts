@@ -4,6 +4,7 @@ import {
   createControl,
   SlotState,
   vcpuCounter,
+  vcpuHistogram,
   type VcpuCounter,
 } from '../../app/shared/layout.ts';
 import {
@@ -14,6 +15,7 @@ import {
   GuestMemory,
   Mmio,
   segMaxFor,
+  VRING_USED_F_NO_NOTIFY,
 } from '../../app/shared/virtio.ts';
 import { BlkDriver, STATUS_NONE, type Bus, type RawDesc } from '../guest/driver.ts';
 import { VirtioBlk } from './virtio-blk.ts';
@@ -34,6 +36,8 @@ function rig() {
   });
   const mem = new GuestMemory(new SharedArrayBuffer(RAM));
   const submitted: { slot: number; req: BlockRequest }[] = [];
+  /** Request counts of each call of the block layer's submit (one per exit with requests). */
+  const batches: number[] = [];
   const device = new VirtioBlk(
     ctl,
     mem,
@@ -41,9 +45,12 @@ function rig() {
     { virtualSize: DISK, id: 'disk-under-test' },
     QUEUE,
     segMaxFor(QUEUE),
-    (slot, req) => {
-      Atomics.store(ctl.i32, ctl.L.slot.state.at(slot), SlotState.QUEUED);
-      submitted.push({ slot, req });
+    (reqs) => {
+      batches.push(reqs.length);
+      for (const { slot, req } of reqs) {
+        Atomics.store(ctl.i32, ctl.L.slot.state.at(slot), SlotState.QUEUED);
+        submitted.push({ slot, req });
+      }
     },
   );
   const bus: Bus = {
@@ -64,7 +71,7 @@ function rig() {
     drv.submit(id, type, sector, data);
     return id;
   };
-  return { ctl, mem, device, drv, submitted, counter, submit };
+  return { ctl, mem, device, drv, submitted, batches, counter, submit };
 }
 
 const buffer = (r: ReturnType<typeof rig>, nbytes: number, write: boolean) =>
@@ -221,5 +228,58 @@ describe('virtio-blk device', () => {
     expect(looped?.status).toBe(STATUS_NONE); // no status byte could be trusted
     expect(looped?.len).toBe(0);
     expect(r.device.lastRefusal).toMatch(/loops/);
+  });
+
+  it('virtio-blk/one-kick: requests made available together are drained by one exit, in order', () => {
+    const r = rig();
+    const ids: number[] = [];
+    for (let k = 0; k < QUEUE; k++) {
+      const id = r.drv.allocId() ?? -1;
+      r.drv.add(id, BlkType.IN, k * 8, buffer(r, 4096, true));
+      ids.push(id);
+    }
+    expect(r.counter('exits')).toBe(0);
+    r.drv.kick();
+    expect(r.counter('exits')).toBe(1);
+    expect(r.counter('popped')).toBe(QUEUE);
+    expect(r.batches).toEqual([QUEUE]);
+    expect(r.submitted.map((s) => s.slot)).toEqual(ids);
+    expect(r.submitted.map((s) => s.req.byteOffset)).toEqual(ids.map((_, k) => k * 4096));
+    const perExit = vcpuHistogram(r.ctl, 0, 'exitRequests').summary();
+    expect([perExit.count, perExit.max]).toEqual([1, QUEUE]);
+    // Nothing new: no doorbell write at all.
+    r.drv.kick();
+    expect(r.counter('exits')).toBe(1);
+  });
+
+  it('virtio-blk/no-notify: a request added while the device drains is picked up by its re-check, not a kick', () => {
+    const r = rig();
+    const first = r.drv.allocId() ?? -1;
+    const firstBuf = buffer(r, 4096, true);
+    r.drv.add(first, BlkType.IN, 0, firstBuf);
+    // Another guest CPU adds a request while the device walks the first one's descriptors.
+    const late = r.drv.allocId() ?? -1;
+    const lateBuf = buffer(r, 4096, true);
+    let flagsSeen = -1;
+    const u64 = r.mem.u64.bind(r.mem);
+    // The device reads the first request's sector from its header: that is mid-drain.
+    const header = r.drv.statusAddr(first) - 16;
+    r.mem.u64 = (addr: number) => {
+      if (flagsSeen === -1 && addr === header + 8) {
+        flagsSeen = r.mem.loadIdx(r.ctl.i32[r.ctl.L.vcpu.qUsed.at(0)]);
+        r.drv.add(late, BlkType.IN, 8, lateBuf);
+        r.drv.kick();
+      }
+      return u64(addr);
+    };
+    r.drv.kick();
+    expect(flagsSeen).toBe(VRING_USED_F_NO_NOTIFY);
+    expect(r.drv.kicksSuppressed).toBe(1);
+    expect(r.counter('exits')).toBe(1);
+    expect(r.counter('rechecks')).toBe(1);
+    expect(r.submitted.map((s) => s.slot)).toEqual([first, late]);
+    expect(r.batches).toEqual([2]);
+    // Notifications are on again once the exit returns.
+    expect(r.mem.loadIdx(r.ctl.i32[r.ctl.L.vcpu.qUsed.at(0)])).toBe(0);
   });
 });

@@ -2,7 +2,12 @@
 // descriptor chain in guest RAM, direct or through an indirect table, and refuse chains that
 // loop, point outside RAM, nest indirect tables or put a readable buffer after a writable one.
 
-import { DESC_SIZE, DescFlag, type GuestMemory } from '../../app/shared/virtio.ts';
+import {
+  DESC_SIZE,
+  DescFlag,
+  VRING_USED_F_NO_NOTIFY,
+  type GuestMemory,
+} from '../../app/shared/virtio.ts';
 
 export interface Desc {
   addr: number;
@@ -14,6 +19,21 @@ export interface Desc {
 export interface Queue {
   num: number;
   descAddr: number;
+}
+
+/**
+ * virtio_queue_set_notification(): ask the driver not to kick while the device drains (false),
+ * or to kick again (true). A seq-cst store: the device's re-check of avail->idx that follows
+ * cannot be ordered before it, and the driver's kick check comes after its own seq-cst store of
+ * avail->idx, so one of the two always sees the other's write (no kick is lost).
+ */
+export function virtioQueueSetNotification(mem: GuestMemory, usedAddr: number, on: boolean) {
+  mem.storeIdx(usedAddr, on ? 0 : VRING_USED_F_NO_NOTIFY);
+}
+
+/** virtio_queue_empty(): nothing the device has not popped yet. */
+export function virtioQueueEmpty(mem: GuestMemory, availAddr: number, lastAvail: number): boolean {
+  return mem.loadIdx(availAddr + 2) === lastAvail;
 }
 
 /** Indirect tables longer than this are refused (Linux never makes them near this long). */
