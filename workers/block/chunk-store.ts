@@ -22,8 +22,8 @@ export interface Patch {
  *  apply patches, in order, to what it holds. */
 export type ChunkWrite = { whole: Uint8Array | null } | { patches: Patch[] };
 
-/** A chunk as a read found it: its bytes (undefined: zeros), and whether an overlay's base gave
- *  them (fetched over HTTP, or kept from an earlier fetch: not written to this image). */
+/** A chunk as a read found it: its bytes (undefined: zeros), and whether the overlay lacked it
+ *  and its base gave them, fetched over HTTP for this read. */
 export interface ReadChunk {
   bytes: Uint8Array | undefined;
   fromBase: boolean;
@@ -42,8 +42,6 @@ export class AbortedOnPurpose extends Error {
     this.errno = errno;
   }
 }
-
-const isClean = (v: unknown) => typeof v === 'object' && v !== null && 'clean' in v;
 
 export class ChunkStore {
   private readonly db: IDBDatabase;
@@ -77,7 +75,7 @@ export class ChunkStore {
     }
     return values.map((v, k) => ({
       bytes: this.chunkOf(v, chunks[k]),
-      fromBase: lacking[k] || isClean(v),
+      fromBase: lacking[k],
       stored: !lacking[k] && v !== undefined,
     }));
   }
