@@ -70,6 +70,7 @@ export class BlockAcct {
   private readonly failed = new Array<number>(TYPES).fill(0);
   private readonly invalidOps = new Array<number>(TYPES).fill(0);
   private readonly totalNs = new Array<number>(TYPES).fill(0);
+  private readonly mergedOps = new Array<number>(TYPES).fill(0);
   readonly latency = Array.from({ length: TYPES }, () => Histogram.create());
   readonly queueWait = Histogram.create();
   readonly service = Histogram.create();
@@ -88,6 +89,11 @@ export class BlockAcct {
     this.latency[type].record(latencyMs * 1000);
     this.totalNs[type] += Math.round(latencyMs * 1e6);
     this.lastAccessMs = stampMs();
+  }
+
+  /** block_acct_merge_done(): `n` requests were merged into others. */
+  merged(type: AcctType, n: number): void {
+    this.mergedOps[type] += n;
   }
 
   /** block_acct_invalid(): a request refused before it was submitted. */
@@ -124,9 +130,9 @@ export class BlockAcct {
       wr_total_time_ns: this.totalNs[WRITE],
       flush_total_time_ns: this.totalNs[FLUSH],
       unmap_total_time_ns: this.totalNs[UNMAP],
-      rd_merged: 0,
-      wr_merged: 0,
-      unmap_merged: 0,
+      rd_merged: this.mergedOps[READ],
+      wr_merged: this.mergedOps[WRITE],
+      unmap_merged: this.mergedOps[UNMAP],
       wr_highest_offset: this.wrHighestOffset,
       idle_time_ns: Math.round((stampMs() - this.lastAccessMs) * 1e6),
       failed_rd_operations: this.failed[READ],

@@ -458,7 +458,12 @@ export class BlockBackend {
     const tComplete = stampMs();
     this.acct.split(tSubmit, f64[S.tStart.at(slot)], f64[S.tDone.at(slot)], tComplete);
     const failed = ret < 0;
-    this.acct.account(acctTypeOf(op), nbytes, tComplete - tSubmit, failed);
+    const type = acctTypeOf(op);
+    // A merged request is accounted as the requests it stands for: their bytes, their count.
+    const merged = i32[S.merged.at(slot)];
+    this.acct.account(type, nbytes, tComplete - tSubmit, failed);
+    for (let k = 1; k < merged; k++) this.acct.account(type, 0, tComplete - tSubmit, failed);
+    if (merged > 1) this.acct.merged(type, merged - 1);
     if (!failed && (op === BlockOp.WRITE || op === BlockOp.WRITE_ZEROES)) {
       this.acct.wrote(f64[S.byteOffset.at(slot)] + nbytes);
     }

@@ -33,9 +33,15 @@ export interface CreateOptions {
   fetchBytes?: number;
 }
 
-export function storeOf(db: IDBDatabase, storeName: string): UseStore {
+export function storeOf(
+  db: IDBDatabase,
+  storeName: string,
+  durability: IDBTransactionDurability = 'default',
+): UseStore {
   return (mode, callback) =>
-    Promise.resolve(callback(db.transaction(storeName, mode).objectStore(storeName)));
+    Promise.resolve(
+      callback(db.transaction(storeName, mode, { durability }).objectStore(storeName)),
+    );
 }
 
 export async function imageExists(name: string): Promise<boolean> {
@@ -93,7 +99,8 @@ export async function createImageDb(name: string, meta: ImageMeta): Promise<IDBD
     throw new ErrnoError(Errno.EEXIST, `image "${name}" already exists`);
   }
   try {
-    await set(META_KEY, meta, storeOf(db, STORE_META));
+    // Strict: an image whose metadata a power cut took would be unreadable (docs/durability.md).
+    await set(META_KEY, meta, storeOf(db, STORE_META, 'strict'));
   } catch (e) {
     db.close();
     await dropImageDb(name);

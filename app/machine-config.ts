@@ -1,6 +1,7 @@
 // A machine's configuration, checked before anything is allocated: every refusal names the
 // value and the limit it broke.
 
+import { DEFAULT_AIO_CONFIG, mergeAioConfig, type AioConfig } from './shared/aio-config.ts';
 import { checkCacheMode, type CacheMode } from './shared/block.ts';
 import { Errno, ErrnoError } from './shared/errno.ts';
 import { guestRamNeeded, resolveJob, type GuestJob, type ResolvedJob } from './shared/guest-job.ts';
@@ -16,6 +17,9 @@ export interface MachineConfig {
   queueSize?: number;
   cache?: CacheMode;
   pool?: Partial<PoolConfig>;
+  /** Batching, merging, the page cache (see BlockBackendOptions); default all on. */
+  aio?: Partial<AioConfig>;
+  pageCacheBytes?: number;
   /** One job for every vCPU, or one per vCPU. */
   jobs: GuestJob | GuestJob[];
 }
@@ -28,6 +32,8 @@ export interface ResolvedMachineConfig {
   segMax: number;
   cache: CacheMode;
   pool: PoolConfig;
+  aio: AioConfig;
+  pageCacheBytes: number | undefined;
   jobs: GuestJob[];
   /** Each vCPU's part of guest RAM for its guest program: [base, base + size). */
   ramShareBytes: number;
@@ -46,7 +52,17 @@ function fail(message: string): never {
 export function checkMachineConfig(cfg: MachineConfig): ResolvedMachineConfig {
   if (typeof cfg !== 'object' || cfg === null)
     fail(`machine configuration ${String(cfg)} is not an object`);
-  const known = new Set(['image', 'vcpus', 'ramBytes', 'queueSize', 'cache', 'pool', 'jobs']);
+  const known = new Set([
+    'image',
+    'vcpus',
+    'ramBytes',
+    'queueSize',
+    'cache',
+    'pool',
+    'aio',
+    'pageCacheBytes',
+    'jobs',
+  ]);
   for (const key of Object.keys(cfg)) if (!known.has(key)) fail(`unknown machine setting "${key}"`);
   checkImageName(cfg.image);
   const { vcpus } = cfg;
@@ -84,6 +100,8 @@ export function checkMachineConfig(cfg: MachineConfig): ResolvedMachineConfig {
     segMax: segMaxFor(queueSize),
     cache: checkCacheMode(cfg.cache ?? 'writeback'),
     pool: mergePoolConfig(DEFAULT_POOL_CONFIG, cfg.pool ?? {}),
+    aio: mergeAioConfig(DEFAULT_AIO_CONFIG, cfg.aio ?? {}),
+    pageCacheBytes: cfg.pageCacheBytes,
     jobs,
     ramShareBytes: Math.floor(ramBytes / vcpus / 4096) * 4096,
   };

@@ -18,7 +18,7 @@ import { stampMs } from './shared/clock.ts';
 import type { ResolvedJob } from './shared/guest-job.ts';
 import { runReport, type RunReport } from './shared/run-report.ts';
 import { Histogram } from './shared/histogram.ts';
-import { threadIdOfVcpu, type Control } from './shared/layout.ts';
+import { SlotState, threadIdOfVcpu, type Control } from './shared/layout.ts';
 import { QemuMutex } from './shared/mutex.ts';
 import type { AioConfig } from './shared/aio-config.ts';
 import type { PoolConfig } from './shared/thread-pool.ts';
@@ -139,15 +139,22 @@ export class Machine {
   private complete(v: number, slot: number, ret: number): void {
     const { i32, L } = this.disk.ctl;
     const ok = ret >= 0;
-    virtioBlkComplete(
-      this.disk.ctl,
-      this.ram,
-      v,
-      i32[L.slot.tag.at(slot)],
-      i32[L.vreq.statusAddr.at(slot)],
-      ok ? BlkStatus.OK : BlkStatus.IOERR,
-      ok ? i32[L.vreq.inLen.at(slot)] : 1,
-    );
+    // The request, then the requests the device merged into it (they ride on its slot).
+    for (let s = slot; s !== -1;) {
+      virtioBlkComplete(
+        this.disk.ctl,
+        this.ram,
+        v,
+        s - v * this.config.queueSize,
+        i32[L.vreq.statusAddr.at(s)],
+        ok ? BlkStatus.OK : BlkStatus.IOERR,
+        ok ? i32[L.vreq.inLen.at(s)] : 1,
+      );
+      const next =
+        s === slot && i32[L.slot.merged.at(slot)] === 1 ? -1 : i32[L.vreq.mergedNext.at(s)];
+      if (s !== slot) Atomics.store(i32, L.slot.state.at(s), SlotState.FREE);
+      s = next;
+    }
     this.irqPending.add(v);
   }
 

@@ -19,6 +19,8 @@ test('a batched burst of 64 is one exit; under inline it creates all its workers
       image: 'burst',
       vcpus: 1,
       pool: { policy: 'inline', maxThreads: 64 },
+      // The seed's situation: one request, one thread (no merging, no batching).
+      aio: { batch: 1, merge: false, pageCache: false },
       jobs: { rw: 'randread', bs: 4096, iodepth: 64, ios: 64 },
     });
     (window as unknown as W).m = m;

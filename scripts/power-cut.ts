@@ -299,10 +299,15 @@ export async function runPowerCuts(o: PowerCutOptions): Promise<PowerCutResult> 
       let lastAcked = 0;
       const writer = (async (p: Page) => {
         while (running) {
+          // A batch's writes are in flight together, so they must not overlap: which of two
+          // overlapping ones lands last is anybody's guess, on a real disk too.
           const writes: [number, number, number][] = [];
+          const taken = new Uint8Array(sectors);
           for (let k = 0; k < batch; k++) {
             const n = 1 + int(maxSectors);
             const first = int(sectors - n + 1);
+            if (taken.subarray(first, first + n).some(Boolean)) continue;
+            taken.fill(1, first, first + n);
             writes.push([first, n, ++gen]);
             for (let s = first; s < first + n; s++) written[s].add(gen);
           }

@@ -12,6 +12,7 @@ import type { ResolvedJob } from '../app/shared/guest-job.ts';
 import {
   attachControl,
   LAYOUT_VERSION,
+  SlotState,
   threadIdOfVcpu,
   type Control,
 } from '../app/shared/layout.ts';
@@ -22,6 +23,7 @@ import { BlkDriver } from './guest/driver.ts';
 import { runFuzz } from './guest/fuzz.ts';
 import { runJob } from './guest/job.ts';
 import { Cpu } from './vcpu/cpu.ts';
+import { mergeRequests } from './vcpu/merge.ts';
 import { VirtioBlk, type BlkRequest } from './vcpu/virtio-blk.ts';
 import { warmUpExitPath } from './vcpu/warm-up.ts';
 
@@ -52,14 +54,27 @@ const api = {
     // The raw driver's submit (cf. raw_co_prw -> thread_pool_submit_co), on this vCPU, for
     // every request of one exit at once: one stamp, one hold of the pool lock, one wake-up.
     const slots = new Int32Array(init.queueSize);
+    const { i32, L } = ctl;
     const submit = (reqs: readonly BlkRequest[]) => {
       const tSubmit = stampMs();
-      for (let i = 0; i < reqs.length; i++) {
-        const { slot, req } = reqs[i];
+      // virtio-blk's request-merging, when it is on (aio.merge).
+      const merged = Atomics.load(i32, L.aio.merge)
+        ? mergeRequests(reqs, L.params.maxIov)
+        : reqs.map((r) => ({ ...r, riders: [] }));
+      for (let i = 0; i < merged.length; i++) {
+        const { slot, req, riders } = merged[i];
         writeSlot(ctl, slot, req, thread, slot - init.vcpu * init.queueSize, tSubmit);
+        // Riders are linked from the slot that carries them; the completion frees them.
+        let prev = slot;
+        for (const rider of riders) {
+          Atomics.store(i32, L.slot.state.at(rider), SlotState.MERGED);
+          i32[L.vreq.mergedNext.at(prev)] = rider;
+          prev = rider;
+        }
+        i32[L.vreq.mergedNext.at(prev)] = -1;
         slots[i] = slot;
       }
-      pool.submitMany(slots, reqs.length, creator);
+      pool.submitMany(slots, merged.length, creator);
     };
     const device = new VirtioBlk(
       ctl,

@@ -65,6 +65,8 @@ export interface BlockRequest {
   byteOffset: number;
   nbytes: number;
   iov: readonly Iovec[];
+  /** Guest requests it stands for (device merging; default 1). */
+  merged?: number;
 }
 
 /**
@@ -111,6 +113,7 @@ export function writeSlot(
     );
   }
   i32[S.op.at(slot)] = req.op;
+  i32[S.merged.at(slot)] = req.merged ?? 1;
   i32[S.niov.at(slot)] = req.iov.length;
   i32[S.client.at(slot)] = client;
   i32[S.tag.at(slot)] = tag;

@@ -129,7 +129,14 @@ export const VCPU_COUNTERS = [
 export type VcpuCounter = (typeof VCPU_COUNTERS)[number];
 
 /** Slot states, cf. ThreadState in util/thread-pool.c, plus FREE for an unused slot. */
-export const SlotState = { FREE: 0, QUEUED: 1, ACTIVE: 2, DONE: 3 } as const;
+export const SlotState = {
+  FREE: 0,
+  QUEUED: 1,
+  ACTIVE: 2,
+  DONE: 3,
+  /** Carried by another slot's request (the device merged it in); freed with that one. */
+  MERGED: 4,
+} as const;
 export type SlotState = (typeof SlotState)[keyof typeof SlotState];
 
 /** Spawn-record states: the life of one pool worker, in order. */
@@ -377,6 +384,8 @@ function computeLayout(p: ControlParams) {
     state: field(c.i32(p.nslots)),
     /** Request fields, written by the submitter before QUEUED, read-only afterwards. */
     op: field(c.i32(p.nslots)),
+    /** Requests this one stands for: 1, or more when the device merged others into it. */
+    merged: field(c.i32(p.nslots)),
     niov: field(c.i32(p.nslots)),
     /** Whose request this is (see pool clients); read by the completion BH. */
     client: field(c.i32(p.nslots)),
@@ -427,6 +436,8 @@ function computeLayout(p: ControlParams) {
      *  the device writes (data for a read, plus the status byte). */
     statusAddr: field(c.i32(p.nslots)),
     inLen: field(c.i32(p.nslots)),
+    /** The next slot of a merged request's riders (MERGED), -1 at the end; by the vCPU. */
+    mergedNext: field(c.i32(p.nslots)),
   };
   const machine = {
     /** The BQL: vCPUs hold it in their exit path, the main loop while it runs bottom halves. */

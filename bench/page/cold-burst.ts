@@ -5,6 +5,7 @@
 // (DESIGN.md §2). Figures are summarised across trials (median, min–max).
 
 import { Machine } from '../../app/machine.ts';
+import { FAITHFUL_AIO_CONFIG } from '../../app/shared/aio-config.ts';
 import { nowMs } from '../../app/shared/clock.ts';
 import type { GuestJob, KickMode } from '../../app/shared/guest-job.ts';
 import type { PoolConfig } from '../../app/shared/thread-pool.ts';
@@ -111,7 +112,9 @@ async function runVariant(
   };
   const tCreate = nowMs();
   const jobs = burstJobs(p, kick);
-  const m = await Machine.create({ image, vcpus: p.vcpus, pool, jobs }).catch(
+  // The seed's situation: one request, one thread (no merging, batching or page cache).
+  const aio = FAITHFUL_AIO_CONFIG;
+  const m = await Machine.create({ image, vcpus: p.vcpus, pool, aio, jobs }).catch(
     async (e: unknown) => {
       await deleteIfPresent(image);
       throw e;

@@ -4,6 +4,7 @@
 // by the page, stay).
 
 import { Machine } from '../../app/machine.ts';
+import { FAITHFUL_AIO_CONFIG } from '../../app/shared/aio-config.ts';
 import { nowMs } from '../../app/shared/clock.ts';
 import type { GuestJob } from '../../app/shared/guest-job.ts';
 import type { PoolPolicyName } from '../../app/shared/thread-pool.ts';
@@ -139,6 +140,7 @@ async function coldWarmRun(p: MachineBenchParams, policy: PoolPolicyName): Promi
         image,
         vcpus: p.burstVcpus,
         pool: { policy, minThreads, idleTimeoutMs: p.idleTimeoutMs },
+        aio: FAITHFUL_AIO_CONFIG,
         jobs: burstJobs({ ...p, vcpus: p.burstVcpus, burstRegionBytes }),
       }),
     async (m) => {

@@ -1,0 +1,75 @@
+// Request merging (cf. virtio_blk_submit_multireq in hw/block/virtio-blk.c): the requests one
+// drain collected, reads with reads and writes with writes, sorted by sector; a run in which each
+// starts where the previous one ends becomes one block request — at most MERGE_MAX_REQS of them,
+// MERGE_MAX_BYTES in all, and no more segments than a slot carries. The others ride along on it.
+
+import { BlockOp, type BlockRequest, type Iovec } from '../../app/shared/block.ts';
+import type { BlkRequest } from './virtio-blk.ts';
+
+/** QEMU's VIRTIO_BLK_MAX_MERGE_REQS. */
+export const MERGE_MAX_REQS = 32;
+/** The largest merged request (the device's max transfer). */
+export const MERGE_MAX_BYTES = 1 << 20;
+
+/** What to submit: a request in `slot`, standing also for the requests of `riders`. */
+export interface MergedRequest {
+  slot: number;
+  req: BlockRequest;
+  riders: number[];
+}
+
+const mergeable = (op: BlockOp) => op === BlockOp.READ || op === BlockOp.WRITE;
+
+export function mergeRequests(reqs: readonly BlkRequest[], maxIov: number): MergedRequest[] {
+  const out: MergedRequest[] = [];
+  const byOp = new Map<BlockOp, BlkRequest[]>();
+  for (const r of reqs) {
+    if (!mergeable(r.req.op)) {
+      out.push({ slot: r.slot, req: r.req, riders: [] });
+      continue;
+    }
+    let list = byOp.get(r.req.op);
+    if (!list) byOp.set(r.req.op, (list = []));
+    list.push(r);
+  }
+  for (const list of byOp.values()) {
+    list.sort((a, b) => a.req.byteOffset - b.req.byteOffset);
+    let run: BlkRequest[] = [];
+    let bytes = 0;
+    let segs = 0;
+    const flush = () => {
+      if (run.length === 0) return;
+      const [first] = run;
+      const iov: Iovec[] = run.length === 1 ? [...first.req.iov] : run.flatMap((r) => r.req.iov);
+      out.push({
+        slot: first.slot,
+        req: {
+          op: first.req.op,
+          byteOffset: first.req.byteOffset,
+          nbytes: bytes,
+          iov,
+          merged: run.length,
+        },
+        riders: run.slice(1).map((r) => r.slot),
+      });
+      run = [];
+      bytes = 0;
+      segs = 0;
+    };
+    for (const r of list) {
+      const last = run[run.length - 1];
+      const joins =
+        last !== undefined &&
+        last.req.byteOffset + last.req.nbytes === r.req.byteOffset &&
+        run.length < MERGE_MAX_REQS &&
+        bytes + r.req.nbytes <= MERGE_MAX_BYTES &&
+        segs + r.req.iov.length <= maxIov;
+      if (!joins) flush();
+      run.push(r);
+      bytes += r.req.nbytes;
+      segs += r.req.iov.length;
+    }
+    flush();
+  }
+  return out;
+}
