@@ -22,14 +22,23 @@ function pidsOf(profileDir: string): number[] {
   }
 }
 
+/**
+ * A function as an init script. tsx (esbuild's keepNames) wraps inner functions in __name(),
+ * which the page does not have: give it one that does nothing.
+ */
+const initScriptOf = (fn: () => void) => ({ content: `var __name = (f) => f;\n(${fn})();` });
+
 export class KillableBrowser {
   readonly profileDir: string;
   private readonly baseURL: string;
+  private readonly initScript: (() => void) | undefined;
   private context: BrowserContext | undefined;
 
-  constructor(profileDir: string, baseURL: string) {
+  /** A browser on `profileDir` opening `baseURL`; `initScript` runs in every page first. */
+  constructor(profileDir: string, baseURL: string, initScript?: () => void) {
     this.profileDir = profileDir;
     this.baseURL = baseURL;
+    this.initScript = initScript;
   }
 
   /** Launch Chromium on the profile and open `path` with window.webaio ready. */
@@ -39,6 +48,7 @@ export class KillableBrowser {
       ...launchOptions(),
       baseURL: this.baseURL,
     });
+    if (this.initScript) await this.context.addInitScript(initScriptOf(this.initScript));
     const page = this.context.pages()[0] ?? (await this.context.newPage());
     await page.goto(path);
     await page.waitForFunction(() => 'webaio' in window);

@@ -48,7 +48,6 @@ export class LazyFs {
 
   /** Boot: mount over the backing directory, which holds what earlier syncs made durable. */
   async start(): Promise<void> {
-    if (process.env.WEBAIO_POWER_KILL_ONLY) return; // a process kill: no filesystem games
     if (this.child) throw new Error(`lazyfs at ${this.mountpoint} is already running`);
     const child = spawn(PYTHON, [TOOL, this.backing, this.mountpoint], {
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -69,7 +68,6 @@ export class LazyFs {
 
   /** The power cut: everything not fsynced is gone. Then the mount is taken away. */
   async cut(): Promise<void> {
-    if (process.env.WEBAIO_POWER_KILL_ONLY) return;
     const child = this.child;
     this.child = undefined;
     if (child && child.exitCode === null) {

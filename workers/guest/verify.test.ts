@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkSector, fillSector, runIdOf } from './verify.ts';
+import { checkSector, fillSector, readSector, runIdOf } from './verify.ts';
 
 describe('verify sectors', () => {
   const run = runIdOf(7);
@@ -29,5 +29,16 @@ describe('verify sectors', () => {
     const zeros = new Int32Array(128);
     expect(checkSector(zeros, 0, 1234, { kind: 'run', runId: run })).toMatch(/reads as zeros/);
     expect(checkSector(zeros, 0, 1234, { kind: 'any' })).toBeNull();
+  });
+
+  it('verify/read: what a sector holds, a torn one (halves of two writes) foreign', () => {
+    expect(readSector(sector(), 0, 1234)).toEqual({ kind: 'written', runId: run, gen: 3 });
+    expect(readSector(new Int32Array(128), 0, 1234)).toEqual({ kind: 'zero' });
+    expect(readSector(sector(), 0, 99)).toEqual({ kind: 'misplaced', claimed: 1234 });
+    const torn = sector();
+    const other = new Int32Array(128);
+    fillSector(other, 0, 1234, run, 4);
+    torn.set(other.subarray(64), 64);
+    expect(readSector(torn, 0, 1234)).toEqual({ kind: 'foreign' });
   });
 });

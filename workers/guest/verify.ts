@@ -61,6 +61,25 @@ export type Expectation =
   /** Unknown history: zeros, or any well-formed sector for this sector number. */
   | { kind: 'any' };
 
+/** What a sector holds, read without expectations. */
+export type SectorContent =
+  | { kind: 'zero' }
+  | { kind: 'foreign' } // not a verify sector, or one whose checksum fails: torn or corrupted
+  | { kind: 'misplaced'; claimed: number }
+  | { kind: 'written'; runId: number; gen: number };
+
+/** Read the sector at word index `base` of `words`, sector number `sector`. */
+export function readSector(words: Int32Array, base: number, sector: number): SectorContent {
+  let zero = true;
+  for (let k = 0; k < WORDS && zero; k++) zero = words[base + k] === 0;
+  if (zero) return { kind: 'zero' };
+  if (words[base + W.magic] !== SECTOR_MAGIC) return { kind: 'foreign' };
+  const claimed = (words[base + W.sectorLo] >>> 0) + (words[base + W.sectorHi] >>> 0) * 2 ** 32;
+  if (words[base + W.checksum] !== checksum(words, base)) return { kind: 'foreign' };
+  if (claimed !== sector) return { kind: 'misplaced', claimed };
+  return { kind: 'written', runId: words[base + W.runId] >>> 0, gen: words[base + W.gen] >>> 0 };
+}
+
 /** Why the sector at `base` does not meet `expect`, or null if it does. */
 export function checkSector(
   words: Int32Array,
@@ -68,24 +87,23 @@ export function checkSector(
   sector: number,
   expect: Expectation,
 ): string | null {
-  let zero = true;
-  for (let k = 0; k < WORDS && zero; k++) zero = words[base + k] === 0;
-  if (zero) {
-    return expect.kind === 'any' ? null : `sector ${sector} reads as zeros (never written?)`;
+  const c = readSector(words, base, sector);
+  switch (c.kind) {
+    case 'zero':
+      return expect.kind === 'any' ? null : `sector ${sector} reads as zeros (never written?)`;
+    case 'foreign':
+      return words[base + W.magic] !== SECTOR_MAGIC
+        ? `sector ${sector} has no verify header`
+        : `sector ${sector} fails its checksum`;
+    case 'misplaced':
+      return `sector ${sector} holds sector ${c.claimed}'s data`;
   }
-  if (words[base + W.magic] !== SECTOR_MAGIC) return `sector ${sector} has no verify header`;
-  const claimed = (words[base + W.sectorLo] >>> 0) + (words[base + W.sectorHi] >>> 0) * 2 ** 32;
-  if (claimed !== sector) return `sector ${sector} holds sector ${claimed}'s data`;
-  if (words[base + W.checksum] !== checksum(words, base))
-    return `sector ${sector} fails its checksum`;
-  const runId = words[base + W.runId] >>> 0;
-  const gen = words[base + W.gen] >>> 0;
   if (expect.kind === 'any') return null;
-  if (runId !== expect.runId >>> 0) {
-    return `sector ${sector} was written by run ${runId.toString(16)}, expected ${(expect.runId >>> 0).toString(16)}`;
+  if (c.runId !== expect.runId >>> 0) {
+    return `sector ${sector} was written by run ${c.runId.toString(16)}, expected ${(expect.runId >>> 0).toString(16)}`;
   }
-  if (expect.kind === 'exact' && gen !== expect.gen >>> 0) {
-    return `sector ${sector} is generation ${gen}, expected ${expect.gen} (a lost or reordered write)`;
+  if (expect.kind === 'exact' && c.gen !== expect.gen >>> 0) {
+    return `sector ${sector} is generation ${c.gen}, expected ${expect.gen} (a lost or reordered write)`;
   }
   return null;
 }
