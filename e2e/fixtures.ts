@@ -2,57 +2,16 @@
 // persistent Chromium profile on a fresh directory, for storage behaviour and persistence,
 // which can be closed and relaunched on the same directory.
 
-import { test as base, chromium, expect, type BrowserContext, type Page } from '@playwright/test';
+import { test as base, expect, type Page } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchOptions } from '../scripts/chromium.ts';
+import { BrowserProfile } from '../scripts/browser-profile.ts';
 
-export class Profile {
-  readonly dir: string;
-  private readonly baseURL: string;
-  private context: BrowserContext | undefined;
-
-  constructor(dir: string, baseURL: string) {
-    this.dir = dir;
-    this.baseURL = baseURL;
-  }
-
-  /** Launch Chromium on this profile and open the page at `path`. */
-  async open(path = '/?boot=0'): Promise<Page> {
-    await this.close();
-    this.context = await chromium.launchPersistentContext(this.dir, {
-      ...launchOptions(),
-      baseURL: this.baseURL,
-    });
-    const page = this.context.pages()[0] ?? (await this.context.newPage());
-    await page.goto(path);
-    await page.waitForFunction(() => 'webaio' in window);
-    return page;
-  }
-
-  /** The open browser context (after open()), e.g. for routes. */
-  get browser(): BrowserContext {
-    if (!this.context) throw new Error('profile is not open');
-    return this.context;
-  }
-
-  /** Close the browser and launch it again on the same directory. */
-  async relaunch(path?: string): Promise<Page> {
-    await this.close();
-    return this.open(path);
-  }
-
-  async close(): Promise<void> {
-    await this.context?.close();
-    this.context = undefined;
-  }
-}
-
-export const test = base.extend<{ profile: Profile; app: Page }>({
+export const test = base.extend<{ profile: BrowserProfile; app: Page }>({
   profile: async ({ baseURL }, use) => {
     const dir = mkdtempSync(join(tmpdir(), 'webaio-profile-'));
-    const profile = new Profile(dir, baseURL ?? '');
+    const profile = new BrowserProfile(dir, baseURL ?? '');
     await use(profile);
     await profile.close();
     rmSync(dir, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Rng } from '../app/shared/rng.ts';
 import { fillSector, readSector } from '../workers/guest/verify.ts';
 import { installCutPage, type CutPattern } from './cut-writers.ts';
-import { KillableBrowser } from './killable-browser.ts';
+import { BrowserProfile } from './browser-profile.ts';
 import { LazyFs } from './lazyfs.ts';
 
 export type { CutPattern } from './cut-writers.ts';
@@ -164,7 +164,7 @@ export async function runCuts(o: CutOptions): Promise<CutsResult> {
   const dir = mkdtempSync(join(tmp, `webaio-${o.cut}-`));
   const fs = o.cut === 'power' ? new LazyFs(dir) : undefined;
   const profile = join(fs?.mountpoint ?? dir, 'profile');
-  const browser = new KillableBrowser(profile, o.baseURL, installCutPage);
+  const browser = new BrowserProfile(profile, o.baseURL, installCutPage);
   const ledger = new Ledger(sectors);
   let gen = 0;
   const results: CutResult[] = [];

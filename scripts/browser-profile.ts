@@ -1,5 +1,6 @@
-// A persistent Chromium profile that can be killed the hard way: SIGKILL to every process of the
-// browser (found by its profile directory), as a crash or an OOM kill would end it.
+// A persistent Chromium profile on a directory: launched, closed and launched again on the same
+// directory (storage behaviour and persistence), or killed the hard way — SIGKILL to every
+// process of the browser, found by its profile directory, as a crash or an OOM kill would end it.
 
 import { chromium, type BrowserContext, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
@@ -28,23 +29,23 @@ function pidsOf(profileDir: string): number[] {
  */
 const initScriptOf = (fn: () => void) => ({ content: `var __name = (f) => f;\n(${fn})();` });
 
-export class KillableBrowser {
-  readonly profileDir: string;
+export class BrowserProfile {
+  readonly dir: string;
   private readonly baseURL: string;
   private readonly initScript: (() => void) | undefined;
   private context: BrowserContext | undefined;
 
-  /** A browser on `profileDir` opening `baseURL`; `initScript` runs in every page first. */
-  constructor(profileDir: string, baseURL: string, initScript?: () => void) {
-    this.profileDir = profileDir;
+  /** A browser on `dir` opening `baseURL`; `initScript` runs in every page before its scripts. */
+  constructor(dir: string, baseURL: string, initScript?: () => void) {
+    this.dir = dir;
     this.baseURL = baseURL;
     this.initScript = initScript;
   }
 
-  /** Launch Chromium on the profile and open `path` with window.webaio ready. */
+  /** Launch Chromium on this profile and open `path` with window.webaio ready. */
   async open(path = '/?boot=0'): Promise<Page> {
     await this.close();
-    this.context = await chromium.launchPersistentContext(this.profileDir, {
+    this.context = await chromium.launchPersistentContext(this.dir, {
       ...launchOptions(),
       baseURL: this.baseURL,
     });
@@ -55,11 +56,31 @@ export class KillableBrowser {
     return page;
   }
 
+  /** The open browser context (after open()), e.g. for routes. */
+  get browser(): BrowserContext {
+    if (!this.context) throw new Error('profile is not open');
+    return this.context;
+  }
+
+  /** Close the browser and launch it again on the same directory. */
+  async relaunch(path?: string): Promise<Page> {
+    await this.close();
+    return this.open(path);
+  }
+
+  /** A clean close (or a kill, if the browser no longer answers). */
+  async close(): Promise<void> {
+    const context = this.context;
+    this.context = undefined;
+    if (!context) return;
+    await context.close().catch(() => this.kill());
+  }
+
   /** SIGKILL every process of the browser, then wait until none is left. */
   async kill(): Promise<void> {
     this.context = undefined;
     for (let round = 0; round < 100; round++) {
-      const pids = pidsOf(this.profileDir);
+      const pids = pidsOf(this.dir);
       if (pids.length === 0) return;
       for (const pid of pids) {
         try {
@@ -70,14 +91,6 @@ export class KillableBrowser {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`Chromium on ${this.profileDir} survives SIGKILL: ${pidsOf(this.profileDir)}`);
-  }
-
-  /** A clean close (or a kill, if the browser no longer answers). */
-  async close(): Promise<void> {
-    const context = this.context;
-    this.context = undefined;
-    if (!context) return;
-    await context.close().catch(() => this.kill());
+    throw new Error(`Chromium on ${this.dir} survives SIGKILL: ${pidsOf(this.dir)}`);
   }
 }
