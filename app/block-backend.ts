@@ -278,6 +278,7 @@ export class BlockBackend {
     return {
       batch: Atomics.load(i32, L.aio.batch),
       merge: Atomics.load(i32, L.aio.merge) !== 0,
+      pollUs: Atomics.load(i32, L.aio.pollUs),
       pageCache: Atomics.load(i32, L.aio.pageCache) !== 0,
     };
   }
@@ -302,6 +303,7 @@ export class BlockBackend {
     const { i32, L } = this.ctl;
     Atomics.store(i32, L.aio.batch, cfg.batch);
     Atomics.store(i32, L.aio.merge, cfg.merge ? 1 : 0);
+    Atomics.store(i32, L.aio.pollUs, cfg.pollUs);
     Atomics.store(i32, L.aio.pageCache, cfg.pageCache ? 1 : 0);
   }
 

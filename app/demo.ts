@@ -3,6 +3,7 @@
 // HTTP), read-verify guests that check every sector the base holds. URL parameters choose the
 // same things the controls do; a bad one is refused with a message naming it.
 
+import { DEFAULT_AIO_CONFIG, FAITHFUL_AIO_CONFIG, type AioConfig } from './shared/aio-config.ts';
 import type { MachineConfig } from './machine-config.ts';
 import { DEFAULT_BASE } from './shared/default-base.ts';
 import { Errno, ErrnoError } from './shared/errno.ts';
@@ -52,7 +53,16 @@ export interface DemoSettings {
   vcpus: number;
   policy: PoolPolicyName;
   maxThreads: number;
+  /** The AIO path: batched (DEFAULT_AIO_CONFIG) or faithful (one request per transaction). */
+  aio: AioMode;
 }
+
+export const AIO_MODES = ['batched', 'faithful'] as const;
+export type AioMode = (typeof AIO_MODES)[number];
+export const AIO_OF_MODE: Record<AioMode, Readonly<AioConfig>> = {
+  batched: DEFAULT_AIO_CONFIG,
+  faithful: FAITHFUL_AIO_CONFIG,
+};
 
 export const DEFAULT_DEMO: DemoSettings = {
   boot: true,
@@ -61,6 +71,7 @@ export const DEFAULT_DEMO: DemoSettings = {
   vcpus: 4,
   policy: 'bh',
   maxThreads: 64,
+  aio: 'batched',
 };
 
 function bad(name: string, value: string, want: string): never {
@@ -89,13 +100,15 @@ function int(params: URLSearchParams, name: string, dflt: number, lo: number, hi
 /** The demo's settings from the page's URL; throws EINVAL naming the first bad parameter. */
 export function demoSettingsFromUrl(search: string): DemoSettings {
   const params = new URLSearchParams(search);
-  const known = new Set(['boot', 'image', 'autostart', 'vcpus', 'policy', 'maxThreads']);
+  const known = new Set(['boot', 'image', 'autostart', 'vcpus', 'policy', 'maxThreads', 'aio']);
   for (const key of params.keys()) {
     if (!known.has(key)) bad(key, params.get(key) ?? '', `known (use ${[...known].join(', ')})`);
   }
   const policy = params.get('policy') ?? DEFAULT_DEMO.policy;
   if (!POOL_POLICIES.includes(policy as PoolPolicyName))
     bad('policy', policy, `one of ${POOL_POLICIES.join(', ')}`);
+  const aio = params.get('aio') ?? DEFAULT_DEMO.aio;
+  if (!AIO_MODES.includes(aio as AioMode)) bad('aio', aio, `one of ${AIO_MODES.join(', ')}`);
   const image = params.get('image') ?? DEFAULT_DEMO.image;
   try {
     checkImageName(image);
@@ -109,6 +122,7 @@ export function demoSettingsFromUrl(search: string): DemoSettings {
     vcpus: int(params, 'vcpus', DEFAULT_DEMO.vcpus, 1, MAX_VCPUS),
     policy: policy as PoolPolicyName,
     maxThreads: int(params, 'maxThreads', DEFAULT_DEMO.maxThreads, 1, POOL_MAX_THREADS),
+    aio: aio as AioMode,
   };
 }
 
@@ -120,6 +134,7 @@ export function demoMachineConfig(s: DemoSettings, info?: ImageInfo): MachineCon
     image: s.image,
     vcpus: s.vcpus,
     pool: { policy: s.policy, maxThreads: s.maxThreads },
+    aio: AIO_OF_MODE[s.aio],
     jobs: Array.from({ length: s.vcpus }, (_, v) => ({
       ...mix[v % mix.length].job,
       runtimeMs: Infinity,

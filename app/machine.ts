@@ -213,9 +213,13 @@ export class Machine {
     return this.disk.poolConfig;
   }
 
-  /** Batching and merging, at run time (see BlockBackend.setAio). */
+  /** Batching, merging and polling, at run time (see BlockBackend.setAio). */
   setAio(cfg: Partial<AioConfig>): void {
     this.disk.setAio(cfg);
+  }
+
+  get aioConfig(): Readonly<AioConfig> {
+    return this.disk.aioConfig;
   }
 
   /** Stop the vCPUs, let their requests complete, shut the disk down, release the image. */

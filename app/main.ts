@@ -59,7 +59,8 @@ async function bootDemo(webaio: WebAio, view: MachineView, settings: DemoSetting
   view.attach(
     machine,
     `${settings.vcpus} vCPUs on image "${settings.image}", policy ${settings.policy}, ` +
-      `max ${settings.maxThreads} threads — ${settings.autostart ? 'running' : 'press Start'}.`,
+      `max ${settings.maxThreads} threads, AIO ${settings.aio} — ` +
+      `${settings.autostart ? 'running' : 'press Start'}.`,
   );
 }
 

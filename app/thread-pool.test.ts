@@ -46,7 +46,11 @@ function nodeWorkers(serveUs = 0, failFirst = 0) {
   return { spawn, gone, threads, knobs };
 }
 
-function makeOwner(cfg: Partial<PoolConfig>, workers: ReturnType<typeof nodeWorkers>) {
+function makeOwner(
+  cfg: Partial<PoolConfig>,
+  workers: ReturnType<typeof nodeWorkers>,
+  throwOn = new Set<number>(),
+) {
   const ctl = createControl({
     nslots: 128,
     maxIov: 1,
@@ -76,6 +80,7 @@ function makeOwner(cfg: Partial<PoolConfig>, workers: ReturnType<typeof nodeWork
       const id = ctl.i32[ctl.L.slot.tag.at(slot)];
       completed.set(id, (completed.get(id) ?? 0) + 1);
       rets.set(id, ctl.i32[ctl.L.slot.ret.at(slot)]);
+      if (throwOn.delete(id)) throw new Error(`completion of ${id} throws (test)`);
     },
   });
   loop.start();
@@ -120,6 +125,38 @@ describe('the pool owner on real threads', () => {
     expect(served.reduce((a, b) => a + b, 0)).toBe(total);
     expect(owner.counters()).toMatchObject({ idle_threads: 0, exited: 4, spawned: 4 });
     expect(await owner.audit()).toEqual([]);
+    await owner.shutdown();
+    await loop.stop();
+  });
+
+  it('thread-pool/completion-bits: finished slots in several bitmap words, completed once each; one that throws loses no other', async () => {
+    const workers = nodeWorkers();
+    const { ctl, loop, aio, owner, completed, rets } = makeOwner(
+      { maxThreads: 2 },
+      workers,
+      new Set([1033]),
+    );
+    const slots = [0, 31, 32, 33, 34, 63, 64, 127];
+    const quiet = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      await owner.start();
+      // Queued together, as a vCPU exit submits: workers take them in batches.
+      for (const s of slots) fill(ctl, s, 1000 + s);
+      const vcpu = aioWorkerCreator(threadIdOfVcpu(0), owner.core, aio, workers.spawn);
+      owner.core.submitMany(slots, slots.length, vcpu);
+      await until(() => completed.size === slots.length);
+      expect(loop.errors.map(String)).toEqual(['Error: completion of 1033 throws (test)']);
+    } finally {
+      quiet.mockRestore();
+    }
+    expect([...completed.values()].every((n) => n === 1)).toBe(true);
+    expect(slots.every((s) => rets.get(1000 + s) === 1000 + s)).toBe(true);
+    await until(() =>
+      slots.every((s) => Atomics.load(ctl.i32, ctl.L.slot.state.at(s)) === SlotState.FREE),
+    );
+    expect(Array.from({ length: 4 }, (_, w) => ctl.i32[ctl.L.slot.doneBits.at(w)])).toEqual([
+      0, 0, 0, 0,
+    ]);
     await owner.shutdown();
     await loop.stop();
   });

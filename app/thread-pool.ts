@@ -6,6 +6,7 @@
 import type { MainLoop } from './main-loop.ts';
 import { aioWorkerCreator, type AioSpawn } from './shared/aio-creator.ts';
 import type { AioPoolParams } from './shared/contracts.ts';
+import { bhSchedule } from './shared/bh.ts';
 import { Histogram } from './shared/histogram.ts';
 import { BH, SlotState, THREAD_MAIN, type Control } from './shared/layout.ts';
 import { auditPoolLocked } from './shared/pool-audit.ts';
@@ -165,17 +166,30 @@ export class ThreadPool {
     const { i32, L } = this.ctl;
     const S = L.slot;
     let batch = 0;
-    for (let slot = 0; slot < L.params.nslots; slot++) {
-      // Read state before ret: a slot seen DONE has its final ret (the worker wrote it first).
-      if (Atomics.load(i32, S.state.at(slot)) !== SlotState.DONE) continue;
-      batch++;
-      try {
-        this.opts.complete(slot);
-      } finally {
-        Atomics.store(i32, S.state.at(slot), SlotState.FREE);
+    try {
+      for (let word = 0; word < Math.ceil(L.params.nslots / 32); word++) {
+        // Take the word's bits: each is a slot DONE with its final ret (written before the bit).
+        let bits = Atomics.exchange(i32, S.doneBits.at(word), 0);
+        while (bits !== 0) {
+          const bit = 31 - Math.clz32(bits);
+          bits &= ~(1 << bit);
+          const slot = word * 32 + bit;
+          batch++;
+          try {
+            this.opts.complete(slot);
+          } catch (e) {
+            // Give back what this run took and did not complete, for the next run.
+            Atomics.or(i32, S.doneBits.at(word), bits);
+            bhSchedule(this.ctl, BH.completion);
+            throw e;
+          } finally {
+            Atomics.store(i32, S.state.at(slot), SlotState.FREE);
+          }
+        }
       }
+    } finally {
+      if (batch > 0) this.completionBatch.record(batch);
     }
-    if (batch > 0) this.completionBatch.record(batch);
     this.opts.afterCompletions?.();
   }
 }

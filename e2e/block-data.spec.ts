@@ -112,7 +112,7 @@ test('64 concurrent 512-byte writes to distinct sectors of one chunk all survive
 
 for (const [mode, aio] of [
   ['page cache', {}],
-  ['faithful', { batch: 1, merge: false, pageCache: false }],
+  ['faithful', { batch: 1, merge: false, pageCache: false, pollUs: 0 }],
 ] as const) {
   test(`discard and write-zeroes read back as zeros and free whole chunks (${mode})`, async ({
     profile,

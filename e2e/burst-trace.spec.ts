@@ -20,7 +20,7 @@ test('a batched burst of 64 is one exit; under inline it creates all its workers
       vcpus: 1,
       pool: { policy: 'inline', maxThreads: 64 },
       // The seed's situation: one request, one thread (no merging, no batching).
-      aio: { batch: 1, merge: false, pageCache: false },
+      aio: { batch: 1, merge: false, pageCache: false, pollUs: 0 },
       jobs: { rw: 'randread', bs: 4096, iodepth: 64, ios: 64 },
     });
     (window as unknown as W).m = m;

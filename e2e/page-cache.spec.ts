@@ -82,7 +82,7 @@ for (const [mode, opts] of [
   ['page cache, one set', { pageCacheBytes: SMALL_CACHE }],
   ['page cache', {}],
   ['no page cache', { aio: { pageCache: false } }],
-  ['faithful', { aio: { batch: 1, merge: false, pageCache: false } }],
+  ['faithful', { aio: { batch: 1, merge: false, pageCache: false, pollUs: 0 } }],
 ] as const) {
   test(`${mode}: every sector of a chunk written at once by separate requests, none lost`, async ({
     app,

@@ -10,7 +10,7 @@ test('the default page boots a machine on the default disk and its counters move
   await page.goto('/');
   const status = page.getByRole('status', { name: 'machine status' });
   await expect(status).toContainText(
-    '4 vCPUs on image "default", policy bh, max 64 threads — running',
+    '4 vCPUs on image "default", policy bh, max 64 threads, AIO batched — running',
   );
   const completed = page.getByRole('table', { name: 'disk' }).locator('[data-stat="ops"]');
   await expect.poll(async () => Number(await completed.textContent())).toBeGreaterThan(0);
@@ -37,18 +37,36 @@ test('the default page boots a machine on the default disk and its counters move
   await page.getByLabel('Max threads').fill('4');
   await page.getByLabel('Policy').selectOption('prealloc');
   await page.getByRole('button', { name: 'Apply' }).click();
-  await expect(status).toContainText('Pool set to prealloc, max 4 threads.');
+  await expect(status).toContainText('Pool set to prealloc, max 4 threads; AIO batched.');
   expect(await page.evaluate(() => window.webaio.machine?.poolConfig)).toMatchObject({
     policy: 'prealloc',
     maxThreads: 4,
   });
+  const disk = page.getByRole('table', { name: 'disk' });
+  await expect
+    .poll(async () => Number(await disk.locator('[data-stat="read-tx"]').textContent()))
+    .toBeGreaterThan(1);
+
+  // The faithful path has no page cache, chosen at open: a new machine, one request per
+  // transaction from then on.
+  await page.getByLabel('AIO path').selectOption('faithful');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(status).toContainText('AIO faithful');
+  expect(await page.evaluate(() => window.webaio.machine?.aioConfig)).toEqual({
+    batch: 1,
+    merge: false,
+    pageCache: false,
+    pollUs: 0,
+  });
+  await expect(disk.locator('[data-stat="read-tx"]')).toHaveText('1.0');
+  await expect(disk.locator('[data-stat="cache-hits"]')).toHaveCount(0);
 });
 
 test('URL parameters set the demo; a bad one gets a message naming it', async ({ page }) => {
   await page.goto('/?vcpus=2&policy=prealloc&maxThreads=8&autostart=0');
   const status = page.getByRole('status', { name: 'machine status' });
   await expect(status).toContainText(
-    '2 vCPUs on image "default", policy prealloc, max 8 threads — press Start',
+    '2 vCPUs on image "default", policy prealloc, max 8 threads, AIO batched — press Start',
   );
   expect(await page.evaluate(() => window.webaio.machine?.poolConfig.maxThreads)).toBe(8);
 
@@ -62,5 +80,10 @@ test('URL parameters set the demo; a bad one gets a message naming it', async ({
   await page.goto('/?policy=eager');
   await expect(page.getByRole('alert')).toContainText(
     'URL parameter policy="eager" is not one of inline, bh, prealloc',
+  );
+
+  await page.goto('/?aio=fast');
+  await expect(page.getByRole('alert')).toContainText(
+    'URL parameter aio="fast" is not one of batched, faithful',
   );
 });

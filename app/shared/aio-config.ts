@@ -12,17 +12,28 @@ export interface AioConfig {
   merge: boolean;
   /** Requests go through the page cache; chosen when the image is opened. */
   pageCache: boolean;
+  /** An idle worker polls the request queue this long (µs) before it sleeps (cf. QEMU's
+   *  poll-max-ns); one worker at a time; 0: sleep at once. */
+  pollUs: number;
 }
 
 export const AIO_BATCH_MAX = 64;
+export const AIO_POLL_US_MAX = 10_000;
 
-export const DEFAULT_AIO_CONFIG: Readonly<AioConfig> = { batch: 32, merge: true, pageCache: true };
+export const DEFAULT_AIO_CONFIG: Readonly<AioConfig> = {
+  batch: 32,
+  merge: true,
+  pageCache: true,
+  pollUs: 200,
+};
 
-/** One request per transaction, no merging, no page cache: the path of QEMU's thread pool. */
+/** One request per transaction, no merging, no page cache, no polling: the path of QEMU's
+ *  thread pool. */
 export const FAITHFUL_AIO_CONFIG: Readonly<AioConfig> = {
   batch: 1,
   merge: false,
   pageCache: false,
+  pollUs: 0,
 };
 
 /** Pages of the page cache: 32 MiB of chunks unless told otherwise. */
@@ -51,6 +62,16 @@ export function mergeAioConfig(base: AioConfig, cfg: Partial<AioConfig>): AioCon
       );
     }
     next.batch = v;
+  }
+  if (cfg.pollUs !== undefined) {
+    const v = cfg.pollUs;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > AIO_POLL_US_MAX) {
+      throw new ErrnoError(
+        Errno.EINVAL,
+        `aio pollUs = ${String(v)} is not an integer in 0..${AIO_POLL_US_MAX}`,
+      );
+    }
+    next.pollUs = v;
   }
   for (const key of ['merge', 'pageCache'] as const) {
     const v = cfg[key];

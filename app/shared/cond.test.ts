@@ -61,4 +61,39 @@ describe('qemu_cond', () => {
     expect(results.filter((r) => r.woken)).toHaveLength(3);
     expect(Atomics.load(i32, W.woken)).toBe(3);
   });
+
+  it('cond/poll-times-out: nobody signals, the poll returns false after its time, the mutex held again', async () => {
+    const sab = new SharedArrayBuffer(W.words * 4);
+    const r = await runThread<WaitResult>({ scenario: 'cond-poll', sab, args: { pollUs: 30_000 } });
+    expect(r.woken).toBe(false);
+    expect(r.waitedMs).toBeGreaterThanOrEqual(29);
+    expect(new Int32Array(sab)[W.mutex]).toBe(0);
+  });
+
+  it('cond/poll-sees-signal: a signal ends a poll early and wakes no sleeper — the poller needed no futex wake', async () => {
+    const sab = new SharedArrayBuffer(W.words * 4);
+    const i32 = new Int32Array(sab);
+    const poller = runThread<WaitResult>({
+      scenario: 'cond-poll',
+      sab,
+      args: { pollUs: 10_000_000 },
+    });
+    await allReady(i32, 1);
+    const m = new QemuMutex(i32, W.mutex);
+    const c = new QemuCond(i32, W.cond);
+    // Taking the mutex means the poller has dropped it: it is polling.
+    await m.lockAsync();
+    m.unlock();
+    const notify = vi.spyOn(Atomics, 'notify');
+    try {
+      c.signal();
+      expect(notify.mock.results[0]?.value).toBe(0);
+    } finally {
+      notify.mockRestore();
+    }
+    const r = await poller;
+    expect(r.woken).toBe(true);
+    expect(r.waitedMs).toBeLessThan(10_000);
+    expect(i32[W.mutex]).toBe(0);
+  });
 });

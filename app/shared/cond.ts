@@ -2,6 +2,7 @@
 // broadcast bump before waking; a waiter sleeps only while the number is the one it saw under
 // the mutex, so a signal between its unlock and its sleep is never lost.
 
+import { nowMs } from './clock.ts';
 import type { QemuMutex } from './mutex.ts';
 
 export class QemuCond {
@@ -28,6 +29,23 @@ export class QemuCond {
     const r = Atomics.wait(this.i32, this.index, seq, timeoutMs);
     mutex.lock();
     return r !== 'timed-out';
+  }
+
+  /**
+   * Poll before sleeping (cf. QEMU's aio_poll() under poll-max-ns): with `mutex` dropped, spin
+   * for up to `us` microseconds watching for a signal; `mutex` is held again on return. True if
+   * one came (the caller re-checks its condition, as after a wake-up); false if time ran out.
+   * A waiter that sleeps afterwards needs no futex wake for what came while it polled.
+   */
+  poll(mutex: QemuMutex, us: number): boolean {
+    const seq = Atomics.load(this.i32, this.index);
+    mutex.unlock();
+    const end = nowMs() + us / 1000;
+    let signalled = false;
+    do signalled = Atomics.load(this.i32, this.index) !== seq;
+    while (!signalled && nowMs() < end);
+    mutex.lock();
+    return signalled;
   }
 
   /** qemu_cond_signal(): wake one waiter — or up to `count`, for as many new requests. */

@@ -5,7 +5,7 @@
 import { Histogram, HISTOGRAM_BUCKETS, HISTOGRAM_STATS } from './histogram.ts';
 
 export const LAYOUT_MAGIC = 0x57_41_49_4f; // "WAIO"
-export const LAYOUT_VERSION = 6;
+export const LAYOUT_VERSION = 7;
 
 /** The most pool workers one pool may have (max_threads is at most this). */
 export const POOL_MAX_THREADS = 128;
@@ -328,10 +328,14 @@ function computeLayout(p: ControlParams) {
   const aio = {
     /** Settings, written by the page (BlockBackend.setAio), read by workers and the device at
      *  each request: the most requests a worker runs in one transaction, whether the device
-     *  merges adjacent requests, whether the page cache is used. */
+     *  merges adjacent requests, whether the page cache is used, how long (µs) an idle worker
+     *  polls the request queue before it sleeps. */
     batch: c.i32(1),
     merge: c.i32(1),
     pageCache: c.i32(1),
+    pollUs: c.i32(1),
+    /** 1 while an idle worker polls (one at a time); compare-exchanged by idle workers. */
+    poller: c.i32(1),
     /** Counters, Atomics.add by the workers: IndexedDB transactions they committed, by kind,
      *  and the requests those transactions carried. A flush's writeback counts as `durable`. */
     readTx: c.i32(1),
@@ -408,6 +412,10 @@ function computeLayout(p: ControlParams) {
     tSubmit: field(c.f64(p.nslots)),
     tStart: field(c.f64(p.nslots)),
     tDone: field(c.f64(p.nslots)),
+    /** One bit per slot that went DONE and has not been completed yet: set (Atomics.or) by
+     *  whoever made it DONE, after the state; taken (Atomics.exchange) by the completion BH,
+     *  which so visits only finished slots (cf. QEMU walking its list of requests). */
+    doneBits: field(c.i32(Math.ceil(p.nslots / 32))),
   };
   const record = {
     /** WorkerState: BACKLOG by spawn_thread(), CREATED by the creator, later ones by the

@@ -1,13 +1,13 @@
-// The live machine: controls (start/stop, vCPUs, policy, max threads), and — redrawn several
-// times a second from machine.stats() — the pool's counters and worker lanes, the disk's IOPS,
-// bandwidth and latency, and each vCPU's state, stall and verify errors.
+// The live machine: controls (start/stop, vCPUs, policy, max threads, AIO path), and — redrawn
+// several times a second from machine.stats() — the pool's counters and worker lanes, the disk's
+// IOPS, bandwidth, latency and transactions, and each vCPU's state, stall and verify errors.
 
 import { h } from '../dom.ts';
 import type { Machine } from '../machine.ts';
 import type { MachineStats } from '../machine-stats.ts';
 import { POOL_POLICIES, type PoolPolicyName } from '../shared/thread-pool.ts';
 import { MAX_VCPUS, POOL_MAX_THREADS } from '../shared/layout.ts';
-import type { DemoSettings } from '../demo.ts';
+import { AIO_MODES, AIO_OF_MODE, type AioMode, type DemoSettings } from '../demo.ts';
 import { fmtBandwidth, fmtBytes, fmtRate, fmtUs } from './format.ts';
 
 export interface MachineViewHooks {
@@ -29,6 +29,38 @@ const POOL_COUNTERS = [
   ['lost_with_creator', 'lost with their vCPU'],
   ['requeued', 'requests requeued'],
 ] as const;
+
+/** Requests per IndexedDB transaction, and the page cache's hits and dirty pages. */
+function perTransaction(s: MachineStats): [string, string, string][] {
+  const a = s.aio;
+  const per = (requests: number, tx: number) => (tx > 0 ? (requests / tx).toFixed(1) : '—');
+  const rows: [string, string, string][] = [
+    [
+      'read-tx',
+      'requests / read transaction',
+      per(a.read_transaction_requests, a.read_transactions),
+    ],
+    [
+      'write-tx',
+      'requests / write transaction',
+      per(a.write_transaction_requests, a.write_transactions),
+    ],
+    ['durable-tx', 'durable transactions', String(a.durable_transactions)],
+  ];
+  if (a.config.pageCache) {
+    const c = a.page_cache;
+    const looked = c.hits + c.misses;
+    rows.push(
+      [
+        'cache-hits',
+        'page cache hits',
+        looked > 0 ? `${((100 * c.hits) / looked).toFixed(0)} %` : '—',
+      ],
+      ['cache-dirty', 'dirty pages', `${c.dirty} of ${c.pages}`],
+    );
+  }
+  return rows;
+}
 
 function labelled(label: string, control: HTMLElement): HTMLLabelElement {
   return h('label', {}, `${label} `, control);
@@ -53,6 +85,7 @@ export class MachineView {
     min: 1,
     max: POOL_MAX_THREADS,
   });
+  private readonly aioSelect = h('select', { name: 'aio' });
   private readonly apply = h('button', { type: 'button' }, 'Apply');
   private readonly poolTable = h('table', { 'aria-label': 'pool counters', class: 'counters' });
   private readonly lanes = h('div', { class: 'lanes', 'aria-label': 'pool workers', role: 'list' });
@@ -67,6 +100,7 @@ export class MachineView {
     for (let n = 1; n <= MAX_VCPUS; n++)
       this.vcpusSelect.append(h('option', { value: n }, String(n)));
     for (const p of POOL_POLICIES) this.policySelect.append(h('option', { value: p }, p));
+    for (const a of AIO_MODES) this.aioSelect.append(h('option', { value: a }, a));
     this.showSettings();
     this.startStop.addEventListener('click', () => void this.toggle());
     this.apply.addEventListener('click', () => void this.applySettings());
@@ -81,7 +115,10 @@ export class MachineView {
           'each newborn asking for the next; prealloc — bh plus minThreads workers created up front ' +
           '(QEMU 7.1); inline — before the patch: the vCPU that needs a worker creates it, holding ' +
           'the pool lock and the BQL; in a browser those workers are owned by that vCPU, cannot ' +
-          'start until it yields, and die with it.',
+          'start until it yields, and die with it. AIO path: batched — a worker runs up to 32 ' +
+          'queued requests in one IndexedDB transaction, the device merges adjacent ones, writes ' +
+          'go to a page cache that a flush writes back durably, idle workers poll briefly before ' +
+          'sleeping; faithful — one request per transaction, as QEMU runs one preadv per request.',
       ),
       h(
         'div',
@@ -90,6 +127,7 @@ export class MachineView {
         labelled('vCPUs', this.vcpusSelect),
         labelled('Policy', this.policySelect),
         labelled('Max threads', this.maxThreadsInput),
+        labelled('AIO path', this.aioSelect),
         this.apply,
       ),
       this.status,
@@ -115,6 +153,7 @@ export class MachineView {
     this.vcpusSelect.value = String(this.settings.vcpus);
     this.policySelect.value = this.settings.policy;
     this.maxThreadsInput.value = String(this.settings.maxThreads);
+    this.aioSelect.value = this.settings.aio;
   }
 
   /** Settings changed elsewhere (the disk manager booted another image). */
@@ -164,14 +203,19 @@ export class MachineView {
       vcpus: Number(this.vcpusSelect.value),
       policy: this.policySelect.value as PoolPolicyName,
       maxThreads,
+      aio: this.aioSelect.value as AioMode,
     };
     this.apply.disabled = true;
     try {
       const m = this.machine;
-      if (m && next.vcpus === this.settings.vcpus) {
+      const aio = AIO_OF_MODE[next.aio];
+      // The page cache is chosen when the image is opened: switching it means a new machine.
+      if (m && next.vcpus === this.settings.vcpus && aio.pageCache === m.aioConfig.pageCache) {
         await m.setPool({ policy: next.policy, maxThreads: next.maxThreads });
+        const { pageCache: _, ...atRunTime } = aio;
+        m.setAio(atRunTime);
         this.settings = next;
-        this.say(`Pool set to ${next.policy}, max ${next.maxThreads} threads.`);
+        this.say(`Pool set to ${next.policy}, max ${next.maxThreads} threads; AIO ${next.aio}.`);
       } else {
         this.settings = next;
         await this.hooks.rebuild(next);
@@ -255,6 +299,8 @@ export class MachineView {
         String(s.invalid_rd_operations + s.invalid_wr_operations + s.invalid_unmap_operations),
       ],
       ['verify-errors', 'verify errors', String(verifyErrors)],
+      ['merged', 'requests merged', String(s.rd_merged + s.wr_merged)],
+      ...perTransaction(s),
     ];
     if (s.backing) {
       // An overlay: what the base sent over HTTP against what the overlay served itself.

@@ -51,6 +51,21 @@ const scenariosByName: Record<string, () => unknown> = {
     return { woken, waitedMs };
   },
 
+  /** Poll the condition for `pollUs` with the mutex held around it, as an idle worker does. */
+  'cond-poll'() {
+    const i32 = new Int32Array(sab);
+    const m = new QemuMutex(i32, W.mutex);
+    const c = new QemuCond(i32, W.cond);
+    m.lock();
+    Atomics.add(i32, W.ready, 1);
+    Atomics.notify(i32, W.ready);
+    const t0 = performance.now();
+    const woken = c.poll(m, args.pollUs ?? 0);
+    const waitedMs = performance.now() - t0;
+    m.unlock();
+    return { woken, waitedMs };
+  },
+
   /** Schedule one bottom half `times` times from this thread. */
   'bh-schedule'() {
     const ctl = attachControl(sab);
