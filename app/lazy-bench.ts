@@ -28,5 +28,6 @@ export function lazyBench(): Bench {
     ceiling: async (params) => (await loaded()).ceiling(params),
     machine: async (params) => (await loaded()).machine(params),
     block: async (params) => (await loaded()).block(params),
+    shape: async (params) => (await loaded()).shape(params),
   };
 }

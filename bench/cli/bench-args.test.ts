@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs, UsageError } from './bench-args.ts';
 
-const none = { coldBurst: {}, ceiling: {}, steady: {}, machine: {}, block: {} };
+const none = { coldBurst: {}, ceiling: {}, steady: {}, machine: {}, block: {}, shape: {} };
 
 describe('bench args', () => {
   it('bench/args-defaults', () => {
@@ -85,6 +85,32 @@ describe('bench args', () => {
     );
   });
 
+  it('bench/args-shape-is-opt-in-and-takes-its-flags', () => {
+    expect(parseArgs([]).scenarios).not.toContain('shape');
+    const a = parseArgs([
+      '--scenario',
+      'shape',
+      '--runtime',
+      '400',
+      '--warmup',
+      '100',
+      '--trials',
+      '2',
+      '--part',
+      'mixed,durability',
+      '--layout',
+      'stores-1,dbs-4,buckets-2',
+    ]);
+    expect(a.scenarios).toEqual(['shape']);
+    expect(a.params.shape).toEqual({
+      runtimeMs: 400,
+      warmupMs: 100,
+      trials: 2,
+      parts: ['mixed', 'durability'],
+      layouts: ['stores-1', 'dbs-4', 'buckets-2'],
+    });
+  });
+
   it.each([
     [['--runtime', 'abc'], '--runtime: "abc" is not a whole number'],
     [['--runtime', '5'], '--runtime 5: runtimeMs 5 is not an integer from 10 to 600000'],
@@ -99,7 +125,7 @@ describe('bench args', () => {
     [['--op', 'trim'], '--op trim: op "trim" is not one of read, write'],
     [
       ['--scenario', 'net'],
-      '--scenario: "net" is not one of cold-burst, ceiling, steady, machine, block',
+      '--scenario: "net" is not one of cold-burst, ceiling, steady, machine, block, shape',
     ],
     [['--policy', 'eager'], '--policy: "eager" is not one of inline, bh, prealloc'],
     [['--vcpus', '17'], '--vcpus 17: not from 1 to 16'],
@@ -107,6 +133,17 @@ describe('bench args', () => {
     [['--no-build=yes'], '--no-build takes no value (got "yes")'],
     [['--runtime', '100', '--runtime', '200'], '--runtime is given twice'],
     [['--fast'], 'unknown argument "--fast" (see --help)'],
+    [['--scenario', 'shape', '--part', 'mixed,fast'], '--part: "fast" is not one of mixed'],
+    [
+      ['--scenario', 'shape', '--layout', 'stores-4,tables-2'],
+      '--layout tables-2: layout "tables-2" is not stores-K, dbs-K or buckets-K',
+    ],
+    [['--layout', 'dbs-4'], "--layout is shape's: add shape to --scenario"],
+    [['--scenario', 'shape', '--trials', '0'], '--trials 0: not from 1 to 50'],
+    [
+      ['--scenario', 'shape', '--layout', 'stores-48', '--part', 'mixed'],
+      'bench shape: regionBytes 33554432 must hold a whole number of 32768-byte values, a multiple of 48',
+    ],
   ])('bench/args-refuses %j', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);

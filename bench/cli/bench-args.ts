@@ -16,14 +16,22 @@ import {
   checkMachineBenchParams,
   type MachineBenchParams,
 } from '../shared/machine-bench-params.ts';
+import {
+  checkShapeParams,
+  parseLayout,
+  SHAPE_PARTS,
+  type ShapeParams,
+  type ShapePart,
+} from '../shared/shape-params.ts';
 import { checkSteadyParams, type SteadyParams } from '../shared/steady-params.ts';
 import { POOL_POLICIES, type PoolPolicyName } from '../../app/shared/thread-pool.ts';
 import { KICK_MODES, type KickMode } from '../../app/shared/guest-job.ts';
 
 /** Every scenario, in the order a run takes them. */
-export const SCENARIOS = ['cold-burst', 'ceiling', 'steady', 'machine', 'block'] as const;
+export const SCENARIOS = ['cold-burst', 'ceiling', 'steady', 'machine', 'block', 'shape'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
-/** What `npm run bench` runs without --scenario: `block` is opt-in (it alone takes ~90 s). */
+/** What `npm run bench` runs without --scenario: `block` (~90 s) and `shape` (a research run of
+ *  ~4 min) are opt-in. */
 export const DEFAULT_SCENARIOS: readonly ScenarioName[] = [
   'cold-burst',
   'ceiling',
@@ -39,6 +47,7 @@ export interface ScenarioParams {
   steady: Partial<SteadyParams>;
   machine: Partial<MachineBenchParams>;
   block: Partial<BlockBenchParams>;
+  shape: Partial<ShapeParams>;
 }
 
 export interface BenchArgs {
@@ -62,15 +71,17 @@ export class UsageError extends Error {
 export const USAGE = `usage: npm run bench -- [options]
 
   --scenario LIST   scenarios to run, comma-separated: ${SCENARIOS.join(', ')}
-                    (default: ${DEFAULT_SCENARIOS.join(', ')}; block is opt-in)
+                    (default: ${DEFAULT_SCENARIOS.join(', ')}; block and shape are
+                    opt-in)
   --policy LIST     pool policies: inline, bh, prealloc (default: all three for cold-burst,
                     plus inline-stop; steady and machine run under bh, never under inline)
   --vcpus N         vCPUs (cold-burst, steady, machine's burst and verify run) and plain
                     workers (ceiling) (defaults: 4; the verify run 8)
   --runtime MS      ms per measured case: the timed part of each case (steady, ceiling,
-                    block); the light-I/O vCPUs' runtime around a burst (cold-burst,
-                    machine) (default 3000)
-  --warmup MS       untimed warm-up before each timed case (steady, ceiling, block; 1000)
+                    block, shape's cells); the light-I/O vCPUs' runtime around a burst
+                    (cold-burst, machine) (default 3000; shape 1000)
+  --warmup MS       untimed warm-up before each timed case (steady, ceiling, block, shape;
+                    1000; shape 200)
   --iodepth LIST    requests in flight per operation, one case each (steady, ceiling: 32;
                     block: 1,32)
   --bs LIST         request sizes, e.g. 4096,32k: block, one case each (4k,32k); steady and
@@ -78,7 +89,11 @@ export const USAGE = `usage: npm run bench -- [options]
                     cold-burst and machine's burst, the first (4k)
   --op LIST         block: read, write or both (default read,write)
   --trials N        cold-burst: runs of each policy and kick mode, interleaved, each on a
-                    fresh machine; figures are medians with min-max (default 5)
+                    fresh machine; shape: runs of each cell, interleaved; figures are
+                    medians with min-max (default 5; shape 3)
+  --part LIST       shape: ${SHAPE_PARTS.join(', ')} (default all)
+  --layout LIST     shape's mixed part: stores-K, dbs-K, buckets-K (default
+                    stores-1,stores-4,stores-16,dbs-4,buckets-4)
   --kick LIST       cold-burst: batch (one doorbell for the burst), each (one per request)
                     or both (default batch,each)
   --trace DIR       cold-burst: write every run's trace to DIR, one Chrome trace-event JSON
@@ -142,6 +157,8 @@ interface Flags {
   ops?: ('read' | 'write')[];
   trials?: number;
   kicks?: KickMode[];
+  parts?: ShapePart[];
+  layouts?: string[];
 }
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
@@ -223,6 +240,19 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       case '--kick':
         f.kicks = oneOf(flag, value(), KICK_MODES);
         break;
+      case '--part':
+        f.parts = oneOf(flag, value(), SHAPE_PARTS);
+        break;
+      case '--layout': {
+        const text = value();
+        f.layouts = listOf(flag, text).map((s) =>
+          checked(flag, s, () => {
+            const l = parseLayout(s);
+            return `${l.kind}-${l.k}`;
+          }),
+        );
+        break;
+      }
       case '--trace': {
         trace = value();
         if (trace === '') throw new UsageError(`${flag} needs a directory`);
@@ -279,7 +309,14 @@ function scenariosOf(f: Flags): ScenarioName[] {
 }
 
 function paramsOf(f: Flags, scenarios: readonly ScenarioName[]): ScenarioParams {
-  const p: ScenarioParams = { coldBurst: {}, ceiling: {}, steady: {}, machine: {}, block: {} };
+  const p: ScenarioParams = {
+    coldBurst: {},
+    ceiling: {},
+    steady: {},
+    machine: {},
+    block: {},
+    shape: {},
+  };
   const steadyLike = [p.steady, p.ceiling];
   const warm = warmPolicies(f);
   if (f.policies) p.coldBurst.policies = f.policies;
@@ -295,12 +332,12 @@ function paramsOf(f: Flags, scenarios: readonly ScenarioName[]): ScenarioParams 
     p.machine.burstVcpus = f.vcpus;
   }
   if (f.runtimeMs !== undefined) {
-    for (const s of [p.coldBurst, p.ceiling, p.steady, p.machine, p.block]) {
+    for (const s of [p.coldBurst, p.ceiling, p.steady, p.machine, p.block, p.shape]) {
       s.runtimeMs = f.runtimeMs;
     }
   }
   if (f.warmupMs !== undefined) {
-    for (const s of [p.ceiling, p.steady, p.block]) s.warmupMs = f.warmupMs;
+    for (const s of [p.ceiling, p.steady, p.block, p.shape]) s.warmupMs = f.warmupMs;
   }
   if (f.iodepth) {
     for (const s of steadyLike) s.iodepth = f.iodepth;
@@ -321,8 +358,16 @@ function paramsOf(f: Flags, scenarios: readonly ScenarioName[]): ScenarioParams 
     }
   }
   if (f.ops) p.block.ops = f.ops;
-  if (f.trials !== undefined) p.coldBurst.trials = f.trials;
+  if (f.trials !== undefined) {
+    p.coldBurst.trials = f.trials;
+    p.shape.trials = f.trials;
+  }
   if (f.kicks) p.coldBurst.kicks = f.kicks;
+  if ((f.parts || f.layouts) && !scenarios.includes('shape')) {
+    throw new UsageError(`${f.parts ? '--part' : '--layout'} is shape's: add shape to --scenario`);
+  }
+  if (f.parts) p.shape.parts = f.parts;
+  if (f.layouts) p.shape.layouts = f.layouts;
   return p;
 }
 
@@ -334,6 +379,7 @@ function checkAll(scenarios: readonly ScenarioName[], p: ScenarioParams): void {
     steady: () => checkSteadyParams(p.steady, 'steady'),
     machine: () => checkMachineBenchParams(p.machine),
     block: () => checkBlockParams(p.block),
+    shape: () => checkShapeParams(p.shape),
   };
   for (const s of scenarios) {
     try {

@@ -6,6 +6,7 @@ import type { BlockBenchResult, BlockCaseResult } from '../shared/block-params.t
 import type { TextTable } from '../shared/cold-burst-table.ts';
 import type { ColdBurstResult } from '../shared/cold-burst-params.ts';
 import type { MachineBenchResult } from '../shared/machine-bench-params.ts';
+import type { ShapeResult } from '../shared/shape-summary.ts';
 import type { CeilingResult, SteadyComparisonRow, SteadyResult } from '../shared/steady-params.ts';
 import type { TargetResult } from '../shared/targets.ts';
 import type { SideResult } from '../shared/bench-contracts.ts';
@@ -39,6 +40,7 @@ export interface BenchReport {
     steady?: SteadyResult;
     machine?: MachineBenchResult;
     block?: BlockBenchResult;
+    shape?: ShapeResult;
   };
   comparison: {
     /** Each steady operation against the ceiling's (null unless both ran). */

@@ -18,6 +18,7 @@ import { evaluateTargets } from '../shared/targets.ts';
 import { launchOptions } from '../../scripts/chromium.ts';
 import { parseArgs, USAGE, UsageError, type BenchArgs, type ScenarioName } from './bench-args.ts';
 import { blockReport, REPORT_SCHEMA, type BenchReport } from './bench-report.ts';
+import { shapeReport } from './bench-report-shape.ts';
 import {
   ceilingReport,
   coldBurstReport,
@@ -301,6 +302,12 @@ async function runScenario(
       const r = await page.evaluate((q) => window.webaio.bench.block(q), p.block);
       report.results.block = r;
       out(blockReport(r));
+      break;
+    }
+    case 'shape': {
+      const r = await page.evaluate((q) => window.webaio.bench.shape(q), p.shape);
+      report.results.shape = r;
+      out(shapeReport(r));
       break;
     }
   }

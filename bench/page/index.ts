@@ -10,6 +10,9 @@ import { runColdBurst } from './cold-burst.ts';
 import type { ColdBurstParams, ColdBurstResult } from '../shared/cold-burst-params.ts';
 import { runMachineBench } from './machine-bench.ts';
 import type { MachineBenchParams, MachineBenchResult } from '../shared/machine-bench-params.ts';
+import { runShape } from './shape.ts';
+import type { ShapeParams } from '../shared/shape-params.ts';
+import type { ShapeResult } from '../shared/shape-summary.ts';
 import { runSteady } from './steady.ts';
 import type { CeilingResult, SteadyParams, SteadyResult } from '../shared/steady-params.ts';
 
@@ -24,6 +27,8 @@ export interface Bench {
   machine(params?: Partial<MachineBenchParams>): Promise<MachineBenchResult>;
   /** The emulator's random reads and writes against a plain idb-keyval loop (docs/benchmarks.md). */
   block(params?: Partial<BlockBenchParams>): Promise<BlockBenchResult>;
+  /** Plain IndexedDB's limit: store layouts under mixed load, value sizes, Blobs, durability. */
+  shape(params?: Partial<ShapeParams>): Promise<ShapeResult>;
 }
 
 export function createBench(): Bench {
@@ -33,6 +38,7 @@ export function createBench(): Bench {
     ceiling: runCeiling,
     machine: runMachineBench,
     block: runBlockBench,
+    shape: runShape,
   };
 }
 
