@@ -186,7 +186,7 @@ test('the demo boots read-verify guests on an overlay of the default base and sh
 }) => {
   await page.goto('/?image=base&vcpus=2');
   await expect(page.getByRole('status', { name: 'machine status' })).toContainText(
-    '2 vCPUs on image "base", policy bh, max 64 threads — running',
+    '2 vCPUs on image "base", policy bh, max 64 threads, AIO batched — running',
   );
   const disk = page.getByRole('table', { name: 'disk' });
   const fetched = disk.locator('[data-stat="base-fetched"]');
