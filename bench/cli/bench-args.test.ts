@@ -4,12 +4,19 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs, UsageError } from './bench-args.ts';
 
-const none = { coldBurst: {}, ceiling: {}, steady: {}, machine: {}, block: {} };
+const none = {
+  coldBurst: {},
+  ceiling: {},
+  ceilingBatched: {},
+  steady: {},
+  machine: {},
+  block: {},
+};
 
 describe('bench args', () => {
   it('bench/args-defaults', () => {
     expect(parseArgs([])).toEqual({
-      scenarios: ['cold-burst', 'ceiling', 'steady', 'machine'],
+      scenarios: ['cold-burst', 'ceiling', 'ceiling-batched', 'steady', 'machine'],
       params: none,
       json: undefined,
       build: true,
@@ -58,7 +65,7 @@ describe('bench args', () => {
       '--iodepth',
       '16',
     ]);
-    expect(a.scenarios).toEqual(['cold-burst', 'ceiling', 'steady', 'machine']);
+    expect(a.scenarios).toEqual(['cold-burst', 'ceiling', 'ceiling-batched', 'steady', 'machine']);
     expect(a.params.coldBurst).toEqual({
       policies: ['bh', 'inline'],
       vcpus: 2,
@@ -68,6 +75,7 @@ describe('bench args', () => {
     const steady = { vcpus: 2, runtimeMs: 300, iodepth: [16], randomBs: 8192, sequentialBs: 16384 };
     expect(a.params.steady).toEqual({ ...steady, policies: ['bh'] });
     expect(a.params.ceiling).toEqual(steady);
+    expect(a.params.ceilingBatched).toEqual(steady);
     expect(a.params.machine).toEqual({
       policies: ['bh'],
       verifyPolicy: 'bh',
@@ -79,10 +87,30 @@ describe('bench args', () => {
   });
 
   it('bench/args-inline-only-drops-the-warm-scenarios', () => {
-    expect(parseArgs(['--policy', 'inline']).scenarios).toEqual(['cold-burst', 'ceiling']);
+    expect(parseArgs(['--policy', 'inline']).scenarios).toEqual([
+      'cold-burst',
+      'ceiling',
+      'ceiling-batched',
+    ]);
     expect(() => parseArgs(['--policy', 'inline', '--scenario', 'steady'])).toThrow(
       /--scenario steady needs bh or prealloc in --policy/,
     );
+  });
+
+  it('bench/args-mix-aio-batch', () => {
+    const a = parseArgs([
+      '--scenario',
+      'steady,ceiling,ceiling-batched',
+      '--mix',
+      'alone',
+      '--aio',
+      'batched,cached',
+      '--batch',
+      '8,32',
+    ]);
+    expect(a.params.steady).toEqual({ mixes: ['alone'], aio: ['batched', 'cached'] });
+    expect(a.params.ceiling).toEqual({ mixes: ['alone'] });
+    expect(a.params.ceilingBatched).toEqual({ mixes: ['alone'], batch: [8, 32] });
   });
 
   it.each([
@@ -99,7 +127,15 @@ describe('bench args', () => {
     [['--op', 'trim'], '--op trim: op "trim" is not one of read, write'],
     [
       ['--scenario', 'net'],
-      '--scenario: "net" is not one of cold-burst, ceiling, steady, machine, block',
+      '--scenario: "net" is not one of cold-burst, ceiling, ceiling-batched, steady, machine, block',
+    ],
+    [['--mix', 'some'], '--mix: "some" is not one of all, alone'],
+    [['--aio', 'fast'], '--aio: "fast" is not one of batched, faithful, cached'],
+    [['--batch', 'x'], '--batch: "x" is not a whole number'],
+    [['--batch', '1'], 'bench ceiling-batched: batch 1 is not an integer from 2 to 64'],
+    [
+      ['--scenario', 'steady', '--vcpus', '1'],
+      'aio mode cached runs the random writes (the 2nd operation): it needs vcpus 2 or more',
     ],
     [['--policy', 'eager'], '--policy: "eager" is not one of inline, bh, prealloc'],
     [['--vcpus', '17'], '--vcpus 17: not from 1 to 16'],

@@ -16,17 +16,32 @@ import {
   checkMachineBenchParams,
   type MachineBenchParams,
 } from '../shared/machine-bench-params.ts';
-import { checkSteadyParams, type SteadyParams } from '../shared/steady-params.ts';
+import {
+  checkSteadyParams,
+  STEADY_AIO_MODES,
+  STEADY_MIXES,
+  type SteadyAioMode,
+  type SteadyMix,
+  type SteadyParams,
+} from '../shared/steady-params.ts';
 import { POOL_POLICIES, type PoolPolicyName } from '../../app/shared/thread-pool.ts';
 import { KICK_MODES, type KickMode } from '../../app/shared/guest-job.ts';
 
 /** Every scenario, in the order a run takes them. */
-export const SCENARIOS = ['cold-burst', 'ceiling', 'steady', 'machine', 'block'] as const;
+export const SCENARIOS = [
+  'cold-burst',
+  'ceiling',
+  'ceiling-batched',
+  'steady',
+  'machine',
+  'block',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /** What `npm run bench` runs without --scenario: `block` is opt-in (it alone takes ~90 s). */
 export const DEFAULT_SCENARIOS: readonly ScenarioName[] = [
   'cold-burst',
   'ceiling',
+  'ceiling-batched',
   'steady',
   'machine',
 ];
@@ -36,6 +51,7 @@ const WARM_SCENARIOS: readonly ScenarioName[] = ['steady', 'machine'];
 export interface ScenarioParams {
   coldBurst: Partial<ColdBurstParams>;
   ceiling: Partial<SteadyParams>;
+  ceilingBatched: Partial<SteadyParams>;
   steady: Partial<SteadyParams>;
   machine: Partial<MachineBenchParams>;
   block: Partial<BlockBenchParams>;
@@ -61,21 +77,27 @@ export class UsageError extends Error {
 
 export const USAGE = `usage: npm run bench -- [options]
 
-  --scenario LIST   scenarios to run, comma-separated: ${SCENARIOS.join(', ')}
-                    (default: ${DEFAULT_SCENARIOS.join(', ')}; block is opt-in)
+  --scenario LIST   scenarios to run, comma-separated (default: all but block, opt-in):
+                    ${SCENARIOS.join(', ')}
   --policy LIST     pool policies: inline, bh, prealloc (default: all three for cold-burst,
                     plus inline-stop; steady and machine run under bh, never under inline)
   --vcpus N         vCPUs (cold-burst, steady, machine's burst and verify run) and plain
-                    workers (ceiling) (defaults: 4; the verify run 8)
-  --runtime MS      ms per measured case: the timed part of each case (steady, ceiling,
+                    workers (ceilings) (defaults: 4; the verify run 8)
+  --runtime MS      ms per measured case: the timed part of each case (steady, ceilings,
                     block); the light-I/O vCPUs' runtime around a burst (cold-burst,
                     machine) (default 3000)
-  --warmup MS       untimed warm-up before each timed case (steady, ceiling, block; 1000)
-  --iodepth LIST    requests in flight per operation, one case each (steady, ceiling: 32;
+  --warmup MS       untimed warm-up before each timed case (steady, ceilings, block; 1000)
+  --iodepth LIST    requests in flight per operation, one case each (steady, ceilings: 32;
                     block: 1,32)
   --bs LIST         request sizes, e.g. 4096,32k: block, one case each (4k,32k); steady and
-                    ceiling, one size for all operations or two (random, sequential; 4k,32k);
+                    ceilings, one size for all operations or two (random, sequential; 4k,32k);
                     cold-burst and machine's burst, the first (4k)
+  --mix LIST        steady and ceilings: all (the operations at once), alone (each by
+                    itself), or both (default all,alone)
+  --aio LIST        steady: AIO modes, ${STEADY_AIO_MODES.join(', ')} (default all three;
+                    cached: random writes alone, a flush every 1000)
+  --batch LIST      ceiling-batched: requests per transaction at most, one set of cases
+                    each; every operation is compared with its best (default 16,32)
   --op LIST         block: read, write or both (default read,write)
   --trials N        cold-burst: runs of each policy and kick mode, interleaved, each on a
                     fresh machine; figures are medians with min-max (default 5)
@@ -142,6 +164,9 @@ interface Flags {
   ops?: ('read' | 'write')[];
   trials?: number;
   kicks?: KickMode[];
+  mixes?: SteadyMix[];
+  aio?: SteadyAioMode[];
+  batch?: number[];
 }
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
@@ -223,6 +248,15 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       case '--kick':
         f.kicks = oneOf(flag, value(), KICK_MODES);
         break;
+      case '--mix':
+        f.mixes = oneOf(flag, value(), STEADY_MIXES);
+        break;
+      case '--aio':
+        f.aio = oneOf(flag, value(), STEADY_AIO_MODES);
+        break;
+      case '--batch':
+        f.batch = listOf(flag, value()).map((s) => parseInteger(flag, s));
+        break;
       case '--trace': {
         trace = value();
         if (trace === '') throw new UsageError(`${flag} needs a directory`);
@@ -279,8 +313,15 @@ function scenariosOf(f: Flags): ScenarioName[] {
 }
 
 function paramsOf(f: Flags, scenarios: readonly ScenarioName[]): ScenarioParams {
-  const p: ScenarioParams = { coldBurst: {}, ceiling: {}, steady: {}, machine: {}, block: {} };
-  const steadyLike = [p.steady, p.ceiling];
+  const p: ScenarioParams = {
+    coldBurst: {},
+    ceiling: {},
+    ceilingBatched: {},
+    steady: {},
+    machine: {},
+    block: {},
+  };
+  const steadyLike = [p.steady, p.ceiling, p.ceilingBatched];
   const warm = warmPolicies(f);
   if (f.policies) p.coldBurst.policies = f.policies;
   if (warm?.length) {
@@ -295,12 +336,10 @@ function paramsOf(f: Flags, scenarios: readonly ScenarioName[]): ScenarioParams 
     p.machine.burstVcpus = f.vcpus;
   }
   if (f.runtimeMs !== undefined) {
-    for (const s of [p.coldBurst, p.ceiling, p.steady, p.machine, p.block]) {
-      s.runtimeMs = f.runtimeMs;
-    }
+    for (const s of [p.coldBurst, ...steadyLike, p.machine, p.block]) s.runtimeMs = f.runtimeMs;
   }
   if (f.warmupMs !== undefined) {
-    for (const s of [p.ceiling, p.steady, p.block]) s.warmupMs = f.warmupMs;
+    for (const s of [...steadyLike, p.block]) s.warmupMs = f.warmupMs;
   }
   if (f.iodepth) {
     for (const s of steadyLike) s.iodepth = f.iodepth;
@@ -310,7 +349,7 @@ function paramsOf(f: Flags, scenarios: readonly ScenarioName[]): ScenarioParams 
     p.block.bs = f.bs;
     p.coldBurst.bs = f.bs[0];
     p.machine.bs = f.bs[0];
-    if (f.bs.length > 2 && (scenarios.includes('steady') || scenarios.includes('ceiling'))) {
+    if (f.bs.length > 2 && scenarios.some((s) => s === 'steady' || s.startsWith('ceiling'))) {
       throw new UsageError(
         `--bs ${f.bs.join(',')}: steady and ceiling take one size or two (random, sequential)`,
       );
@@ -323,6 +362,9 @@ function paramsOf(f: Flags, scenarios: readonly ScenarioName[]): ScenarioParams 
   if (f.ops) p.block.ops = f.ops;
   if (f.trials !== undefined) p.coldBurst.trials = f.trials;
   if (f.kicks) p.coldBurst.kicks = f.kicks;
+  if (f.mixes) for (const s of steadyLike) s.mixes = f.mixes;
+  if (f.aio) p.steady.aio = f.aio;
+  if (f.batch) p.ceilingBatched.batch = f.batch;
   return p;
 }
 
@@ -331,6 +373,7 @@ function checkAll(scenarios: readonly ScenarioName[], p: ScenarioParams): void {
   const checks: Record<ScenarioName, () => unknown> = {
     'cold-burst': () => checkColdBurstParams(p.coldBurst),
     ceiling: () => checkSteadyParams(p.ceiling, 'ceiling'),
+    'ceiling-batched': () => checkSteadyParams(p.ceilingBatched, 'ceiling-batched'),
     steady: () => checkSteadyParams(p.steady, 'steady'),
     machine: () => checkMachineBenchParams(p.machine),
     block: () => checkBlockParams(p.block),

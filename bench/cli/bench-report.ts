@@ -6,12 +6,13 @@ import type { BlockBenchResult, BlockCaseResult } from '../shared/block-params.t
 import type { TextTable } from '../shared/cold-burst-table.ts';
 import type { ColdBurstResult } from '../shared/cold-burst-params.ts';
 import type { MachineBenchResult } from '../shared/machine-bench-params.ts';
-import type { CeilingResult, SteadyComparisonRow, SteadyResult } from '../shared/steady-params.ts';
+import type { SteadyComparisonRow } from '../shared/steady-compare.ts';
+import type { CeilingResult, SteadyResult } from '../shared/steady-params.ts';
 import type { TargetResult } from '../shared/targets.ts';
 import type { SideResult } from '../shared/bench-contracts.ts';
 import type { ScenarioName, ScenarioParams } from './bench-args.ts';
 
-export const REPORT_SCHEMA = 'webaio-bench/3';
+export const REPORT_SCHEMA = 'webaio-bench/4';
 
 /** The --json document. */
 export interface BenchReport {
@@ -36,12 +37,13 @@ export interface BenchReport {
   results: {
     coldBurst?: ColdBurstResult;
     ceiling?: CeilingResult;
+    ceilingBatched?: CeilingResult;
     steady?: SteadyResult;
     machine?: MachineBenchResult;
     block?: BlockBenchResult;
   };
   comparison: {
-    /** Each steady operation against the ceiling's (null unless both ran). */
+    /** Each steady lane against the ceilings' (null unless steady and a ceiling ran). */
     steadyVsCeiling: SteadyComparisonRow[] | null;
   };
   targets: TargetResult[];

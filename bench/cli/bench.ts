@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROGRESS_PREFIX } from '../shared/progress.ts';
 import type { ColdBurstRun } from '../shared/cold-burst-params.ts';
-import { compareSteady } from '../shared/steady-params.ts';
+import { compareSteady } from '../shared/steady-compare.ts';
 import { chromeTrace } from '../../app/shared/chrome-trace.ts';
 import { evaluateTargets } from '../shared/targets.ts';
 import { launchOptions } from '../../scripts/chromium.ts';
@@ -285,6 +285,13 @@ async function runScenario(
       out(ceilingReport(r));
       break;
     }
+    case 'ceiling-batched': {
+      const q = p.ceilingBatched;
+      const r = await page.evaluate((q) => window.webaio.bench.ceilingBatched(q), q);
+      report.results.ceilingBatched = r;
+      out(ceilingReport(r));
+      break;
+    }
     case 'steady': {
       const r = await page.evaluate((q) => window.webaio.bench.steady(q), p.steady);
       report.results.steady = r;
@@ -351,12 +358,12 @@ async function run(args: BenchArgs, argv: readonly string[]): Promise<boolean> {
       report.errors.push({ scenario, message });
     }
   }
-  const { steady, ceiling, coldBurst } = report.results;
-  if (steady && ceiling) {
-    report.comparison.steadyVsCeiling = compareSteady(steady, ceiling);
+  const { steady, ceiling, ceilingBatched, coldBurst, block } = report.results;
+  if (steady && (ceiling || ceilingBatched)) {
+    report.comparison.steadyVsCeiling = compareSteady(steady, ceiling, ceilingBatched);
     process.stdout.write(`${steadyComparisonTable(report.comparison.steadyVsCeiling)}\n\n`);
   }
-  report.targets = evaluateTargets(coldBurst, report.comparison.steadyVsCeiling);
+  report.targets = evaluateTargets(coldBurst, report.comparison.steadyVsCeiling, block);
   process.stdout.write(`${targetsReport(report.targets)}\n\n`);
   report.wallMs = Date.now() - t0;
   for (const e of report.errors) process.stdout.write(`FAILED: ${e.scenario}: ${e.message}\n`);
