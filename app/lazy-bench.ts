@@ -26,6 +26,7 @@ export function lazyBench(): Bench {
     coldBurst: async (params) => (await loaded()).coldBurst(params),
     steady: async (params) => (await loaded()).steady(params),
     ceiling: async (params) => (await loaded()).ceiling(params),
+    ceilingBatched: async (params) => (await loaded()).ceilingBatched(params),
     machine: async (params) => (await loaded()).machine(params),
     block: async (params) => (await loaded()).block(params),
     shape: async (params) => (await loaded()).shape(params),

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ColdBurstResult } from './shared/cold-burst-params.ts';
+import { compareSteady } from './shared/steady-compare.ts';
 import { COLD_BURST_FIGURES } from './shared/cold-burst-summary.ts';
 import type { LatencySummary } from '../app/shared/histogram.ts';
 import type { BenchReport } from './cli/bench-report.ts';
@@ -167,6 +168,99 @@ test('bench shape: a bad parameter is refused with EINVAL naming it', async ({ a
   expect(err).toEqual({ name: 'EINVAL', message: expect.stringContaining('layout "tables-2"') });
 });
 
+// ---- steady and the two ceilings: every mix and AIO mode, and the comparison ----
+
+test('bench steady, ceiling and ceiling-batched (page): every mix and AIO mode, their transactions, compared', async ({
+  profile,
+}) => {
+  test.setTimeout(180_000);
+  const page = await profile.open();
+  const common = { runtimeMs: 150, warmupMs: 50, iodepth: [4], imageBytes: 8 << 20 };
+  const ceiling = await page.evaluate((p) => window.webaio.bench.ceiling(p), common);
+  const batched = await page.evaluate(
+    (p) => window.webaio.bench.ceilingBatched({ ...p, batch: [4] }),
+    common,
+  );
+  const steady = await page.evaluate(
+    (p) => window.webaio.bench.steady({ ...p, cachedFlushEvery: 20 }),
+    common,
+  );
+  const ops = ['randread', 'randwrite', 'seqread', 'seqwrite'];
+  for (const [r, batch] of [
+    [ceiling, 1],
+    [batched, 4],
+  ] as const) {
+    // One run of the four at once, then one per operation alone.
+    expect(r.cases.map((c) => [c.batch, c.mix, c.lanes.map((l) => l.name).join(',')])).toEqual([
+      [batch, 'all', ops.join(',')],
+      ...ops.map((op) => [batch, 'alone', op]),
+    ]);
+    for (const c of r.cases) {
+      for (const l of c.lanes) {
+        const { ops: n, transactions } = l.result;
+        expect(n, `${r.scenario} ${c.mix} ${l.name}`).toBeGreaterThan(0);
+        // Every request in one transaction, of at most `batch` requests.
+        expect(transactions).toBeGreaterThanOrEqual(Math.ceil(n / batch));
+        expect(transactions).toBeLessThanOrEqual(n);
+        if (batch === 1) expect(transactions).toBe(n);
+      }
+    }
+  }
+  expect(
+    steady.cases.map((c) => `${c.aio} ${c.mix} ${c.lanes.map((l) => l.name).join(',')}`),
+  ).toEqual([
+    ...['batched', 'faithful'].flatMap((aio) => [
+      `${aio} all ${ops.join(',')}`,
+      ...ops.map((op) => `${aio} alone ${op}`),
+    ]),
+    'cached alone randwrite',
+  ]);
+  for (const c of steady.cases) {
+    const t = c.transactions;
+    const at = `${c.aio} ${c.mix} ${c.lanes[0].name}`;
+    for (const l of c.lanes) expect(l.result.ops, at).toBeGreaterThan(0);
+    expect(t.elapsedMs, at).toBeGreaterThanOrEqual(common.runtimeMs);
+    expect(c.aioConfig.pageCache, at).toBe(c.aio === 'cached');
+    expect(t.readRequests, at).toBeLessThanOrEqual(t.readTransactions * c.aioConfig.batch);
+    expect(t.writeRequests, at).toBeLessThanOrEqual(t.writeTransactions * c.aioConfig.batch);
+    if (c.aio === 'faithful') {
+      // One request per transaction, nothing merged.
+      expect([t.readRequests, t.writeRequests, t.rdMerged + t.wrMerged], at).toEqual([
+        t.readTransactions,
+        t.writeTransactions,
+        0,
+      ]);
+    }
+    if (c.aio === 'cached') {
+      // Writes land in the page cache; the flushes write them back durably.
+      expect(c.flushEvery).toBe(20);
+      expect(t.writeTransactions, at).toBe(0);
+      expect(t.flushes, at).toBeGreaterThan(0);
+      expect(t.durableTransactions, at).toBeGreaterThan(0);
+      expect(t.pageCache.writtenBack, at).toBeGreaterThan(0);
+    } else {
+      expect(c.flushEvery).toBe(0);
+      expect(t.flushes, at).toBe(0);
+    }
+  }
+  const rows = compareSteady(steady, ceiling, batched);
+  expect(rows).toHaveLength(4 + 4 + 4 + 4 + 1);
+  for (const r of rows) {
+    const at = `${r.aio} ${r.mix} ${r.lane}`;
+    expect(r.ceiling?.batch, at).toBe(1);
+    expect(r.ceilingBatched?.batch, at).toBe(4);
+    expect(r.ratio.iops, at).toBeCloseTo(r.emulator.iops / (r.ceiling?.iops ?? NaN), 9);
+    expect(r.ratioBatched.iops, at).toBeCloseTo(
+      r.emulator.iops / (r.ceilingBatched?.iops ?? NaN),
+      9,
+    );
+    expect(r.transactions.kind, at).toBe(r.lane.endsWith('read') ? 'read' : 'write');
+    expect(r.transactions.shared, at).toBe(r.mix === 'all');
+  }
+  const left = await page.evaluate(() => window.webaio.images.list());
+  expect(left.map((i) => i.name)).toEqual([]);
+});
+
 // ---- cold-burst: the page side, `npm run bench` itself, and the page's comparison view ----
 
 /** A run's figures are consistent with each other, whatever their values (never speed). */
@@ -320,7 +414,7 @@ test('npm run bench -- --scenario cold-burst writes JSON of the schema and a tra
     expect(output).toMatch(/\[(MET|NOT MET)\] kick batch: bh median BQL hold/);
 
     const report = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
-    expect(report.schema).toBe('webaio-bench/3');
+    expect(report.schema).toBe('webaio-bench/4');
     expect(report.command).toContain('--trials 1 --kick batch');
     expect(report.errors).toEqual([]);
     const r = report.results.coldBurst;
@@ -359,13 +453,26 @@ test('npm run bench -- --scenario cold-burst writes JSON of the schema and a tra
       ['bh-exit-hold', false],
       ['others-bql-wait', false],
       ['prealloc-first-completion', false],
-      ['steady-vs-ceiling', true], // steady did not run
+      // steady and block did not run
+      ...[
+        'steady-vs-ceiling',
+        'random-vs-ceiling-all',
+        'random-vs-ceiling-batched-all',
+        'sequential-vs-ceiling-all',
+        'random-vs-ceiling-alone',
+        'random-vs-ceiling-batched-alone',
+        'sequential-vs-ceiling-alone',
+        'cached-flush-vs-ceiling',
+        'faithful-vs-today',
+        'faithful-vs-today-ratio',
+        'qd1-read-p50',
+      ].map((id) => [id, true]),
     ]);
     const nullable = (path: string) =>
       /^\$\.results\.coldBurst\.runs\[\d\]\.(stop|error|trace)$/.test(path) ||
       /^\$\.results\.coldBurst\.ratios\[\d\]\.\w+$/.test(path) ||
       path === '$.comparison.steadyVsCeiling' ||
-      path === '$.targets[4].met';
+      /^\$\.targets\[([4-9]|1[0-4])\]\.met$/.test(path);
     expectFilled(report, '$', nullable);
     expectConsistentColdBurst(r, 64);
   } finally {

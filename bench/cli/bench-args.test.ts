@@ -4,12 +4,21 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs, UsageError } from './bench-args.ts';
 
-const none = { coldBurst: {}, ceiling: {}, steady: {}, machine: {}, block: {}, shape: {} };
+const none = {
+  coldBurst: {},
+  ceiling: {},
+  ceilingBatched: {},
+  steady: {},
+  machine: {},
+  block: {},
+  shape: {},
+  powerCut: {},
+};
 
 describe('bench args', () => {
   it('bench/args-defaults', () => {
     expect(parseArgs([])).toEqual({
-      scenarios: ['cold-burst', 'ceiling', 'steady', 'machine'],
+      scenarios: ['cold-burst', 'ceiling', 'ceiling-batched', 'steady', 'machine'],
       params: none,
       json: undefined,
       build: true,
@@ -58,7 +67,7 @@ describe('bench args', () => {
       '--iodepth',
       '16',
     ]);
-    expect(a.scenarios).toEqual(['cold-burst', 'ceiling', 'steady', 'machine']);
+    expect(a.scenarios).toEqual(['cold-burst', 'ceiling', 'ceiling-batched', 'steady', 'machine']);
     expect(a.params.coldBurst).toEqual({
       policies: ['bh', 'inline'],
       vcpus: 2,
@@ -68,6 +77,7 @@ describe('bench args', () => {
     const steady = { vcpus: 2, runtimeMs: 300, iodepth: [16], randomBs: 8192, sequentialBs: 16384 };
     expect(a.params.steady).toEqual({ ...steady, policies: ['bh'] });
     expect(a.params.ceiling).toEqual(steady);
+    expect(a.params.ceilingBatched).toEqual(steady);
     expect(a.params.machine).toEqual({
       policies: ['bh'],
       verifyPolicy: 'bh',
@@ -79,7 +89,11 @@ describe('bench args', () => {
   });
 
   it('bench/args-inline-only-drops-the-warm-scenarios', () => {
-    expect(parseArgs(['--policy', 'inline']).scenarios).toEqual(['cold-burst', 'ceiling']);
+    expect(parseArgs(['--policy', 'inline']).scenarios).toEqual([
+      'cold-burst',
+      'ceiling',
+      'ceiling-batched',
+    ]);
     expect(() => parseArgs(['--policy', 'inline', '--scenario', 'steady'])).toThrow(
       /--scenario steady needs bh or prealloc in --policy/,
     );
@@ -111,6 +125,41 @@ describe('bench args', () => {
     });
   });
 
+  it('bench/args-power-cut-is-opt-in-and-takes-its-flags', () => {
+    expect(parseArgs([]).scenarios).not.toContain('power-cut');
+    const a = parseArgs([
+      '--scenario',
+      'power-cut',
+      '--cuts',
+      '4',
+      '--pattern',
+      'writeback,idb-batch-strict',
+      '--cut',
+      'kill',
+    ]);
+    expect(a.params.powerCut).toEqual({
+      cuts: 4,
+      patterns: ['writeback', 'idb-batch-strict'],
+      cut: 'kill',
+    });
+  });
+
+  it('bench/args-mix-aio-batch', () => {
+    const a = parseArgs([
+      '--scenario',
+      'steady,ceiling,ceiling-batched',
+      '--mix',
+      'alone',
+      '--aio',
+      'batched,cached',
+      '--batch',
+      '8,32',
+    ]);
+    expect(a.params.steady).toEqual({ mixes: ['alone'], aio: ['batched', 'cached'] });
+    expect(a.params.ceiling).toEqual({ mixes: ['alone'] });
+    expect(a.params.ceilingBatched).toEqual({ mixes: ['alone'], batch: [8, 32] });
+  });
+
   it.each([
     [['--runtime', 'abc'], '--runtime: "abc" is not a whole number'],
     [['--runtime', '5'], '--runtime 5: runtimeMs 5 is not an integer from 10 to 600000'],
@@ -125,7 +174,22 @@ describe('bench args', () => {
     [['--op', 'trim'], '--op trim: op "trim" is not one of read, write'],
     [
       ['--scenario', 'net'],
-      '--scenario: "net" is not one of cold-burst, ceiling, steady, machine, block, shape',
+      '--scenario: "net" is not one of cold-burst, ceiling, ceiling-batched, steady, machine, block, shape, power-cut',
+    ],
+    [['--mix', 'some'], '--mix: "some" is not one of all, alone'],
+    [['--aio', 'fast'], '--aio: "fast" is not one of batched, faithful, cached'],
+    [['--batch', 'x'], '--batch: "x" is not a whole number'],
+    [['--batch', '1'], 'bench ceiling-batched: batch 1 is not an integer from 2 to 64'],
+    [['--cuts', '3'], "--cuts, --pattern and --cut are power-cut's: add power-cut to --scenario"],
+    [['--scenario', 'power-cut', '--cuts', '0'], '--cuts 0: not from 1 to 1000'],
+    [
+      ['--scenario', 'power-cut', '--pattern', 'fsync'],
+      '--pattern: "fsync" is not one of writeback',
+    ],
+    [['--scenario', 'power-cut', '--cut', 'power,kill'], '--cut takes one of power, kill'],
+    [
+      ['--scenario', 'steady', '--vcpus', '1'],
+      'aio mode cached runs the random writes (the 2nd operation): it needs vcpus 2 or more',
     ],
     [['--policy', 'eager'], '--policy: "eager" is not one of inline, bh, prealloc'],
     [['--vcpus', '17'], '--vcpus 17: not from 1 to 16'],

@@ -23,18 +23,38 @@ import {
   type ShapeParams,
   type ShapePart,
 } from '../shared/shape-params.ts';
-import { checkSteadyParams, type SteadyParams } from '../shared/steady-params.ts';
+import {
+  checkSteadyParams,
+  STEADY_AIO_MODES,
+  STEADY_MIXES,
+  type SteadyAioMode,
+  type SteadyMix,
+  type SteadyParams,
+} from '../shared/steady-params.ts';
 import { POOL_POLICIES, type PoolPolicyName } from '../../app/shared/thread-pool.ts';
+import { CUT_PATTERNS, type CutPattern } from '../../scripts/cut-writers.ts';
+import type { CutKind } from '../../scripts/power-cut.ts';
+import { checkPowerCutParams, type PowerCutParams } from './power-cut.ts';
 import { KICK_MODES, type KickMode } from '../../app/shared/guest-job.ts';
 
 /** Every scenario, in the order a run takes them. */
-export const SCENARIOS = ['cold-burst', 'ceiling', 'steady', 'machine', 'block', 'shape'] as const;
+export const SCENARIOS = [
+  'cold-burst',
+  'ceiling',
+  'ceiling-batched',
+  'steady',
+  'machine',
+  'block',
+  'shape',
+  'power-cut',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
-/** What `npm run bench` runs without --scenario: `block` (~90 s) and `shape` (a research run of
- *  ~4 min) are opt-in. */
+/** What `npm run bench` runs without --scenario: `block` (~90 s), `shape` (a research run of
+ *  ~4 min) and `power-cut` (campaigns of browser restarts, ~10 min) are opt-in. */
 export const DEFAULT_SCENARIOS: readonly ScenarioName[] = [
   'cold-burst',
   'ceiling',
+  'ceiling-batched',
   'steady',
   'machine',
 ];
@@ -44,10 +64,12 @@ const WARM_SCENARIOS: readonly ScenarioName[] = ['steady', 'machine'];
 export interface ScenarioParams {
   coldBurst: Partial<ColdBurstParams>;
   ceiling: Partial<SteadyParams>;
+  ceilingBatched: Partial<SteadyParams>;
   steady: Partial<SteadyParams>;
   machine: Partial<MachineBenchParams>;
   block: Partial<BlockBenchParams>;
   shape: Partial<ShapeParams>;
+  powerCut: Partial<PowerCutParams>;
 }
 
 export interface BenchArgs {
@@ -71,22 +93,28 @@ export class UsageError extends Error {
 export const USAGE = `usage: npm run bench -- [options]
 
   --scenario LIST   scenarios to run, comma-separated: ${SCENARIOS.join(', ')}
-                    (default: ${DEFAULT_SCENARIOS.join(', ')}; block and shape are
-                    opt-in)
+                    (default: ${DEFAULT_SCENARIOS.join(', ')}; block, shape and power-cut
+                    are opt-in)
   --policy LIST     pool policies: inline, bh, prealloc (default: all three for cold-burst,
                     plus inline-stop; steady and machine run under bh, never under inline)
   --vcpus N         vCPUs (cold-burst, steady, machine's burst and verify run) and plain
-                    workers (ceiling) (defaults: 4; the verify run 8)
-  --runtime MS      ms per measured case: the timed part of each case (steady, ceiling,
+                    workers (ceilings) (defaults: 4; the verify run 8)
+  --runtime MS      ms per measured case: the timed part of each case (steady, ceilings,
                     block, shape's cells); the light-I/O vCPUs' runtime around a burst
                     (cold-burst, machine) (default 3000; shape 1000)
-  --warmup MS       untimed warm-up before each timed case (steady, ceiling, block, shape;
+  --warmup MS       untimed warm-up before each timed case (steady, ceilings, block, shape;
                     1000; shape 200)
-  --iodepth LIST    requests in flight per operation, one case each (steady, ceiling: 32;
+  --iodepth LIST    requests in flight per operation, one case each (steady, ceilings: 32;
                     block: 1,32)
   --bs LIST         request sizes, e.g. 4096,32k: block, one case each (4k,32k); steady and
-                    ceiling, one size for all operations or two (random, sequential; 4k,32k);
+                    ceilings, one size for all operations or two (random, sequential; 4k,32k);
                     cold-burst and machine's burst, the first (4k)
+  --mix LIST        steady and ceilings: all (the operations at once), alone (each by
+                    itself), or both (default all,alone)
+  --aio LIST        steady: AIO modes, ${STEADY_AIO_MODES.join(', ')} (default all three;
+                    cached: random writes alone, a flush every 1000)
+  --batch LIST      ceiling-batched: requests per transaction at most, one set of cases
+                    each; every operation is compared with its best (default 16,32)
   --op LIST         block: read, write or both (default read,write)
   --trials N        cold-burst: runs of each policy and kick mode, interleaved, each on a
                     fresh machine; shape: runs of each cell, interleaved; figures are
@@ -94,6 +122,11 @@ export const USAGE = `usage: npm run bench -- [options]
   --part LIST       shape: ${SHAPE_PARTS.join(', ')} (default all)
   --layout LIST     shape's mixed part: stores-K, dbs-K, buckets-K (default
                     stores-1,stores-4,stores-16,dbs-4,buckets-4)
+  --cuts N          power-cut: cuts per pattern, on one profile each (default 25)
+  --pattern LIST    power-cut: ${CUT_PATTERNS.join(', ')}
+                    (default: all but idb-chunk-strict-parallel)
+  --cut KIND        power-cut: power (the profile on lazyfs loses what was not fsynced) or
+                    kill (SIGKILL to the browser) (default power)
   --kick LIST       cold-burst: batch (one doorbell for the burst), each (one per request)
                     or both (default batch,each)
   --trace DIR       cold-burst: write every run's trace to DIR, one Chrome trace-event JSON
@@ -159,6 +192,12 @@ interface Flags {
   kicks?: KickMode[];
   parts?: ShapePart[];
   layouts?: string[];
+  mixes?: SteadyMix[];
+  aio?: SteadyAioMode[];
+  batch?: number[];
+  cuts?: number;
+  patterns?: CutPattern[];
+  cut?: CutKind;
 }
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
@@ -240,6 +279,22 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       case '--kick':
         f.kicks = oneOf(flag, value(), KICK_MODES);
         break;
+      case '--cuts': {
+        const text = value();
+        const n = parseInteger(flag, text);
+        if (n < 1 || n > 1000) throw new UsageError(`${flag} ${text}: not from 1 to 1000`);
+        f.cuts = n;
+        break;
+      }
+      case '--pattern':
+        f.patterns = oneOf(flag, value(), CUT_PATTERNS);
+        break;
+      case '--cut': {
+        const [cut, ...more] = oneOf(flag, value(), ['power', 'kill'] as const);
+        if (more.length) throw new UsageError(`${flag} takes one of power, kill`);
+        f.cut = cut;
+        break;
+      }
       case '--part':
         f.parts = oneOf(flag, value(), SHAPE_PARTS);
         break;
@@ -253,6 +308,15 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         );
         break;
       }
+      case '--mix':
+        f.mixes = oneOf(flag, value(), STEADY_MIXES);
+        break;
+      case '--aio':
+        f.aio = oneOf(flag, value(), STEADY_AIO_MODES);
+        break;
+      case '--batch':
+        f.batch = listOf(flag, value()).map((s) => parseInteger(flag, s));
+        break;
       case '--trace': {
         trace = value();
         if (trace === '') throw new UsageError(`${flag} needs a directory`);
@@ -312,12 +376,14 @@ function paramsOf(f: Flags, scenarios: readonly ScenarioName[]): ScenarioParams 
   const p: ScenarioParams = {
     coldBurst: {},
     ceiling: {},
+    ceilingBatched: {},
     steady: {},
     machine: {},
     block: {},
     shape: {},
+    powerCut: {},
   };
-  const steadyLike = [p.steady, p.ceiling];
+  const steadyLike = [p.steady, p.ceiling, p.ceilingBatched];
   const warm = warmPolicies(f);
   if (f.policies) p.coldBurst.policies = f.policies;
   if (warm?.length) {
@@ -332,12 +398,12 @@ function paramsOf(f: Flags, scenarios: readonly ScenarioName[]): ScenarioParams 
     p.machine.burstVcpus = f.vcpus;
   }
   if (f.runtimeMs !== undefined) {
-    for (const s of [p.coldBurst, p.ceiling, p.steady, p.machine, p.block, p.shape]) {
+    for (const s of [p.coldBurst, ...steadyLike, p.machine, p.block, p.shape]) {
       s.runtimeMs = f.runtimeMs;
     }
   }
   if (f.warmupMs !== undefined) {
-    for (const s of [p.ceiling, p.steady, p.block, p.shape]) s.warmupMs = f.warmupMs;
+    for (const s of [...steadyLike, p.block, p.shape]) s.warmupMs = f.warmupMs;
   }
   if (f.iodepth) {
     for (const s of steadyLike) s.iodepth = f.iodepth;
@@ -347,7 +413,7 @@ function paramsOf(f: Flags, scenarios: readonly ScenarioName[]): ScenarioParams 
     p.block.bs = f.bs;
     p.coldBurst.bs = f.bs[0];
     p.machine.bs = f.bs[0];
-    if (f.bs.length > 2 && (scenarios.includes('steady') || scenarios.includes('ceiling'))) {
+    if (f.bs.length > 2 && scenarios.some((s) => s === 'steady' || s.startsWith('ceiling'))) {
       throw new UsageError(
         `--bs ${f.bs.join(',')}: steady and ceiling take one size or two (random, sequential)`,
       );
@@ -368,6 +434,17 @@ function paramsOf(f: Flags, scenarios: readonly ScenarioName[]): ScenarioParams 
   }
   if (f.parts) p.shape.parts = f.parts;
   if (f.layouts) p.shape.layouts = f.layouts;
+  if (f.mixes) for (const s of steadyLike) s.mixes = f.mixes;
+  if (f.aio) p.steady.aio = f.aio;
+  if (f.batch) p.ceilingBatched.batch = f.batch;
+  if ((f.cuts ?? f.patterns ?? f.cut) !== undefined && !scenarios.includes('power-cut')) {
+    throw new UsageError(
+      "--cuts, --pattern and --cut are power-cut's: add power-cut to --scenario",
+    );
+  }
+  if (f.cuts !== undefined) p.powerCut.cuts = f.cuts;
+  if (f.patterns) p.powerCut.patterns = f.patterns;
+  if (f.cut) p.powerCut.cut = f.cut;
   return p;
 }
 
@@ -376,10 +453,12 @@ function checkAll(scenarios: readonly ScenarioName[], p: ScenarioParams): void {
   const checks: Record<ScenarioName, () => unknown> = {
     'cold-burst': () => checkColdBurstParams(p.coldBurst),
     ceiling: () => checkSteadyParams(p.ceiling, 'ceiling'),
+    'ceiling-batched': () => checkSteadyParams(p.ceilingBatched, 'ceiling-batched'),
     steady: () => checkSteadyParams(p.steady, 'steady'),
     machine: () => checkMachineBenchParams(p.machine),
     block: () => checkBlockParams(p.block),
     shape: () => checkShapeParams(p.shape),
+    'power-cut': () => checkPowerCutParams(p.powerCut),
   };
   for (const s of scenarios) {
     try {

@@ -4,10 +4,13 @@
 import { COLD_BURST_LEGEND, coldBurstTextTable, fmtRatio } from '../shared/cold-burst-table.ts';
 import type { BurstMeasure, ColdBurstResult, ColdBurstRun } from '../shared/cold-burst-params.ts';
 import type { MachineBenchResult } from '../shared/machine-bench-params.ts';
+import type { SteadyComparisonRow } from '../shared/steady-compare.ts';
 import type {
+  AioDelta,
+  CeilingLaneResult,
   CeilingResult,
   LaneResult,
-  SteadyComparisonRow,
+  SteadyCase,
   SteadyResult,
 } from '../shared/steady-params.ts';
 import { verdictOf, type TargetResult } from '../shared/targets.ts';
@@ -98,71 +101,134 @@ function laneLine(l: LaneResult): string {
   return sideLine(`${l.name} ${kib(l.bs)}`.padEnd(13), l.result).replace(/^ {2}/, '  ');
 }
 
+function ceilingLaneLine(l: CeilingLaneResult): string {
+  const t = l.result.transactions;
+  const perTx = t > 0 ? fixed(l.result.ops / t, 1) : '–';
+  return `${laneLine(l)}; ${t} transactions (${perTx} req/tx)`;
+}
+
+const mixOf = (mix: string) => (mix === 'all' ? 'all at once' : 'alone');
+
 export function ceilingReport(r: CeilingResult): string {
   const p = r.params;
   return [
-    `== ceiling: ${r.worker}, on a ${p.imageBytes >> 20} MiB image of ${kib(p.chunkSize)} ` +
+    `== ${r.scenario}: ${r.worker}, on a ${p.imageBytes >> 20} MiB image of ${kib(p.chunkSize)} ` +
       `chunks (regions of ${(p.imageBytes / p.vcpus) >> 20} MiB); prefill ${int(r.prefillMs)} ms; ` +
       `${p.warmupMs} ms warm-up, ${p.runtimeMs} ms timed`,
-    ...r.cases.map((c) => [`ceiling iodepth ${c.iodepth}:`, ...c.lanes.map(laneLine)].join('\n')),
-  ].join('\n\n');
-}
-
-export function steadyReport(r: SteadyResult): string {
-  const p = r.params;
-  return [
-    `== steady: ${p.vcpus} vCPUs, one operation each, on a ${p.imageBytes >> 20} MiB image of ` +
-      `${kib(p.chunkSize)} chunks; prefill ${int(r.prefillMs)} ms; timed ${p.runtimeMs} ms once ` +
-      `the pool has stopped growing`,
     ...r.cases.map((c) =>
       [
-        `steady ${c.policy} iodepth ${c.iodepth}: pool ${c.pool.threadsAtStart} -> ` +
-          `${c.pool.threadsAtEnd} workers, ${c.pool.spawnedDuringRun} created during the run; ` +
-          `warm-up ${int(c.lanes[0]?.result.warmupMs ?? 0)} ms`,
-        ...c.lanes.map(laneLine),
+        `${r.scenario} batch ${c.batch} iodepth ${c.iodepth}, ${mixOf(c.mix)}:`,
+        ...c.lanes.map(ceilingLaneLine),
       ].join('\n'),
     ),
   ].join('\n\n');
 }
 
+/** The AIO layer over a timed run, as counted by stats(). */
+function aioLine(t: AioDelta): string {
+  const s = t.elapsedMs / 1000;
+  const rate = (n: number) => (s > 0 ? fixed(n / s, 0) : '–');
+  const per = (req: number, tx: number) => (tx > 0 ? fixed(req / tx, 1) : '–');
+  const pc = t.pageCache;
+  return (
+    `  aio: reads ${t.readTransactions} tx (${per(t.readRequests, t.readTransactions)} req/tx, ` +
+    `${rate(t.readTransactions)}/s), relaxed writes ${t.writeTransactions} tx ` +
+    `(${per(t.writeRequests, t.writeTransactions)} req/tx, ${rate(t.writeTransactions)}/s), ` +
+    `durable ${t.durableTransactions} (${rate(t.durableTransactions)}/s); merged r ${t.rdMerged} ` +
+    `w ${t.wrMerged}; flushes ${t.flushes}; page cache hits ${pc.hits}, misses ${pc.misses}, ` +
+    `written back ${pc.writtenBack}, evictions ${pc.evictions}`
+  );
+}
+
+function steadyCaseLines(c: SteadyCase): string {
+  const cfg = c.aioConfig;
+  const flush = c.flushEvery ? `, a flush every ${c.flushEvery} writes` : '';
+  return [
+    `steady ${c.policy} ${c.aio} (batch ${cfg.batch}, merge ${cfg.merge ? 'on' : 'off'}, page ` +
+      `cache ${cfg.pageCache ? 'on' : 'off'}) iodepth ${c.iodepth}, ${mixOf(c.mix)}${flush}: ` +
+      `pool ${c.pool.threadsAtStart} -> ${c.pool.threadsAtEnd} workers, ` +
+      `${c.pool.spawnedDuringRun} created during the run; ` +
+      `warm-up ${int(c.lanes[0]?.result.warmupMs ?? 0)} ms`,
+    ...c.lanes.map(laneLine),
+    aioLine(c.transactions),
+  ].join('\n');
+}
+
+export function steadyReport(r: SteadyResult): string {
+  const p = r.params;
+  return [
+    `== steady: ${p.vcpus} vCPUs, one operation each (all at once, or a machine per operation ` +
+      `alone), on a ${p.imageBytes >> 20} MiB image of ${kib(p.chunkSize)} chunks; prefill ` +
+      `${int(r.prefillMs)} ms; timed ${p.runtimeMs} ms once the pool has stopped growing`,
+    ...r.cases.map(steadyCaseLines),
+  ].join('\n\n');
+}
+
+export const STEADY_COMPARISON_LEGEND = [
+  'aio: batched (32 requests per transaction, merging, no page cache), faithful (one request ' +
+    'per transaction), cached (the page cache, cache=writeback; flushes as shown)',
+  'ceil: one request per transaction; ceil-b: ceiling-batched, its best batch size B for the ' +
+    'operation; emu/ceil, emu/ceil-b: IOPS ratios',
+  "req/tx, ios/tx, tx/s: the emulator's transactions of the operation's kind over the timed " +
+    'run: requests per transaction as the pool took them (after merging), guest requests per ' +
+    'transaction, transactions per second (reads; writes: relaxed, and tx/s with durable ' +
+    'commits); * shared by the kind (random and sequential) when all run at once',
+];
+
 export function steadyComparisonTable(rows: SteadyComparisonRow[]): string {
   const head = [
+    'aio',
     'policy',
+    'mix',
     'op',
     'bs',
     'iodepth',
     'IOPS emu',
     'IOPS ceil',
-    'IOPS ratio',
-    'MB/s emu',
-    'MB/s ceil',
+    'IOPS ceil-b',
+    'B',
+    'emu/ceil',
+    'emu/ceil-b',
+    'req/tx',
+    'ios/tx',
+    'tx/s',
     'p50 ms emu',
     'p50 ms ceil',
-    'p50 ratio',
+    'p50 ms ceil-b',
     'p99 ms emu',
     'p99 ms ceil',
-    'p99 ratio',
   ];
-  const body = rows.map((r) => [
-    r.policy,
-    r.lane,
-    kib(r.bs),
-    String(r.iodepth),
-    int(r.emulator.iops),
-    int(r.ceiling.iops),
-    fmtRatio(r.ratio.iops),
-    fixed(r.emulator.mbPerS, 2),
-    fixed(r.ceiling.mbPerS, 2),
-    msOf(r.emulator.p50),
-    msOf(r.ceiling.p50),
-    fmtRatio(r.ratio.p50),
-    msOf(r.emulator.p99),
-    msOf(r.ceiling.p99),
-    fmtRatio(r.ratio.p99),
-  ]);
+  const dash = (v: number | undefined, f: (v: number) => string) => (v === undefined ? '–' : f(v));
+  const body = rows.map((r) => {
+    const t = r.transactions;
+    const star = t.shared ? '*' : '';
+    return [
+      r.flushEvery ? `${r.aio}, flush ${r.flushEvery}` : r.aio,
+      r.policy,
+      r.mix,
+      r.lane,
+      kib(r.bs),
+      String(r.iodepth),
+      int(r.emulator.iops),
+      dash(r.ceiling?.iops, int),
+      dash(r.ceilingBatched?.iops, int),
+      dash(r.ceilingBatched?.batch, String),
+      fmtRatio(r.ratio.iops),
+      fmtRatio(r.ratioBatched.iops),
+      t.requestsPerTransaction === null ? '–' : `${fixed(t.requestsPerTransaction, 1)}${star}`,
+      t.iosPerTransaction === null ? '–' : `${fixed(t.iosPerTransaction, 1)}${star}`,
+      `${int(t.transactionsPerS)}${star}`,
+      msOf(r.emulator.p50),
+      dash(r.ceiling?.p50, msOf),
+      dash(r.ceilingBatched?.p50, msOf),
+      msOf(r.emulator.p99),
+      dash(r.ceiling?.p99, msOf),
+    ];
+  });
   return [
-    '== steady vs ceiling: emulator / ceiling for each operation',
-    markdownTable(head, body, 3),
+    '== steady vs the ceilings: emulator / plain workers for each operation, same run',
+    markdownTable(head, body, 5),
+    STEADY_COMPARISON_LEGEND.map((l) => `  ${l}`).join('\n'),
   ].join('\n\n');
 }
 

@@ -7,12 +7,14 @@ import type { TextTable } from '../shared/cold-burst-table.ts';
 import type { ColdBurstResult } from '../shared/cold-burst-params.ts';
 import type { MachineBenchResult } from '../shared/machine-bench-params.ts';
 import type { ShapeResult } from '../shared/shape-summary.ts';
-import type { CeilingResult, SteadyComparisonRow, SteadyResult } from '../shared/steady-params.ts';
+import type { PowerCutCampaign } from './power-cut.ts';
+import type { SteadyComparisonRow } from '../shared/steady-compare.ts';
+import type { CeilingResult, SteadyResult } from '../shared/steady-params.ts';
 import type { TargetResult } from '../shared/targets.ts';
 import type { SideResult } from '../shared/bench-contracts.ts';
 import type { ScenarioName, ScenarioParams } from './bench-args.ts';
 
-export const REPORT_SCHEMA = 'webaio-bench/3';
+export const REPORT_SCHEMA = 'webaio-bench/4';
 
 /** The --json document. */
 export interface BenchReport {
@@ -37,13 +39,15 @@ export interface BenchReport {
   results: {
     coldBurst?: ColdBurstResult;
     ceiling?: CeilingResult;
+    ceilingBatched?: CeilingResult;
     steady?: SteadyResult;
     machine?: MachineBenchResult;
     block?: BlockBenchResult;
     shape?: ShapeResult;
+    powerCut?: PowerCutCampaign;
   };
   comparison: {
-    /** Each steady operation against the ceiling's (null unless both ran). */
+    /** Each steady lane against the ceilings' (null unless steady and a ceiling ran). */
     steadyVsCeiling: SteadyComparisonRow[] | null;
   };
   targets: TargetResult[];

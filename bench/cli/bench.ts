@@ -12,11 +12,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROGRESS_PREFIX } from '../shared/progress.ts';
 import type { ColdBurstRun } from '../shared/cold-burst-params.ts';
-import { compareSteady } from '../shared/steady-params.ts';
+import { compareSteady } from '../shared/steady-compare.ts';
 import { chromeTrace } from '../../app/shared/chrome-trace.ts';
 import { evaluateTargets } from '../shared/targets.ts';
 import { launchOptions } from '../../scripts/chromium.ts';
 import { parseArgs, USAGE, UsageError, type BenchArgs, type ScenarioName } from './bench-args.ts';
+import { powerCutReport, runPowerCutCampaign } from './power-cut.ts';
 import { blockReport, REPORT_SCHEMA, type BenchReport } from './bench-report.ts';
 import { shapeReport } from './bench-report-shape.ts';
 import {
@@ -261,6 +262,7 @@ function commandLine(argv: readonly string[]): string {
 /** Run one scenario in the page, print its report, and keep its result. */
 async function runScenario(
   page: Page,
+  baseURL: string,
   scenario: ScenarioName,
   args: BenchArgs,
   report: BenchReport,
@@ -286,6 +288,13 @@ async function runScenario(
       out(ceilingReport(r));
       break;
     }
+    case 'ceiling-batched': {
+      const q = p.ceilingBatched;
+      const r = await page.evaluate((q) => window.webaio.bench.ceilingBatched(q), q);
+      report.results.ceilingBatched = r;
+      out(ceilingReport(r));
+      break;
+    }
     case 'steady': {
       const r = await page.evaluate((q) => window.webaio.bench.steady(q), p.steady);
       report.results.steady = r;
@@ -308,6 +317,13 @@ async function runScenario(
       const r = await page.evaluate((q) => window.webaio.bench.shape(q), p.shape);
       report.results.shape = r;
       out(shapeReport(r));
+      break;
+    }
+    case 'power-cut': {
+      // Browsers of its own, on profiles of its own, against the same server.
+      const r = await runPowerCutCampaign(baseURL, p.powerCut, log);
+      report.results.powerCut = r;
+      out(powerCutReport(r));
       break;
     }
   }
@@ -349,7 +365,7 @@ async function run(args: BenchArgs, argv: readonly string[]): Promise<boolean> {
   for (const scenario of args.scenarios) {
     log(`scenario ${scenario}`);
     try {
-      await runScenario(browser.page, scenario, args, report);
+      await runScenario(browser.page, baseURL, scenario, args, report);
     } catch (e) {
       // After a signal, the failure is the browser closing under a scenario: stop here.
       if (cleaning) throw e;
@@ -358,12 +374,12 @@ async function run(args: BenchArgs, argv: readonly string[]): Promise<boolean> {
       report.errors.push({ scenario, message });
     }
   }
-  const { steady, ceiling, coldBurst } = report.results;
-  if (steady && ceiling) {
-    report.comparison.steadyVsCeiling = compareSteady(steady, ceiling);
+  const { steady, ceiling, ceilingBatched, coldBurst, block } = report.results;
+  if (steady && (ceiling || ceilingBatched)) {
+    report.comparison.steadyVsCeiling = compareSteady(steady, ceiling, ceilingBatched);
     process.stdout.write(`${steadyComparisonTable(report.comparison.steadyVsCeiling)}\n\n`);
   }
-  report.targets = evaluateTargets(coldBurst, report.comparison.steadyVsCeiling);
+  report.targets = evaluateTargets(coldBurst, report.comparison.steadyVsCeiling, block);
   process.stdout.write(`${targetsReport(report.targets)}\n\n`);
   report.wallMs = Date.now() - t0;
   for (const e of report.errors) process.stdout.write(`FAILED: ${e.scenario}: ${e.message}\n`);

@@ -1,13 +1,15 @@
 // The `block` scenario: random aligned reads and writes through webaio.openBlock() (the AIO pool
-// on an IndexedDB image), each case against the same work done by plain idb-keyval calls from
-// one worker on an image of the same layout, one side after the other, never both at once.
+// on an IndexedDB image; batched, without the page cache unless asked), each case against the
+// same work done by plain idb-keyval calls from one worker on an image of the same layout, one
+// side after the other, never both at once.
 
 import { wrap } from 'comlink';
+import type { BlockBackendOptions } from '../../app/block-backend.ts';
 import { BlockIo } from '../../app/block-io.ts';
 import { createImage, deleteImage } from '../../app/images.ts';
 import { deleteIfPresent } from './bench-images.ts';
 import { spawnCeilingWorker } from './spawn.ts';
-import type { CeilingWorkerApi, IoJob, SideResult } from '../shared/bench-contracts.ts';
+import type { CeilingSideResult, CeilingWorkerApi, IoJob } from '../shared/bench-contracts.ts';
 import {
   extentsOf,
   jobOffsets,
@@ -20,6 +22,7 @@ import {
   type ClosedLoopRun,
 } from '../shared/bench-loop.ts';
 import { nowMs } from '../../app/shared/clock.ts';
+import type { AioConfig } from '../../app/shared/aio-config.ts';
 import type { CacheMode } from '../../app/shared/block.ts';
 import { Histogram } from '../../app/shared/histogram.ts';
 import type { PoolConfig } from '../../app/shared/thread-pool.ts';
@@ -68,7 +71,8 @@ export async function runBlockBench(
     await call(ceiling.open(BENCH_IMAGE_BASELINE, params.chunkSize));
     const mib = (params.regionBytes / 2 ** 20).toFixed(0);
     progress(`block: prefilling ${mib} MiB of each image (untimed)`);
-    const prefill = await withBackend((b) => prefillEmulator(b, params));
+    const open = { aio: { pageCache: params.pageCache } };
+    const prefill = await withBackend(open, (b) => prefillEmulator(b, params));
     const prefillMs = {
       emulator: prefill.result,
       baseline: await call(ceiling.prefill(params.regionBytes, params.seed)),
@@ -78,6 +82,7 @@ export async function runBlockBench(
     for (const [i, c] of plan.entries()) {
       const job: IoJob = {
         ...c,
+        batch: 1,
         pattern: 'random',
         regionOffset: 0,
         regionBytes: params.regionBytes,
@@ -88,7 +93,7 @@ export async function runBlockBench(
       const label = `block ${i + 1}/${plan.length}: ${c.op} bs=${c.bs} iodepth=${c.iodepth}`;
       const runEmulator = async () => {
         progress(`${label}: emulator`);
-        return (await withBackend((b) => emulatorSide(b, job))).result;
+        return (await withBackend(open, (b) => emulatorSide(b, job))).result;
       };
       const runBaseline = () => {
         progress(`${label}: baseline`);
@@ -97,7 +102,7 @@ export async function runBlockBench(
       // Alternate which side goes first, so drift (compaction, a noisy neighbour) is shared.
       const first = i % 2 === 0 ? 'emulator' : 'baseline';
       let emulator: EmulatorSideResult;
-      let baseline: SideResult;
+      let baseline: CeilingSideResult;
       if (first === 'emulator') {
         emulator = await runEmulator();
         baseline = await runBaseline();
@@ -126,7 +131,12 @@ export async function runBlockBench(
     return {
       scenario: 'block',
       params,
-      emulator: { image: BENCH_IMAGE_EMULATOR, cache: prefill.cache, pool: prefill.pool },
+      emulator: {
+        image: BENCH_IMAGE_EMULATOR,
+        cache: prefill.cache,
+        pool: prefill.pool,
+        aio: prefill.aio,
+      },
       baseline: { image: BENCH_IMAGE_BASELINE, worker: 'idb-keyval in one dedicated worker' },
       prefillMs,
       startedAt,
@@ -147,15 +157,18 @@ export async function runBlockBench(
 }
 
 /**
- * webaio.openBlock() on the emulator's image with its defaults, `fn`, then close(): each case
- * starts from an empty pool and leaves no worker behind while the baseline runs.
+ * webaio.openBlock() on the emulator's image with its defaults (but the page cache, as asked),
+ * `fn`, then close(): each case starts from an empty pool and leaves no worker behind while the
+ * baseline runs.
  */
 async function withBackend<T>(
+  opts: BlockBackendOptions,
   fn: (b: BlockIo) => Promise<T>,
-): Promise<{ result: T; cache: CacheMode; pool: PoolConfig }> {
-  const b = await BlockIo.open(BENCH_IMAGE_EMULATOR);
+): Promise<{ result: T; cache: CacheMode; pool: PoolConfig; aio: AioConfig }> {
+  const b = await BlockIo.open(BENCH_IMAGE_EMULATOR, opts);
   try {
-    return { result: await fn(b), cache: b.cache, pool: { ...b.poolConfig } };
+    const result = await fn(b);
+    return { result, cache: b.cache, pool: { ...b.poolConfig }, aio: { ...b.aioConfig } };
   } finally {
     await b.close();
   }

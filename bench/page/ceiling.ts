@@ -1,7 +1,8 @@
-// The `ceiling` scenario: steady's work done the plain way — N dedicated workers, one per
-// operation, each keeping `iodepth` idb-keyval calls in flight on its region of an image of the
-// same layout, all at once. The physical limit the emulator's `steady` figures are measured
-// against.
+// The `ceiling` and `ceiling-batched` scenarios: steady's work done the plain way — N dedicated
+// workers, one per operation, each keeping `iodepth` idb-keyval calls in flight on its region of
+// an image of the same layout, all at once or each operation alone; one request per transaction
+// (`ceiling`), or up to `batch` of them (`ceiling-batched`). The physical limits the emulator's
+// `steady` figures are measured against.
 
 import { nowMs } from '../../app/shared/clock.ts';
 import type { IoJob } from '../shared/bench-contracts.ts';
@@ -10,61 +11,87 @@ import { CeilingWorkers } from './ceiling-workers.ts';
 import { progress } from '../shared/progress.ts';
 import {
   checkSteadyParams,
+  runsOf,
   steadyLanes,
+  type CeilingCase,
   type CeilingResult,
+  type CeilingScenario,
   type SteadyParams,
 } from '../shared/steady-params.ts';
 
-const PREFIX = 'bench-ceiling-';
-
-export async function runCeiling(input: Partial<SteadyParams> = {}): Promise<CeilingResult> {
-  const params = checkSteadyParams(input, 'ceiling');
+export async function runCeiling(
+  input: Partial<SteadyParams> = {},
+  scenario: CeilingScenario = 'ceiling',
+): Promise<CeilingResult> {
+  const params = checkSteadyParams(input, scenario);
   const startedAt = new Date().toISOString();
   const t0 = nowMs();
-  await sweepImages(PREFIX);
-  const image = freshImageName(PREFIX, 'idb');
+  const prefix = `bench-${scenario}-`;
+  await sweepImages(prefix);
+  const image = freshImageName(prefix, 'idb');
   await freshImage(image, params.imageBytes, params.chunkSize);
   const workers = new CeilingWorkers(params.vcpus);
   try {
     await workers.open(image, params.chunkSize);
-    progress(`ceiling: prefilling ${params.imageBytes >> 20} MiB (untimed)`);
+    progress(`${scenario}: prefilling ${params.imageBytes >> 20} MiB (untimed)`);
     const prefillMs = await workers.call(workers.apis[0].prefill(params.imageBytes, params.seed));
-    const cases: CeilingResult['cases'] = [];
-    for (const iodepth of params.iodepth) {
-      const lanes = steadyLanes(params, iodepth);
-      progress(
-        `ceiling iodepth ${iodepth}: ${lanes.map((l) => l.name).join(', ')} at once, ` +
-          `${params.warmupMs} ms warm-up, ${params.runtimeMs} ms timed`,
-      );
-      const results = await workers.call(
-        Promise.all(
-          lanes.map((lane) => {
-            const job: IoJob = {
-              op: lane.op,
-              pattern: lane.pattern,
-              bs: lane.bs,
+    const cases: CeilingCase[] = [];
+    for (const batch of params.batch) {
+      for (const iodepth of params.iodepth) {
+        for (const mix of params.mixes) {
+          for (const lanes of runsOf(steadyLanes(params, iodepth), mix)) {
+            const label =
+              `${scenario} batch ${batch} iodepth ${iodepth}: ` +
+              `${lanes.map((l) => l.name).join(', ')}${mix === 'all' ? ' at once' : ' alone'}`;
+            progress(`${label}, ${params.warmupMs} ms warm-up, ${params.runtimeMs} ms timed`);
+            const results = await workers.call(
+              Promise.all(
+                lanes.map((lane) => {
+                  const job: IoJob = {
+                    op: lane.op,
+                    pattern: lane.pattern,
+                    bs: lane.bs,
+                    iodepth,
+                    batch,
+                    regionOffset: lane.regionOffset,
+                    regionBytes: lane.regionBytes,
+                    runtimeMs: params.runtimeMs,
+                    warmupMs: params.warmupMs,
+                    seed: params.seed + lane.index,
+                  };
+                  return workers.apis[lane.index].run(job);
+                }),
+              ),
+            );
+            cases.push({
+              batch,
               iodepth,
-              regionOffset: lane.regionOffset,
-              regionBytes: lane.regionBytes,
-              runtimeMs: params.runtimeMs,
-              warmupMs: params.warmupMs,
-              seed: params.seed + lane.index,
-            };
-            return workers.apis[lane.index].run(job);
-          }),
-        ),
-      );
-      cases.push({ iodepth, lanes: lanes.map((lane, i) => ({ ...lane, result: results[i] })) });
-      progress(
-        `ceiling iodepth ${iodepth}: ` +
-          lanes.map((l, i) => `${l.name} ${results[i].iops.toFixed(0)} IOPS`).join(', '),
-      );
+              mix,
+              lanes: lanes.map((lane, i) => ({ ...lane, result: results[i] })),
+            });
+            progress(
+              `${label}: ` +
+                lanes
+                  .map(
+                    (l, i) =>
+                      `${l.name} ${results[i].iops.toFixed(0)} IOPS ` +
+                      `(${results[i].transactions} transactions)`,
+                  )
+                  .join(', '),
+            );
+          }
+        }
+      }
     }
+    const per =
+      scenario === 'ceiling'
+        ? 'one request per transaction'
+        : `up to ${params.batch.join(' or ')} requests per transaction`;
     return {
-      scenario: 'ceiling',
+      scenario,
       params,
       image,
-      worker: `idb-keyval in ${params.vcpus} dedicated workers, one per operation`,
+      worker: `idb-keyval in ${params.vcpus} dedicated workers, one per operation, ${per}`,
       prefillMs,
       startedAt,
       elapsedMs: nowMs() - t0,

@@ -23,6 +23,8 @@ export interface Bench {
   steady(params?: Partial<SteadyParams>): Promise<SteadyResult>;
   /** The same operations with plain idb-keyval from as many workers: steady's baseline. */
   ceiling(params?: Partial<SteadyParams>): Promise<CeilingResult>;
+  /** The ceiling with up to `batch` requests per transaction: the batched emulator's baseline. */
+  ceilingBatched(params?: Partial<SteadyParams>): Promise<CeilingResult>;
   /** A many-vCPU verify run, and one burst on a cold pool then on a warm one. */
   machine(params?: Partial<MachineBenchParams>): Promise<MachineBenchResult>;
   /** The emulator's random reads and writes against a plain idb-keyval loop (docs/benchmarks.md). */
@@ -35,7 +37,8 @@ export function createBench(): Bench {
   return {
     coldBurst: runColdBurst,
     steady: runSteady,
-    ceiling: runCeiling,
+    ceiling: (params) => runCeiling(params, 'ceiling'),
+    ceilingBatched: (params) => runCeiling(params, 'ceiling-batched'),
     machine: runMachineBench,
     block: runBlockBench,
     shape: runShape,

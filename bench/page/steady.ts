@@ -1,9 +1,12 @@
 // The `steady` scenario: a machine whose vCPUs each run one operation (steady-params.ts) with
-// `iodepth` requests in flight, measured once the pool has stopped growing. The warm-up is a run
-// stopped after warmupMs; the pool then finishes growing; the timed run starts on new vCPU
-// threads and keeps the pool (its workers belong to the page under bh and prealloc).
+// `iodepth` requests in flight — all operations at once, or a machine per operation alone —
+// under each AIO mode, measured once the pool has stopped growing. The warm-up is a run stopped
+// after warmupMs; the pool then finishes growing; the timed run starts on new vCPU threads and
+// keeps the pool (its workers belong to the page under bh and prealloc). The AIO layer's
+// transactions over the timed run are the difference of stats() before and after it.
 
 import { Machine } from '../../app/machine.ts';
+import type { MachineStats } from '../../app/machine-stats.ts';
 import type { SideResult } from '../shared/bench-contracts.ts';
 import { nowMs } from '../../app/shared/clock.ts';
 import type { GuestJob, JobKind, JobReport } from '../../app/shared/guest-job.ts';
@@ -18,10 +21,15 @@ import {
 import { deadline, poolDetail, until } from './burst.ts';
 import { progress } from '../shared/progress.ts';
 import {
+  aioConfigOf,
   checkSteadyParams,
+  runsOf,
   steadyLanes,
+  type AioDelta,
+  type SteadyAioMode,
   type SteadyCase,
   type SteadyLane,
+  type SteadyMix,
   type SteadyParams,
   type SteadyResult,
 } from '../shared/steady-params.ts';
@@ -42,7 +50,21 @@ export async function runSteady(input: Partial<SteadyParams> = {}): Promise<Stea
     const cases: SteadyCase[] = [];
     for (const policy of params.policies) {
       for (const iodepth of params.iodepth) {
-        cases.push(await steadyCase(params, image, policy, iodepth));
+        const lanes = steadyLanes(params, iodepth);
+        for (const aio of params.aio) {
+          if (aio === 'cached') {
+            // Random writes alone, flushed every cachedFlushEvery writes.
+            const writes = lanes.filter((l) => l.name === 'randwrite').slice(0, 1);
+            const run = { aio, mix: 'alone' as const, flushEvery: params.cachedFlushEvery };
+            cases.push(await steadyCase(params, image, policy, writes, run));
+            continue;
+          }
+          for (const mix of params.mixes) {
+            for (const run of runsOf(lanes, mix)) {
+              cases.push(await steadyCase(params, image, policy, run, { aio, mix, flushEvery: 0 }));
+            }
+          }
+        }
       }
     }
     return {
@@ -59,7 +81,7 @@ export async function runSteady(input: Partial<SteadyParams> = {}): Promise<Stea
   }
 }
 
-function guestJob(lane: SteadyLane, p: SteadyParams): GuestJob {
+function guestJob(lane: SteadyLane, p: SteadyParams, flushEvery: number): GuestJob {
   const kind: Record<string, JobKind> = {
     'random read': 'randread',
     'random write': 'randwrite',
@@ -74,6 +96,7 @@ function guestJob(lane: SteadyLane, p: SteadyParams): GuestJob {
     size: lane.regionBytes,
     runtimeMs: p.runtimeMs,
     seed: p.seed + lane.index,
+    ...(flushEvery > 0 ? { flushEvery } : {}),
   };
 }
 
@@ -97,24 +120,55 @@ function sideOf(job: JobReport, warm: JobReport | undefined, warmupMs: number): 
   };
 }
 
+/** The AIO layer's counters over a timed run: `after` minus `before`. */
+function aioDelta(before: MachineStats, after: MachineStats, elapsedMs: number): AioDelta {
+  const a = after.aio;
+  const b = before.aio;
+  return {
+    elapsedMs,
+    readTransactions: a.read_transactions - b.read_transactions,
+    readRequests: a.read_transaction_requests - b.read_transaction_requests,
+    writeTransactions: a.write_transactions - b.write_transactions,
+    writeRequests: a.write_transaction_requests - b.write_transaction_requests,
+    durableTransactions: a.durable_transactions - b.durable_transactions,
+    rdMerged: after.rd_merged - before.rd_merged,
+    wrMerged: after.wr_merged - before.wr_merged,
+    flushes: after.flush_operations - before.flush_operations,
+    pageCache: {
+      hits: a.page_cache.hits - b.page_cache.hits,
+      misses: a.page_cache.misses - b.page_cache.misses,
+      evictions: a.page_cache.evictions - b.page_cache.evictions,
+      writtenBack: a.page_cache.written_back - b.page_cache.written_back,
+    },
+  };
+}
+
+/** A machine with one vCPU per lane (lane i on vCPU i), warmed up, then timed. */
 async function steadyCase(
   p: SteadyParams,
   image: string,
   policy: PoolPolicyName,
-  iodepth: number,
+  lanes: readonly SteadyLane[],
+  run: { aio: SteadyAioMode; mix: SteadyMix; flushEvery: number },
 ): Promise<SteadyCase> {
-  const lanes = steadyLanes(p, iodepth);
-  const label = `steady ${policy} iodepth ${iodepth}`;
+  const iodepth = lanes[0].iodepth;
+  const what =
+    run.mix === 'all'
+      ? 'at once'
+      : `alone${run.flushEvery ? `, flush every ${run.flushEvery}` : ''}`;
+  const label = `steady ${policy} ${run.aio} iodepth ${iodepth} ${lanes.map((l) => l.name).join(', ')} ${what}`;
+  const aioConfig = aioConfigOf(run.aio);
   const m = await Machine.create({
     image,
-    vcpus: p.vcpus,
-    ramBytes: ramBytesFor(p.vcpus, iodepth, Math.max(p.randomBs, p.sequentialBs)),
+    vcpus: lanes.length,
+    ramBytes: ramBytesFor(lanes.length, iodepth, Math.max(...lanes.map((l) => l.bs))),
     pool: {
       policy,
       minThreads: policy === 'prealloc' ? p.minThreads : 0,
       maxThreads: p.maxThreads,
     },
-    jobs: lanes.map((lane) => guestJob(lane, p)),
+    aio: aioConfig,
+    jobs: lanes.map((lane) => guestJob(lane, p, run.flushEvery)),
   });
   try {
     const { ctl } = m;
@@ -122,7 +176,7 @@ async function steadyCase(
       Atomics.load(ctl.i32, ctl.L.pool.newThreads) +
         Atomics.load(ctl.i32, ctl.L.pool.pendingThreads) ===
       0;
-    progress(`${label}: ${lanes.map((l) => l.name).join(', ')}; warm-up`);
+    progress(`${label}: warm-up`);
     const tWarm = nowMs();
     await m.start();
     await sleep(p.warmupMs);
@@ -132,7 +186,8 @@ async function steadyCase(
       poolDetail(m),
     );
     const warmupMs = nowMs() - tWarm;
-    const before = m.stats().pool;
+    const beforeStats = m.stats();
+    const before = beforeStats.pool;
     progress(
       `${label}: pool of ${before.cur_threads} after a ${warmupMs.toFixed(0)} ms warm-up; ` +
         `${p.runtimeMs} ms timed`,
@@ -141,21 +196,28 @@ async function steadyCase(
     const report = await deadline(m.done(), p.runtimeMs + p.timeoutMs, 'the timed run', () =>
       poolDetail(m),
     );
-    const after = m.stats().pool;
+    const afterStats = m.stats();
+    const after = afterStats.pool;
+    const jobOf = (i: number, r: typeof report) => r.jobs.find((j) => j.vcpu === i);
+    const elapsedMs = Math.max(...lanes.map((_, i) => jobOf(i, report)?.runtimeMs ?? 0));
     const result: SteadyCase = {
       policy,
       iodepth,
+      aio: run.aio,
+      aioConfig,
+      mix: run.mix,
+      flushEvery: run.flushEvery,
+      transactions: aioDelta(beforeStats, afterStats, elapsedMs),
       pool: {
         threadsAtStart: before.cur_threads,
         threadsAtEnd: after.cur_threads,
         spawnedDuringRun: after.spawned - before.spawned,
         curHighWater: after.cur_high_water,
       },
-      lanes: lanes.map((lane) => {
-        const job = report.jobs.find((j) => j.vcpu === lane.index);
-        if (!job) throw new Error(`${label}: no report from vCPU ${lane.index}`);
-        const w = warm.jobs.find((j) => j.vcpu === lane.index);
-        return { ...lane, result: sideOf(job, w, warmupMs) };
+      lanes: lanes.map((lane, i) => {
+        const job = jobOf(i, report);
+        if (!job) throw new Error(`${label}: no report from vCPU ${i}`);
+        return { ...lane, result: sideOf(job, jobOf(i, warm), warmupMs) };
       }),
     };
     progress(

@@ -17,6 +17,9 @@ export interface IoJob {
   bs: number;
   /** Requests in flight at once. */
   iodepth: number;
+  /** The baseline worker: requests it may group into one IndexedDB transaction (1: one each,
+   *  the `ceiling`; more: `ceiling-batched`). The emulator's side ignores it. */
+  batch: number;
   /** Requests fall in bytes [regionOffset, regionOffset + regionBytes) of the image. */
   regionOffset: number;
   regionBytes: number;
@@ -45,6 +48,11 @@ export interface SideResult {
   warmupOps: number;
 }
 
+/** The baseline worker's side: also the IndexedDB transactions its timed part committed. */
+export interface CeilingSideResult extends SideResult {
+  transactions: number;
+}
+
 /** The baseline: a plain dedicated worker, idb-keyval calls straight on the image's chunks. */
 export interface CeilingWorkerApi {
   /** Open an existing image's database; its chunks are `chunkSize` bytes. */
@@ -52,7 +60,7 @@ export interface CeilingWorkerApi {
   /** Write random bytes to every chunk of [0, regionBytes), untimed; returns the time it took. */
   prefill(regionBytes: number, seed: number): Promise<number>;
   /** Warm up, then run the timed case. */
-  run(job: IoJob): Promise<SideResult>;
+  run(job: IoJob): Promise<CeilingSideResult>;
   /** Close the database; the worker is idle in its event loop afterwards. */
   close(): void;
 }

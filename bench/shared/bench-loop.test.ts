@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { IoJob } from './bench-contracts.ts';
 import {
   extentsOf,
+  groupRequests,
   jobOffsets,
   randomBytes,
   randomOffsets,
@@ -39,6 +40,7 @@ describe('bench-loop', () => {
       pattern: 'sequential',
       bs: 32768,
       iodepth: 4,
+      batch: 1,
       regionOffset: 1 << 20,
       regionBytes: 4 * 32768,
       runtimeMs: 10,
@@ -117,6 +119,57 @@ describe('bench-loop', () => {
     });
     expect(most).toBe(2);
     expect(done.sort()).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('bench/group-requests-batches-what-is-queued', async () => {
+    const groups: number[][] = [];
+    const g = groupRequests(
+      3,
+      async (offsets) => {
+        groups.push([...offsets]);
+        await tick();
+      },
+      (fn) => setTimeout(fn, 0),
+    );
+    // Seven requests in flight: transactions of 3, 3 and 1, started in one turn.
+    const done = Array.from({ length: 7 }, (_, k) => g.io(k));
+    await Promise.all(done);
+    expect(groups).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
+    expect(g.transactions()).toBe(3);
+    // A closed loop of 6 in flight, batches of 3: every transaction carries 3 once it runs.
+    groups.length = 0;
+    const run = await runClosedLoop({
+      iodepth: 6,
+      runtimeMs: 30,
+      nextOffset: () => 0,
+      io: (off) => g.io(off),
+    });
+    expect(groups.every((t) => t.length === 3)).toBe(true);
+    expect(run.ops).toBe(groups.length * 3);
+  });
+
+  it('bench/group-requests-one-each-and-failures', async () => {
+    let calls = 0;
+    const one = groupRequests(
+      1,
+      async () => {
+        calls++;
+      },
+      () => {
+        throw new Error('batch 1 never waits for a turn');
+      },
+    );
+    await Promise.all([one.io(0), one.io(1)]);
+    expect([calls, one.transactions()]).toEqual([2, 2]);
+    const failing = groupRequests(
+      4,
+      () => Promise.reject(new Error('QuotaExceededError')),
+      (fn) => setTimeout(fn, 0),
+    );
+    const results = await Promise.allSettled([failing.io(0), failing.io(1)]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(failing.transactions()).toBe(1);
+    expect(() => groupRequests(0, async () => undefined, setTimeout)).toThrow(/batch 0/);
   });
 
   it('bench/side-result', () => {

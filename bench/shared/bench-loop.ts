@@ -108,6 +108,63 @@ export async function runClosedLoop(job: ClosedLoop): Promise<ClosedLoopRun> {
   return { ops, elapsedMs: nowMs() - t0 };
 }
 
+/** Runs `fn` once the event loop next turns (a macrotask: every pending microtask first). */
+export type NextTurn = (fn: () => void) => void;
+
+export interface GroupedRequests {
+  /** One request; settles when the transaction that carried it does. */
+  io(byteOffset: number): Promise<void>;
+  /** Transactions started so far. */
+  transactions(): number;
+}
+
+/**
+ * Requests made one at a time, done in transactions of up to `batch` of them: those queued when
+ * the event loop next turns (so every completion's continuations have queued their next
+ * request) are taken `batch` at a time, one transaction each — as an AIO worker takes up to
+ * `aio.batch` queued requests of one kind. With `batch` 1 each request is its own transaction,
+ * started at once. A failed transaction fails each of its requests.
+ */
+export function groupRequests(
+  batch: number,
+  transaction: (byteOffsets: readonly number[]) => Promise<void>,
+  nextTurn: NextTurn,
+): GroupedRequests {
+  if (!Number.isInteger(batch) || batch < 1) {
+    throw new RangeError(`batch ${batch} is not a positive integer`);
+  }
+  let transactions = 0;
+  const run = (byteOffsets: readonly number[]) => {
+    transactions++;
+    return transaction(byteOffsets);
+  };
+  if (batch === 1)
+    return { io: (byteOffset) => run([byteOffset]), transactions: () => transactions };
+  const queued: { byteOffset: number; resolve(): void; reject(e: unknown): void }[] = [];
+  let scheduled = false;
+  const takeAll = () => {
+    scheduled = false;
+    while (queued.length) {
+      const group = queued.splice(0, batch);
+      run(group.map((q) => q.byteOffset)).then(
+        () => group.forEach((q) => q.resolve()),
+        (e: unknown) => group.forEach((q) => q.reject(e)),
+      );
+    }
+  };
+  return {
+    io: (byteOffset) =>
+      new Promise<void>((resolve, reject) => {
+        queued.push({ byteOffset, resolve, reject });
+        if (!scheduled) {
+          scheduled = true;
+          nextTurn(takeAll);
+        }
+      }),
+    transactions: () => transactions,
+  };
+}
+
 /** Run `fn` on every item, `concurrency` at a time (prefills). */
 export async function runConcurrently<T>(
   items: readonly T[],

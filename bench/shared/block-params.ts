@@ -1,8 +1,14 @@
 // The `block` scenario's parameters, their defaults and checks, and the shape of its result.
 // No DOM here: `npm run bench` checks its command line with these same functions.
 
+import type { AioConfig } from '../../app/shared/aio-config.ts';
 import type { LatencySplit } from '../../app/shared/latency-split.ts';
-import { BENCH_OPS, type BenchOp, type SideResult } from './bench-contracts.ts';
+import {
+  BENCH_OPS,
+  type BenchOp,
+  type CeilingSideResult,
+  type SideResult,
+} from './bench-contracts.ts';
 import type { CacheMode } from '../../app/shared/block.ts';
 import { Errno, ErrnoError } from '../../app/shared/errno.ts';
 import { checkChunkSize, checkVirtualSize } from '../../app/shared/image-format.ts';
@@ -26,6 +32,9 @@ export interface BlockBenchParams {
   seed: number;
   /** Keep the two images afterwards (default: delete them). */
   keepImages: boolean;
+  /** The emulator's page cache (default off: every request meets IndexedDB, as the baseline's
+   *  do; otherwise its reads of a region larger than the cache are partly memory copies). */
+  pageCache: boolean;
 }
 
 export const BLOCK_BENCH_DEFAULTS: Readonly<BlockBenchParams> = {
@@ -39,6 +48,7 @@ export const BLOCK_BENCH_DEFAULTS: Readonly<BlockBenchParams> = {
   chunkSize: 32768,
   seed: 1,
   keepImages: false,
+  pageCache: false,
 };
 
 export const BS_MIN = 512;
@@ -106,8 +116,8 @@ export function checkBlockParams(input: Partial<BlockBenchParams> = {}): BlockBe
       throw einval(`regionBytes ${regionBytes} is not a multiple of bs ${size}`);
     }
   }
-  if (typeof p.keepImages !== 'boolean') {
-    throw einval(`keepImages ${String(p.keepImages)} is not a boolean`);
+  for (const key of ['keepImages', 'pageCache'] as const) {
+    if (typeof p[key] !== 'boolean') throw einval(`${key} ${String(p[key])} is not a boolean`);
   }
   return {
     ops: listOf('ops', p.ops, checkOp),
@@ -120,6 +130,7 @@ export function checkBlockParams(input: Partial<BlockBenchParams> = {}): BlockBe
     chunkSize,
     seed: integerIn('seed', p.seed, 0, 2 ** 32 - 1),
     keepImages: p.keepImages,
+    pageCache: p.pageCache,
   };
 }
 
@@ -148,7 +159,7 @@ export interface BlockCaseResult {
   /** Which side ran first: they alternate from case to case. */
   first: 'emulator' | 'baseline';
   emulator: EmulatorSideResult;
-  baseline: SideResult;
+  baseline: CeilingSideResult;
   /** emulator / baseline. IOPS below 1: the emulator is slower; latency above 1: slower. */
   ratio: { iops: number; p50: number; p99: number };
 }
@@ -156,8 +167,8 @@ export interface BlockCaseResult {
 export interface BlockBenchResult {
   scenario: 'block';
   params: BlockBenchParams;
-  /** How the emulator's backend was opened (webaio.openBlock's defaults). */
-  emulator: { image: string; cache: CacheMode; pool: PoolConfig };
+  /** How the emulator's backend was opened (webaio.openBlock's defaults, params.pageCache). */
+  emulator: { image: string; cache: CacheMode; pool: PoolConfig; aio: AioConfig };
   baseline: { image: string; worker: string };
   /** Untimed writes of random bytes to every chunk of the region of each image. */
   prefillMs: { emulator: number; baseline: number };

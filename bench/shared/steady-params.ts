@@ -1,13 +1,20 @@
-// The `steady` and `ceiling` scenarios' parameters, layout and results: N workers, each doing one
-// operation (random 4 KiB reads, random 4 KiB writes, sequential 32 KiB reads, sequential 32 KiB
-// writes, round-robin) on its own region of an image, all at once — through the emulator's vCPUs
-// (`steady`), and straight with idb-keyval from N plain workers (`ceiling`). No DOM here.
+// The `steady`, `ceiling` and `ceiling-batched` scenarios' parameters, layout and results: N
+// workers, each doing one operation (random 4 KiB reads, random 4 KiB writes, sequential 32 KiB
+// reads, sequential 32 KiB writes, round-robin) on its own region of an image, all at once or
+// each alone — through the emulator's vCPUs (`steady`, under each AIO mode), and straight with
+// idb-keyval from plain workers, one request per transaction (`ceiling`) or up to `batch` of
+// them (`ceiling-batched`). The comparison is steady-compare.ts. No DOM here.
 
-import type { BenchOp, IoPattern, SideResult } from './bench-contracts.ts';
+import type { BenchOp, CeilingSideResult, IoPattern, SideResult } from './bench-contracts.ts';
+import {
+  AIO_BATCH_MAX,
+  DEFAULT_AIO_CONFIG,
+  FAITHFUL_AIO_CONFIG,
+  type AioConfig,
+} from '../../app/shared/aio-config.ts';
 import { checkChunkSize, checkVirtualSize } from '../../app/shared/image-format.ts';
 import type { PoolPolicyName } from '../../app/shared/thread-pool.ts';
 import { ParamChecker, WARMUP_MS_MAX } from './check.ts';
-import { ratioOf } from './cold-burst-params.ts';
 
 /** The operations, assigned round-robin to vCPUs (steady) and to plain workers (ceiling). */
 export const STEADY_OPS: readonly { name: string; op: BenchOp; pattern: IoPattern }[] = [
@@ -17,9 +24,40 @@ export const STEADY_OPS: readonly { name: string; op: BenchOp; pattern: IoPatter
   { name: 'seqwrite', op: 'write', pattern: 'sequential' },
 ];
 
+/** All operations at once, one worker each (one timed run); or each operation alone, one worker
+ *  doing only it (a timed run per operation). */
+export const STEADY_MIXES = ['all', 'alone'] as const;
+export type SteadyMix = (typeof STEADY_MIXES)[number];
+
+/**
+ * How the emulator's AIO layer runs a steady case: `batched` — up to aio.batch (32) requests per
+ * transaction and the device's merging, no page cache, so it meets IndexedDB on every request as
+ * the ceilings do; `faithful` — one request per transaction (FAITHFUL_AIO_CONFIG, the path the
+ * `ceiling` models); `cached` — the defaults with the page cache (cache=writeback), random writes
+ * alone with a flush every `cachedFlushEvery` writes.
+ */
+export const STEADY_AIO_MODES = ['batched', 'faithful', 'cached'] as const;
+export type SteadyAioMode = (typeof STEADY_AIO_MODES)[number];
+
+export function aioConfigOf(mode: SteadyAioMode): AioConfig {
+  if (mode === 'faithful') return { ...FAITHFUL_AIO_CONFIG };
+  if (mode === 'cached') return { ...DEFAULT_AIO_CONFIG };
+  return { ...DEFAULT_AIO_CONFIG, pageCache: false };
+}
+
+export type CeilingScenario = 'ceiling' | 'ceiling-batched';
+
 export interface SteadyParams {
   /** `steady` only: the pool policies to run under (not `inline`; see checkSteadyParams). */
   policies: PoolPolicyName[];
+  /** `steady` only: the AIO modes, one set of cases each (`cached`: one case, random writes). */
+  aio: SteadyAioMode[];
+  /** `steady` only: the `cached` case flushes after every this many writes. */
+  cachedFlushEvery: number;
+  /** All operations at once, each alone, or both (every scenario; `cached` is always alone). */
+  mixes: SteadyMix[];
+  /** Ceilings only: requests per transaction at most, one set of cases each (`ceiling`: 1). */
+  batch: number[];
   /** vCPUs (steady) or plain workers (ceiling), one operation each. */
   vcpus: number;
   /** Requests in flight per operation; one case per value. */
@@ -42,6 +80,10 @@ export interface SteadyParams {
 
 export const STEADY_DEFAULTS: Readonly<SteadyParams> = {
   policies: ['bh'],
+  aio: ['batched', 'faithful', 'cached'],
+  cachedFlushEvery: 1000,
+  mixes: ['all', 'alone'],
+  batch: [1],
   vcpus: 4,
   iodepth: [32],
   randomBs: 4096,
@@ -56,12 +98,26 @@ export const STEADY_DEFAULTS: Readonly<SteadyParams> = {
   timeoutMs: 30_000,
 };
 
+/**
+ * `ceiling-batched`'s requests per transaction, "as many as help": each operation's figure is the
+ * best of these. In short runs here (iodepth 32; docs/benchmarks.md) 4 was worse than 1 and 8
+ * never the best; 16 won the reads alone and all four at once in one run, 32 everything in
+ * another and the writes alone in both. Above 32 nothing changes: only 32 are in flight.
+ */
+export const CEILING_BATCH_DEFAULT = [16, 32];
+
+export function steadyDefaults(scenario: 'steady' | CeilingScenario): Readonly<SteadyParams> {
+  return scenario === 'ceiling-batched'
+    ? { ...STEADY_DEFAULTS, batch: [...CEILING_BATCH_DEFAULT] }
+    : STEADY_DEFAULTS;
+}
+
 export function checkSteadyParams(
   input: unknown = {},
-  scenario: 'steady' | 'ceiling' = 'steady',
+  scenario: 'steady' | CeilingScenario = 'steady',
 ): SteadyParams {
   const c = new ParamChecker(scenario);
-  const p = c.merge(STEADY_DEFAULTS, input);
+  const p = c.merge(steadyDefaults(scenario), input);
   const policies = c.list('policies', p.policies, (v) => c.policy(v));
   if (policies.includes('inline')) {
     c.fail(
@@ -85,8 +141,41 @@ export function checkSteadyParams(
     }
   }
   const maxThreads = c.int('maxThreads', p.maxThreads, 1, 128);
+  const aio = c.list('aio', p.aio, (v) => {
+    if (!STEADY_AIO_MODES.includes(v as SteadyAioMode)) {
+      c.fail(`aio ${JSON.stringify(v)} is not one of ${STEADY_AIO_MODES.join(', ')}`);
+    }
+    return v as SteadyAioMode;
+  });
+  const mixes = c.list('mixes', p.mixes, (v) => {
+    if (!STEADY_MIXES.includes(v as SteadyMix)) {
+      c.fail(`mix ${JSON.stringify(v)} is not one of ${STEADY_MIXES.join(', ')}`);
+    }
+    return v as SteadyMix;
+  });
+  const batch =
+    scenario === 'ceiling-batched'
+      ? c.list('batch', p.batch, (v) => c.int('batch', v, 2, AIO_BATCH_MAX))
+      : c.list('batch', p.batch, (v) =>
+          v === 1
+            ? 1
+            : c.fail(
+                `batch ${JSON.stringify(v)}: ${scenario} runs one request per transaction ` +
+                  '(ceiling-batched takes batch)',
+              ),
+        );
+  if (scenario === 'steady' && aio.includes('cached') && vcpus < 2) {
+    c.fail(
+      'aio mode cached runs the random writes (the 2nd operation): it needs vcpus 2 or more ' +
+        '(or aio without cached)',
+    );
+  }
   return {
     policies,
+    aio,
+    cachedFlushEvery: c.int('cachedFlushEvery', p.cachedFlushEvery, 1, 1_000_000),
+    mixes,
+    batch,
     vcpus,
     iodepth,
     randomBs,
@@ -137,13 +226,51 @@ export function steadyLanes(p: SteadyParams, iodepth: number): SteadyLane[] {
   });
 }
 
+/**
+ * The timed runs of a mix: all lanes in one run, or one run per operation (the first lane of
+ * each: with more workers than operations, the others repeat them).
+ */
+export function runsOf(lanes: readonly SteadyLane[], mix: SteadyMix): SteadyLane[][] {
+  if (mix === 'all') return [[...lanes]];
+  return lanes.slice(0, STEADY_OPS.length).map((lane) => [lane]);
+}
+
 export interface LaneResult extends SteadyLane {
   result: SideResult;
 }
 
+export interface CeilingLaneResult extends SteadyLane {
+  result: CeilingSideResult;
+}
+
+/** The AIO layer over a steady case's timed run: differences of stats() before and after. */
+export interface AioDelta {
+  /** The timed run: its longest lane's runtime. */
+  elapsedMs: number;
+  readTransactions: number;
+  readRequests: number;
+  /** Relaxed write transactions and the requests they carried. */
+  writeTransactions: number;
+  writeRequests: number;
+  /** Durable commits: flushes and the page cache's writebacks (two each). */
+  durableTransactions: number;
+  /** Requests the device merged into a neighbour (rd_merged, wr_merged); flushes completed. */
+  rdMerged: number;
+  wrMerged: number;
+  flushes: number;
+  pageCache: { hits: number; misses: number; evictions: number; writtenBack: number };
+}
+
+/** One timed run of the emulator: a machine with a vCPU per lane. */
 export interface SteadyCase {
   policy: PoolPolicyName;
   iodepth: number;
+  aio: SteadyAioMode;
+  aioConfig: AioConfig;
+  mix: SteadyMix;
+  /** The guest flushes after every this many writes (0: never). */
+  flushEvery: number;
+  transactions: AioDelta;
   /** The pool over the timed part: workers at its start and end, created during it. */
   pool: {
     threadsAtStart: number;
@@ -162,72 +289,26 @@ export interface SteadyResult {
   prefillMs: number;
   startedAt: string;
   elapsedMs: number;
-  /** policy × iodepth, in that order. */
+  /** policy × iodepth × aio mode × mix (× operation, alone), in that order. */
   cases: SteadyCase[];
 }
 
+/** One timed run of plain workers: a worker per lane, up to `batch` requests per transaction. */
+export interface CeilingCase {
+  batch: number;
+  iodepth: number;
+  mix: SteadyMix;
+  lanes: CeilingLaneResult[];
+}
+
 export interface CeilingResult {
-  scenario: 'ceiling';
+  scenario: CeilingScenario;
   params: SteadyParams;
   image: string;
   worker: string;
   prefillMs: number;
   startedAt: string;
   elapsedMs: number;
-  cases: { iodepth: number; lanes: LaneResult[] }[];
-}
-
-interface Figures {
-  iops: number;
-  mbPerS: number;
-  p50: number;
-  p99: number;
-}
-
-export interface SteadyComparisonRow {
-  policy: PoolPolicyName;
-  iodepth: number;
-  lane: string;
-  bs: number;
-  emulator: Figures;
-  ceiling: Figures;
-  /** emulator / ceiling (null where the ceiling's figure is 0). */
-  ratio: { iops: number | null; mbPerS: number | null; p50: number | null; p99: number | null };
-}
-
-const figures = (s: SideResult): Figures => ({
-  iops: s.iops,
-  mbPerS: s.mbPerS,
-  p50: s.latencyUs.p50,
-  p99: s.latencyUs.p99,
-});
-
-/** Each steady lane against the ceiling lane of the same index and iodepth. */
-export function compareSteady(steady: SteadyResult, ceiling: CeilingResult): SteadyComparisonRow[] {
-  return steady.cases.flatMap((sc) => {
-    const cc = ceiling.cases.find((c) => c.iodepth === sc.iodepth);
-    if (!cc) return [];
-    return sc.lanes.flatMap((lane) => {
-      const base = cc.lanes.find((l) => l.index === lane.index && l.name === lane.name);
-      if (!base) return [];
-      const e = figures(lane.result);
-      const b = figures(base.result);
-      return [
-        {
-          policy: sc.policy,
-          iodepth: sc.iodepth,
-          lane: lane.name,
-          bs: lane.bs,
-          emulator: e,
-          ceiling: b,
-          ratio: {
-            iops: ratioOf(e.iops, b.iops),
-            mbPerS: ratioOf(e.mbPerS, b.mbPerS),
-            p50: ratioOf(e.p50, b.p50),
-            p99: ratioOf(e.p99, b.p99),
-          },
-        },
-      ];
-    });
-  });
+  /** batch × iodepth × mix (× operation, alone), in that order. */
+  cases: CeilingCase[];
 }

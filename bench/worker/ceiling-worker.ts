@@ -1,13 +1,16 @@
 // The benchmark's baseline: the emulator's work done the plain way, idb-keyval calls on an image's
-// chunk store from one dedicated worker, with no pool, no shared memory and no main loop.
-// A read is get(), a whole-chunk write set(), a partial one update() (read-modify-write).
+// chunk store from one dedicated worker, with no pool, no shared memory and no main loop: one
+// request per transaction (`ceiling`, `block`'s baseline), or up to `batch` of them
+// (`ceiling-batched`). A read is get(), a whole-chunk write set(), a partial one update().
 
 import { expose } from 'comlink';
-import { get, getMany, set, setMany, update, type UseStore } from 'idb-keyval';
+import { getMany, promisifyRequest, setMany, type UseStore } from 'idb-keyval';
 import type { CeilingWorkerApi, IoJob } from '../shared/bench-contracts.ts';
 import {
   extentsOf,
+  groupRequests,
   jobOffsets,
+  type NextTurn,
   PREFILL_CHUNKS,
   PREFILL_INFLIGHT,
   randomBytes,
@@ -56,12 +59,18 @@ function chunkOf(img: Image, value: unknown, chunkIndex: number): Uint8Array | u
   return new Uint8Array(value);
 }
 
-/** One request of `job.bs` bytes at `byteOffset`, as idb-keyval calls; `data` is its bytes. */
-function requestFn(
+/**
+ * One IndexedDB transaction doing the requests of `job.bs` bytes at `byteOffsets`, as idb-keyval
+ * calls; `data` is every write's bytes. A read is get() (getMany() of its chunks), a whole-chunk
+ * write set() (setMany()), a partial one a read-modify-write: each chunk read once, every request
+ * on it applied in order, put once — as idb-keyval's update(), for many chunks (and as the
+ * emulator's raw driver plans a batch). With one offset, exactly the one-request ceiling.
+ */
+function transactionFn(
   img: Image,
   job: IoJob,
   data: Uint8Array,
-): (byteOffset: number) => Promise<void> {
+): (byteOffsets: readonly number[]) => Promise<void> {
   const { chunkSize, store } = img;
   const { bs } = job;
   if (bs > chunkSize && bs % chunkSize !== 0) {
@@ -75,52 +84,67 @@ function requestFn(
   const indices = (byteOffset: number) =>
     Array.from({ length: chunks }, (_, k) => Math.floor(byteOffset / chunkSize) + k);
 
-  if (job.op === 'read' && bs <= chunkSize) {
-    return async (byteOffset) => {
-      const chunkIndex = Math.floor(byteOffset / chunkSize);
-      const chunk = chunkOf(img, await get(chunkIndex, store), chunkIndex);
-      const at = byteOffset % chunkSize;
-      if (chunk) dst.set(chunk.subarray(at, at + bs));
-      else dst.fill(0);
-    };
-  }
   if (job.op === 'read') {
-    return async (byteOffset) => {
-      const keys = indices(byteOffset);
+    return async (byteOffsets) => {
+      const keys = [...new Set(byteOffsets.flatMap(indices))];
       const values = await getMany(keys, store);
-      keys.forEach((chunkIndex, k) => {
-        const chunk = chunkOf(img, values[k], chunkIndex);
-        if (chunk) dst.set(chunk, k * chunkSize);
-        else dst.fill(0, k * chunkSize, (k + 1) * chunkSize);
-      });
+      const byChunk = new Map(keys.map((chunkIndex, k) => [chunkIndex, values[k] as unknown]));
+      // Each request's bytes copied out of its chunks, as a read into guest memory would.
+      for (const byteOffset of byteOffsets) {
+        indices(byteOffset).forEach((chunkIndex, k) => {
+          const chunk = chunkOf(img, byChunk.get(chunkIndex), chunkIndex);
+          const at = bs < chunkSize ? byteOffset % chunkSize : 0;
+          const n = Math.min(bs, chunkSize);
+          if (chunk) dst.set(chunk.subarray(at, at + n), k * chunkSize);
+          else dst.fill(0, k * chunkSize, k * chunkSize + n);
+        });
+      }
     };
   }
   if (bs < chunkSize) {
-    return (byteOffset) => {
-      const chunkIndex = Math.floor(byteOffset / chunkSize);
-      return update(
-        chunkIndex,
-        (old: unknown) => {
-          const chunk = chunkOf(img, old, chunkIndex) ?? new Uint8Array(chunkSize);
-          chunk.set(data, byteOffset % chunkSize);
-          return chunk.buffer;
-        },
-        store,
-      );
-    };
+    return (byteOffsets) =>
+      store('readwrite', (s) => {
+        const patches = new Map<number, number[]>();
+        for (const byteOffset of byteOffsets) {
+          const chunkIndex = Math.floor(byteOffset / chunkSize);
+          patches.set(chunkIndex, [...(patches.get(chunkIndex) ?? []), byteOffset % chunkSize]);
+        }
+        for (const [chunkIndex, ats] of patches) {
+          const req = s.get(chunkIndex);
+          req.onsuccess = () => {
+            const chunk = chunkOf(img, req.result, chunkIndex) ?? new Uint8Array(chunkSize);
+            for (const at of ats) chunk.set(data, at);
+            s.put(chunk.buffer, chunkIndex);
+          };
+        }
+        return promisifyRequest(s.transaction);
+      });
   }
-  if (bs === chunkSize) {
-    // A fresh copy per write, as the emulator copies out of shared memory.
-    return (byteOffset) => set(byteOffset / chunkSize, data.slice().buffer, store);
-  }
-  return (byteOffset) =>
+  // A fresh copy per write, as the emulator copies out of shared memory.
+  return (byteOffsets) =>
     setMany(
-      indices(byteOffset).map((chunkIndex, k) => [
-        chunkIndex,
-        data.slice(k * chunkSize, (k + 1) * chunkSize).buffer,
-      ]),
+      byteOffsets.flatMap((byteOffset) =>
+        indices(byteOffset).map((chunkIndex, k): [number, ArrayBuffer] => [
+          chunkIndex,
+          data.slice(k * chunkSize, k * chunkSize + chunkSize).buffer,
+        ]),
+      ),
       store,
     );
+}
+
+/** A macrotask without a timer's clamping: a MessageChannel's message; close() ends it. */
+function messageTurns(): { nextTurn: NextTurn; close(): void } {
+  const channel = new MessageChannel();
+  const queued: (() => void)[] = [];
+  channel.port1.onmessage = () => queued.shift()?.();
+  return {
+    nextTurn: (fn) => {
+      queued.push(fn);
+      channel.port2.postMessage(null);
+    },
+    close: () => channel.port1.close(),
+  };
 }
 
 const api = {
@@ -147,23 +171,36 @@ const api = {
 
   async run(job: IoJob) {
     const img = opened();
-    const io = requestFn(img, job, randomBytes(job.bs, job.seed));
-    const offsets = jobOffsets(job);
-    const warmup = await runClosedLoop({
-      iodepth: job.iodepth,
-      runtimeMs: job.warmupMs,
-      nextOffset: offsets.warmup,
-      io,
-    });
-    const latencyUs = Histogram.create();
-    const run = await runClosedLoop({
-      iodepth: job.iodepth,
-      runtimeMs: job.runtimeMs,
-      nextOffset: offsets.timed,
-      io,
-      latencyUs,
-    });
-    return sideResult(run, job.bs, latencyUs, warmup);
+    const turns = messageTurns();
+    const g = groupRequests(
+      job.batch,
+      transactionFn(img, job, randomBytes(job.bs, job.seed)),
+      turns.nextTurn,
+    );
+    try {
+      const offsets = jobOffsets(job);
+      const warmup = await runClosedLoop({
+        iodepth: job.iodepth,
+        runtimeMs: job.warmupMs,
+        nextOffset: offsets.warmup,
+        io: g.io,
+      });
+      const before = g.transactions();
+      const latencyUs = Histogram.create();
+      const run = await runClosedLoop({
+        iodepth: job.iodepth,
+        runtimeMs: job.runtimeMs,
+        nextOffset: offsets.timed,
+        io: g.io,
+        latencyUs,
+      });
+      return {
+        ...sideResult(run, job.bs, latencyUs, warmup),
+        transactions: g.transactions() - before,
+      };
+    } finally {
+      turns.close();
+    }
   },
 
   close() {
