@@ -283,6 +283,9 @@ function computeLayout(p: ControlParams) {
      *  the requests they had taken that went back to the queue. */
     lostWithCreator: c.i32(1),
     requeued: c.i32(1),
+    /** Write batches taken and not yet finished (each worker's `record.writeBatch` summed);
+     *  with aio.batch > 1, queued writes wait while one runs. Under `pool.lock`. */
+    writeBatches: c.i32(1),
     /** Records of the backlog in spawn order: a ring of POOL_MAX_THREADS, head and length. */
     backlog: c.i32(POOL_MAX_THREADS),
     backlogHead: c.i32(1),
@@ -432,6 +435,9 @@ function computeLayout(p: ControlParams) {
     /** 1 while the worker runs a batch (it may hold the write gate, the cache's writeback
      *  lock, page pins), by the worker itself; a dying creator waits for 0 (see quiesce). */
     inIo: field(c.i32(p.nrecords)),
+    /** 1 from taking a write batch until it is finished (counted in `pool.writeBatches`);
+     *  under `pool.lock`, by the worker, or by whoever counts a dead worker out. */
+    writeBatch: field(c.i32(p.nrecords)),
     tRequested: field(c.f64(p.nrecords)),
     tCreated: field(c.f64(p.nrecords)),
     tReady: field(c.f64(p.nrecords)),

@@ -27,6 +27,9 @@ export function auditPoolLocked(ctl: Control): string[] {
   expect('pending_threads', get(L.pool.pendingThreads), n(WorkerState.CREATED));
   expect('idle_threads', get(L.pool.idleThreads), n(WorkerState.IDLE));
   expect('exited', get(L.pool.exited), n(WorkerState.EXITED) + n(WorkerState.LOST));
+  let writing = 0;
+  for (let r = 0; r < L.params.nrecords; r++) writing += get(R.writeBatch.at(r));
+  expect('write batches', get(L.pool.writeBatches), writing);
 
   let queued = 0;
   for (let s = 0; s < L.params.nslots; s++) {

@@ -124,7 +124,7 @@ describe('thread pool core (single thread)', () => {
     const [record] = main.started;
     pool.workerStartedLocked(record);
     // aio.batch is 0 here: one request at a time.
-    const order = [0, 1, 3, 4].map(() => pool.takeRequestsLocked(record));
+    const order = [0, 1, 3, 4].map(() => pool.takeRequestsLocked(record, pool.nextRequestLocked()));
     expect(order).toEqual([[0], [1], [3], [4]]);
     expect(pool.queueEmpty()).toBe(true);
     // ACTIVE requests cannot be cancelled.
@@ -152,18 +152,70 @@ describe('thread pool core (single thread)', () => {
     await pool.spawnThreadBh(main);
     const [record] = main.started;
     pool.workerStartedLocked(record);
+    // As the worker loop does: take what may be taken, run it, finish it.
+    const take = () => {
+      const slots = pool.takeRequestsLocked(record, pool.nextRequestLocked());
+      pool.batchFinishedLocked(record);
+      return slots;
+    };
     Atomics.store(ctl.i32, ctl.L.aio.batch, 2);
-    expect(pool.takeRequestsLocked(record)).toEqual([0, 2]);
+    expect(take()).toEqual([0, 2]);
     Atomics.store(ctl.i32, ctl.L.aio.batch, 32);
     // Writes of any kind share a transaction; the flush stops the search.
-    expect(pool.takeRequestsLocked(record)).toEqual([1, 3]);
-    expect(pool.takeRequestsLocked(record)).toEqual([4]);
-    expect(pool.takeRequestsLocked(record)).toEqual([5]);
-    expect(pool.takeRequestsLocked(record)).toEqual([6]);
-    expect(pool.takeRequestsLocked(record)).toEqual([7]);
+    expect(take()).toEqual([1, 3]);
+    expect(take()).toEqual([4]);
+    expect(take()).toEqual([5]);
+    expect(take()).toEqual([6]);
+    expect(take()).toEqual([7]);
     expect(pool.queueEmpty()).toBe(true);
     expect(Atomics.load(ctl.i32, ctl.L.record.served.at(record))).toBe(8);
     // The worker is busy with all of a batch: the audit agrees.
+    expect(auditPoolLocked(ctl)).toEqual([]);
+  });
+
+  it('thread-pool/write-batches: while a write batch runs, queued writes wait (reads go first, never past a flush); its end frees them; batch 1 never holds', async () => {
+    const { ctl, pool } = makePool({ maxThreads: 2 }, 16);
+    const main = recorder();
+    const ops = [BlockOp.WRITE, BlockOp.WRITE, BlockOp.READ, BlockOp.FLUSH, BlockOp.READ];
+    const submit = (from: number) =>
+      ops.forEach((op, k) => {
+        writeSlot(ctl, from + k, { op, byteOffset: 0, nbytes: 0, iov: [] }, 0, from + k);
+        pool.submitLocked(from + k, main);
+      });
+    Atomics.store(ctl.i32, ctl.L.aio.batch, 32);
+    writeSlot(ctl, 15, { op: BlockOp.WRITE, byteOffset: 0, nbytes: 0, iov: [] }, 0, 15);
+    pool.submitLocked(15, main);
+    await pool.spawnThreadBh(main);
+    const [a] = main.started;
+    pool.workerStartedLocked(a);
+    pool.spawnThreadLocked(main);
+    await pool.spawnThreadBh(main);
+    const [, b] = main.started;
+    pool.workerStartedLocked(b);
+    // Worker a runs a write batch; then writes, a read, a flush, a read are queued.
+    expect(pool.takeRequestsLocked(a, pool.nextRequestLocked())).toEqual([15]);
+    submit(0);
+    expect(Atomics.load(ctl.i32, ctl.L.pool.writeBatches)).toBe(1);
+    expect(auditPoolLocked(ctl)).toEqual([]);
+    // Worker b may take the read (batched up to the flush), not the writes, then nothing.
+    expect(pool.nextRequestLocked()).toBe(2);
+    expect(pool.takeRequestsLocked(b, 2)).toEqual([2]);
+    pool.batchFinishedLocked(b);
+    expect(pool.nextRequestLocked()).toBe(-1);
+    // a's batch is done: the writes go, as one batch.
+    pool.batchFinishedLocked(a);
+    expect(Atomics.load(ctl.i32, ctl.L.pool.writeBatches)).toBe(0);
+    expect(pool.takeRequestsLocked(a, pool.nextRequestLocked())).toEqual([0, 1]);
+    pool.batchFinishedLocked(a);
+    expect(pool.takeRequestsLocked(a, pool.nextRequestLocked())).toEqual([3]);
+    pool.batchFinishedLocked(a);
+    expect(pool.takeRequestsLocked(a, pool.nextRequestLocked())).toEqual([4]);
+    pool.batchFinishedLocked(a);
+    // One request per transaction (faithful): nothing is held back, strictly oldest first.
+    Atomics.store(ctl.i32, ctl.L.aio.batch, 1);
+    submit(5);
+    expect(pool.takeRequestsLocked(a, pool.nextRequestLocked())).toEqual([5]);
+    expect(pool.nextRequestLocked()).toBe(6);
     expect(auditPoolLocked(ctl)).toEqual([]);
   });
 

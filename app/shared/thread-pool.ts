@@ -135,16 +135,32 @@ export class PoolCore {
 
   /**
    * thread_pool_submit_aio()'s locked part; the slot is filled in (writeSlot). If nobody is
-   * idle, one more worker is owed (spawn_thread); then queue it. The caller unlocks, then
-   * signals `requestCond`.
+   * idle, one more worker is owed (spawn_thread); then queue it. With batching, a worker takes
+   * up to aio.batch requests: one queued behind others that already owe a worker joins that
+   * worker's batch, so only each batch-th queued request owes one (with batch 1, every one, as
+   * in QEMU). The caller unlocks, then signals `requestCond` (see wakeupsFor).
    */
   submitLocked(slot: number, creator: WorkerCreator): void {
     const p = this.L.pool;
     this.set(this.L.slot.state.at(slot), SlotState.QUEUED);
-    if (this.get(p.idleThreads) === 0 && this.get(p.curThreads) < this.get(p.maxThreads)) {
+    if (
+      this.get(p.idleThreads) === 0 &&
+      this.get(p.curThreads) < this.get(p.maxThreads) &&
+      this.get(p.queueLength) % this.batchLimit() === 0
+    ) {
       this.spawnThreadLocked(creator);
     }
     this.requests.insertTail(slot);
+  }
+
+  /** Requests a worker takes at most (aio.batch). */
+  private batchLimit(): number {
+    return Math.max(1, this.get(this.L.aio.batch));
+  }
+
+  /** Idle workers to wake for `count` new requests: one per batch's worth. */
+  private wakeupsFor(count: number): number {
+    return Math.ceil(count / this.batchLimit());
   }
 
   /** thread_pool_submit_aio() on a thread that may block: a vCPU, in its exit. */
@@ -157,16 +173,16 @@ export class PoolCore {
 
   /**
    * thread_pool_submit_aio() for every request a vCPU exit collected, in order, under one hold
-   * of the lock, then one wake-up for as many waiters as there are requests: the same queue and
-   * the same spawn decisions as one submit() each, without a lock round trip and a futex wake
-   * per request in the exit path.
+   * of the lock, then one wake-up for as many waiters as there are batches of requests: the
+   * same queue and the same spawn decisions as one submit() each, without a lock round trip
+   * and a futex wake per request in the exit path.
    */
   submitMany(slots: ArrayLike<number>, count: number, creator: WorkerCreator): void {
     if (count === 0) return;
     this.lock.lock();
     for (let i = 0; i < count; i++) this.submitLocked(slots[i], creator);
     this.lock.unlock();
-    this.requestCond.signal(count);
+    this.requestCond.signal(this.wakeupsFor(count));
   }
 
   /** thread_pool_submit_aio() on the main thread, which may not block: it awaits the lock. */
@@ -306,17 +322,36 @@ export class PoolCore {
   // ---- a worker's side (worker-thread.ts) ----
 
   /**
-   * A worker takes the oldest queued request, and — up to aio.batch in all — queued requests
-   * that can share its transaction: of its batch class, found before any barrier (a flush is
-   * never overtaken, nor batched). Each is ACTIVE and stamped; the worker's record is BUSY with
-   * the first. The caller has checked the queue is not empty.
+   * The queued request a worker may take now, or -1: the oldest, except that with batching
+   * (aio.batch > 1) queued writes wait while a write batch runs — IndexedDB would run their
+   * transaction after that one's anyway; waiting here, they join one batch instead of queueing
+   * in IndexedDB one small transaction each. A read may then go first, never past a barrier.
    */
-  takeRequestsLocked(record: number): number[] {
+  nextRequestLocked(): number {
+    const S = this.L.slot;
+    const head = this.requests.head();
+    if (head === -1 || this.batchLimit() === 1 || this.get(this.L.pool.writeBatches) === 0) {
+      return head;
+    }
+    for (let s = head; s !== -1; s = this.requests.next(s)) {
+      const cls = batchClassOf(this.get(S.op.at(s)));
+      if (cls === 'read') return s;
+      if (cls === 'barrier') return s === head ? s : -1;
+    }
+    return -1;
+  }
+
+  /**
+   * A worker takes `first` (nextRequestLocked's) and — up to aio.batch in all — queued
+   * requests after it that can share its transaction: of its batch class, found before any
+   * barrier (a flush is never overtaken, nor batched). Each is ACTIVE and stamped; the
+   * worker's record is BUSY with the first.
+   */
+  takeRequestsLocked(record: number, first: number): number[] {
     const S = this.L.slot;
     const R = this.L.record;
-    const first = this.requests.head();
     const cls = batchClassOf(this.get(S.op.at(first)));
-    const limit = cls === 'barrier' ? 1 : Math.max(1, this.get(this.L.aio.batch));
+    const limit = cls === 'barrier' ? 1 : this.batchLimit();
     const slots = [first];
     for (
       let s = this.requests.next(first);
@@ -334,11 +369,23 @@ export class PoolCore {
       this.set(S.worker.at(slot), record);
       this.set(S.state.at(slot), SlotState.ACTIVE);
     }
+    if (cls === 'write') {
+      this.set(R.writeBatch.at(record), 1);
+      this.add(this.L.pool.writeBatches, 1);
+    }
     this.set(R.state.at(record), WorkerState.BUSY);
     this.set(R.slot.at(record), first);
     const served = this.add(R.served.at(record), slots.length);
     if (served === slots.length) this.f64[R.tFirstRequest.at(record)] = now;
     return slots;
+  }
+
+  /** The worker's batch is done (its requests completed): writes queued behind it may go. */
+  batchFinishedLocked(record: number): void {
+    const at = this.L.record.writeBatch.at(record);
+    if (this.get(at) === 0) return;
+    this.set(at, 0);
+    this.add(this.L.pool.writeBatches, -1);
   }
 
   /**
@@ -508,6 +555,8 @@ export class PoolCore {
         requeued++;
       }
     }
+    // Its write batch, if it had one, no longer holds queued writes back.
+    this.batchFinishedLocked(record);
     this.add(p.lostWithCreator, 1);
     this.workerLostLocked(record);
     return requeued;
@@ -515,12 +564,12 @@ export class PoolCore {
 
   /**
    * After workers were lost: requests wait and nobody is idle, so grow as submits would have
-   * (spawn_thread once per waiting request, up to max_threads).
+   * (spawn_thread once per batch's worth of waiting requests, up to max_threads).
    */
   regrowLocked(creator: WorkerCreator): void {
     const p = this.L.pool;
-    let waiting = this.get(p.queueLength) - this.get(p.idleThreads);
-    while (waiting-- > 0 && this.get(p.curThreads) < this.get(p.maxThreads)) {
+    let owed = this.wakeupsFor(this.get(p.queueLength)) - this.get(p.idleThreads);
+    while (owed-- > 0 && this.get(p.curThreads) < this.get(p.maxThreads)) {
       this.spawnThreadLocked(creator);
     }
   }

@@ -17,7 +17,8 @@ export interface PoolIo {
 /**
  * worker_thread(): first the newborn's act (counted running; the next owed worker is asked
  * for), then open the storage, then take requests — one, or a batch that shares a
- * transaction — and run them; idle, wait on the request
+ * transaction (queued writes wait while a write batch runs) — and run them; idle, wait on the
+ * request
  * condition variable, and leave once the idle timeout passes with nothing to do and more than
  * min_threads exist, or as soon as cur_threads > max_threads. Resolves when the worker has
  * left the pool — at once, counting nothing, for one given up for lost before it ran.
@@ -35,7 +36,8 @@ export async function workerThread(
 
   pool.lock.lock();
   while (pool.mayRunLocked()) {
-    if (pool.queueEmpty()) {
+    const first = pool.nextRequestLocked();
+    if (first === -1) {
       const woken = pool.idleWaitLocked(record);
       if (!woken && pool.queueEmpty() && pool.aboveMinLocked()) {
         // Timed out, no work to do, no need for warm threads: exit.
@@ -44,8 +46,8 @@ export async function workerThread(
       // Even with work to do, check there are not too many workers before taking it.
       continue;
     }
-    // The oldest request, and queued ones that can share its transaction.
-    const slots = pool.takeRequestsLocked(record);
+    // The oldest request it may take, and queued ones that can share its transaction.
+    const slots = pool.takeRequestsLocked(record, first);
     pool.lock.unlock();
 
     pool.inIo(record, true);
@@ -54,6 +56,7 @@ export async function workerThread(
     pool.inIo(record, false);
 
     pool.lock.lock();
+    pool.batchFinishedLocked(record);
   }
   pool.workerExitLocked(record);
   pool.lock.unlock();
