@@ -50,11 +50,13 @@ test('a write cancelled while queued is ECANCELED, counted failed, and never wri
   const r = await app.evaluate(async () => {
     await window.webaio.images.create('cancel', 4 << 20, { chunkSize: 32768 });
     const b = await window.webaio.openBlock('cancel', { pool: { maxThreads: 1 } });
-    // One worker, 20 writes queued behind each other; cancel the last one at once.
+    // One worker, busy with a 3 MiB write (it exists: a read came first); 18 writes and the
+    // victim queued behind it; cancel the victim at once.
+    await b.pread(0, 512);
     const big = 128 << 10;
-    const writes = Array.from({ length: 19 }, (_, i) =>
-      b.pwrite(i * big, new Uint8Array(big).fill(i + 1)),
-    );
+    const writes = [b.pwrite(0, new Uint8Array(3 << 20).fill(1))];
+    while (b.stats().pool.idle_threads > 0) await new Promise((r) => setTimeout(r, 0));
+    for (let i = 1; i < 19; i++) writes.push(b.pwrite(i * big, new Uint8Array(big).fill(i + 1)));
     const ac = new AbortController();
     const victim = b.pwrite(3 << 20, new Uint8Array(4096).fill(0xee), { signal: ac.signal });
     ac.abort();
@@ -87,6 +89,7 @@ test('a write cancelled while queued is ECANCELED, counted failed, and never wri
   expect(r.s.failed_wr_operations).toBe(1);
   expect(r.s.failed_rd_operations).toBe(1);
   expect(r.s.wr_operations).toBe(19);
+  expect(r.s.rd_operations).toBe(3);
   expect(r.s.pool.cur_high_water).toBe(1);
 });
 

@@ -8,7 +8,7 @@ import { Errno } from '../app/shared/errno.ts';
 import { attachControl, LAYOUT_VERSION, type Control } from '../app/shared/layout.ts';
 import { PoolCore } from '../app/shared/thread-pool.ts';
 import { workerThread, type PoolIo } from '../app/shared/worker-thread.ts';
-import { openImageDb } from './block/image-db.ts';
+import { nextTask, openImageDb } from './block/image-db.ts';
 import { PageCache } from './block/page-cache.ts';
 import { RawImage } from './block/raw-idb.ts';
 
@@ -37,10 +37,14 @@ async function openRawImage(init: AioInit, ctl: Control): Promise<PoolIo> {
           slots.map((slot) => readSlot(ctl, slot)),
           mem,
         ),
+      settle: nextTask,
     };
   } catch (e) {
     console.error(`${init.thread}: every request will fail with EIO:`, e);
-    return { run: (slots) => Promise.resolve(slots.map(() => -Errno.EIO)) };
+    return {
+      run: (slots) => Promise.resolve(slots.map(() => -Errno.EIO)),
+      settle: () => Promise.resolve(),
+    };
   }
 }
 

@@ -24,7 +24,7 @@ export const DEFAULT_AIO_CONFIG: Readonly<AioConfig> = {
   batch: 32,
   merge: true,
   pageCache: true,
-  pollUs: 200,
+  pollUs: 100,
 };
 
 /** One request per transaction, no merging, no page cache, no polling: the path of QEMU's

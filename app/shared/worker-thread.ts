@@ -7,11 +7,15 @@ import type { PoolCore } from './thread-pool.ts';
 export interface PoolIo {
   /**
    * Perform the requests in `slots` (one batch, as takeRequestsLocked took it): each one's
-   * bytes >= 0 or -errno. Resolves only once nothing it started holds this thread: the worker
-   * may block in Atomics.wait right after (an IndexedDB transaction left active would hold
-   * its store until then).
+   * bytes >= 0 or -errno, as soon as they are known.
    */
   run(slots: readonly number[]): Promise<number[]>;
+  /**
+   * Resolves once nothing the last run() started holds this thread: the worker may block in
+   * Atomics.wait right after (an IndexedDB transaction left active would hold its store until
+   * then). Awaited after the batch's requests are completed, off their latency.
+   */
+  settle(): Promise<void>;
 }
 
 /**
@@ -53,6 +57,7 @@ export async function workerThread(
     pool.inIo(record, true);
     const rets = await io.run(slots);
     slots.forEach((slot, k) => pool.requestDone(slot, rets[k]));
+    await io.settle();
     pool.inIo(record, false);
 
     pool.lock.lock();

@@ -61,18 +61,23 @@ export class ChunkStore {
 
   /**
    * The chunks as the image holds them, an overlay's missing ones fetched from its base (between
-   * transactions: one cannot wait for a fetch) unless `base` is false.
+   * transactions: one cannot wait for a fetch) unless `base` is false. The data is ours once
+   * the gets succeed; the transaction finishes behind this task, and read() waits for that
+   * unless `settle` is false: then the caller must pass a task boundary (nextTask) before it
+   * blocks — the request path does so after it has published its results.
    */
-  async read(chunks: readonly number[], base = true): Promise<ReadChunk[]> {
+  async read(
+    chunks: readonly number[],
+    opts: { base?: boolean; settle?: boolean } = {},
+  ): Promise<ReadChunk[]> {
     if (chunks.length === 0) return [];
     const tx = this.db.transaction(STORE_CHUNKS, 'readonly');
     let values = await getMany([...chunks], inTransaction(tx, STORE_CHUNKS));
-    // The data is ours once the gets succeed; the transaction finishes behind this task.
-    await nextTask();
     const lacking = values.map((v, k) => v === undefined && !!this.backing?.covers(chunks[k]));
-    if (base && this.backing && lacking.some(Boolean)) {
-      values = await this.backing.resolveChunks([...chunks], values);
-    }
+    const fromBase = opts.base !== false && !!this.backing && lacking.some(Boolean);
+    // Resolving from the base may block (the write gate): the transaction must be finished.
+    if (opts.settle !== false || fromBase) await nextTask();
+    if (fromBase && this.backing) values = await this.backing.resolveChunks([...chunks], values);
     return values.map((v, k) => ({
       bytes: this.chunkOf(v, chunks[k]),
       fromBase: lacking[k],

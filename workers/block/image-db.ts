@@ -63,12 +63,21 @@ export async function writeMeta(
   await committed(tx);
 }
 
+/** This thread's channel for nextTask(), and who waits on it (messages arrive in order). */
+let taskChannel: MessageChannel | undefined;
+const nextTaskWaiters: (() => void)[] = [];
+
 /** One task boundary: a transaction whose last callback ran in this task is finished after it,
  *  so the worker may block in Atomics.wait without holding its store. */
 export function nextTask(): Promise<void> {
-  return new Promise((resolve) => {
+  if (!taskChannel) {
     const ch = new MessageChannel();
-    ch.port1.onmessage = () => resolve();
+    ch.port1.onmessage = () => nextTaskWaiters.shift()?.();
+    taskChannel = ch;
+  }
+  const ch = taskChannel;
+  return new Promise((resolve) => {
+    nextTaskWaiters.push(resolve);
     ch.port2.postMessage(null);
   });
 }

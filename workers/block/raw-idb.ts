@@ -168,7 +168,11 @@ export class RawImage {
     let values: ReadChunk[] = [];
     try {
       if (fromImage.length) {
-        values = await this.store.read(fromImage.map((p) => p.chunk));
+        // The worker passes a task boundary after completing the batch (PoolIo.settle).
+        values = await this.store.read(
+          fromImage.map((p) => p.chunk),
+          { settle: false },
+        );
         this.count(this.ctl.L.aio.readTx);
         this.count(this.ctl.L.aio.readTxRequests, jobs.length);
       }
@@ -397,7 +401,7 @@ export class RawImage {
         for (let k = 0; k < taken.length; k += WRITEBACK_CHUNKS) {
           // Commit again what the image holds now (nothing else writes meanwhile: the gate).
           const chunks = taken.slice(k, k + WRITEBACK_CHUNKS);
-          const values = await this.store.read(chunks, false);
+          const values = await this.store.read(chunks, { base: false });
           const again = new Map<number, ChunkWrite>();
           chunks.forEach((c, j) => {
             if (values[j].stored) again.set(c, { patches: [] });

@@ -93,6 +93,7 @@ const scenariosByName: Record<string, () => unknown> = {
         for (const slot of slots) rets.push(await serve(slot));
         return rets;
       },
+      settle: () => Promise.resolve(),
     }));
     return served;
   },
