@@ -48,8 +48,10 @@ test('idle workers exit after idleTimeoutMs down to minThreads, and close() leav
 }) => {
   await app.evaluate(async () => {
     await window.webaio.images.create('idle', 8 << 20, { chunkSize: 4096 });
+    // One request per worker's transaction, so that the burst grows the pool as QEMU's does.
     const b = await window.webaio.openBlock('idle', {
       pool: { maxThreads: 6, minThreads: 2, idleTimeoutMs: 300 },
+      aio: { batch: 1 },
     });
     (window as unknown as { b: typeof b }).b = b;
     await Promise.all(Array.from({ length: 64 }, (_, i) => b.pread(i * 4096, 4096)));

@@ -32,7 +32,7 @@ export interface CutOptions {
   /** Writes per batch (at most; overlapping ones are dropped), each 1..maxSectors sectors. */
   batch?: number;
   maxSectors?: number;
-  /** The cut comes this long (ms, drawn uniformly) after writing starts. */
+  /** The cut comes this long (ms, drawn uniformly) after the boot's first batch was flushed. */
   cutAfterMs?: [number, number];
   /** Where the profile goes (default: the system's temporary directory). */
   tmp?: string;
@@ -61,6 +61,9 @@ export interface CutsResult {
   /** Cuts after which at least one acknowledged write was missing or damaged. */
   cutsWithLoss: number;
 }
+
+/** The longest wait for a boot's first flushed batch. */
+const FIRST_BATCH_MS = 30_000;
 
 export const badSectors = (r: CutResult) => r.lost + r.torn + r.misplaced + r.phantom;
 
@@ -176,6 +179,8 @@ export async function runCuts(o: CutOptions): Promise<CutsResult> {
       let flushedBatches = 0;
       let flushedWrites = 0;
       let running = true;
+      let firstFlushed: () => void = () => undefined;
+      const flushedOnce = new Promise<void>((resolve) => (firstFlushed = resolve));
       const writer = (async (p: Page) => {
         while (running) {
           // A batch's writes are in flight together, so they must not overlap: which of two
@@ -201,13 +206,26 @@ export async function runCuts(o: CutOptions): Promise<CutsResult> {
           ledger.acknowledged(writes);
           flushedBatches++;
           flushedWrites += writes.length;
+          firstFlushed();
         }
-      })(page).catch(() => undefined); // the cut ends it mid-batch
+      })(page);
+      // The cut comes at a random moment after the first batch of this boot was flushed (the
+      // first one opens the image too, which takes long on a busy machine).
+      const failed = writer.then(() => {
+        throw new Error(`${o.pattern}: the writer stopped before the cut`);
+      });
+      const firstWithin = new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(new Error(`${o.pattern}: no batch flushed in ${FIRST_BATCH_MS} ms`)),
+          FIRST_BATCH_MS,
+        ).unref(),
+      );
+      await Promise.race([flushedOnce, failed, firstWithin]);
       await new Promise((r) => setTimeout(r, cutMin + rng.int(cutMax - cutMin + 1)));
       running = false;
       await fs?.cut();
       await browser.kill();
-      await writer;
+      await writer.catch(() => undefined); // the cut ends it mid-batch
       // Restart and judge.
       await fs?.start();
       page = await browser.open();

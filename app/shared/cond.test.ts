@@ -96,4 +96,20 @@ describe('qemu_cond', () => {
     expect(r.waitedMs).toBeLessThan(10_000);
     expect(i32[W.mutex]).toBe(0);
   });
+
+  it('cond/poll-sees-late-signal: a signal that comes while the poll, timed out, waits for the mutex still counts', async () => {
+    const sab = new SharedArrayBuffer(W.words * 4);
+    const i32 = new Int32Array(sab);
+    const poller = runThread<WaitResult>({ scenario: 'cond-poll', sab, args: { pollUs: 20_000 } });
+    await allReady(i32, 1);
+    const m = new QemuMutex(i32, W.mutex);
+    const c = new QemuCond(i32, W.cond);
+    await m.lockAsync();
+    // The poll times out and blocks on the mutex; the signal comes before it gets it.
+    await new Promise((r) => setTimeout(r, 80));
+    c.signal();
+    m.unlock();
+    const r = await poller;
+    expect(r.woken).toBe(true);
+  });
 });

@@ -41,11 +41,11 @@ export class QemuCond {
     const seq = Atomics.load(this.i32, this.index);
     mutex.unlock();
     const end = nowMs() + us / 1000;
-    let signalled = false;
-    do signalled = Atomics.load(this.i32, this.index) !== seq;
-    while (!signalled && nowMs() < end);
+    while (Atomics.load(this.i32, this.index) === seq && nowMs() < end);
     mutex.lock();
-    return signalled;
+    // Judged with the mutex held again: a signal that came while it was being taken counts
+    // (else the caller would sleep on the new number, and that signal's request wait).
+    return Atomics.load(this.i32, this.index) !== seq;
   }
 
   /** qemu_cond_signal(): wake one waiter — or up to `count`, for as many new requests. */
