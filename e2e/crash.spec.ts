@@ -19,6 +19,7 @@ test(`crash (writeback): ${KILLS} kills mid-write, every write a completed flush
     cut: 'kill',
     cuts: KILLS,
     seed: 11,
+    log: (line) => console.log(line),
   });
   for (const c of r.cuts) {
     expect(c.flushedBatches, `kill ${c.cut}: batches flushed before it`).toBeGreaterThan(0);
@@ -34,6 +35,7 @@ test('crash (unsafe): the same check finds what the page cache still held', asyn
     cut: 'kill',
     cuts: 2,
     seed: 11,
+    log: (line) => console.log(line),
   });
   expect(r.cuts.map(badSectors).some((n) => n > 0)).toBe(true);
 });

@@ -21,7 +21,14 @@ for (const pattern of ['writeback', 'writethrough'] as const) {
     baseURL,
   }) => {
     test.setTimeout(30_000 + CUTS * 20_000);
-    const r = await runCuts({ baseURL: baseURL ?? '', pattern, cut: 'power', cuts: CUTS, seed: 7 });
+    const r = await runCuts({
+      baseURL: baseURL ?? '',
+      pattern,
+      cut: 'power',
+      cuts: CUTS,
+      seed: 7,
+      log: (line) => console.log(line),
+    });
     for (const c of r.cuts) {
       expect(c.flushedBatches, `cut ${c.cut}: batches flushed before it`).toBeGreaterThan(0);
       expect(c.examples, `cut ${c.cut}`).toEqual([]);
@@ -39,6 +46,7 @@ test('power cut (unsafe): the same check finds the writes a flush did not make d
     cut: 'power',
     cuts: 2,
     seed: 7,
+    log: (line) => console.log(line),
   });
   expect(r.cuts.map(badSectors).some((n) => n > 0)).toBe(true);
   expect(r.cutsWithLoss).toBeGreaterThan(0);

@@ -237,7 +237,8 @@ export async function runCuts(o: CutOptions): Promise<CutsResult> {
       results.push(r);
       const bad = badSectors(r);
       log(
-        `${o.pattern}, ${o.cut} ${cut}/${o.cuts}: ${flushedBatches} batches flushed, ` +
+        `${o.pattern}, ${o.cut} ${cut}/${o.cuts}: ${flushedBatches} batches flushed ` +
+          `(${flushedWrites} writes), ${r.checked} sectors checked, ` +
           `${bad ? `${bad} bad sectors: ${r.examples.join('; ')}` : 'all acknowledged data intact'}`,
       );
     }

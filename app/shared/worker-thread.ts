@@ -22,9 +22,8 @@ export interface PoolIo {
  * worker_thread(): first the newborn's act (counted running; the next owed worker is asked
  * for), then open the storage, then take requests — one, or a batch that shares a
  * transaction (queued writes wait while a write batch runs) — and run them; idle, wait on the
- * request
- * condition variable, and leave once the idle timeout passes with nothing to do and more than
- * min_threads exist, or as soon as cur_threads > max_threads. Resolves when the worker has
+ * request condition variable, and leave once the idle timeout passes with nothing to do and
+ * more than min_threads exist, or as soon as cur_threads > max_threads. Resolves when the worker has
  * left the pool — at once, counting nothing, for one given up for lost before it ran.
  */
 export async function workerThread(

@@ -20,6 +20,28 @@ function post(result: unknown): void {
   parentPort?.postMessage(result);
 }
 
+/**
+ * Under the mutex, announce the wait (W.ready), then `wait`; count a wake-up in W.woken, and
+ * report whether it was woken and how long it took.
+ */
+function waitOnCond(wait: (c: QemuCond, m: QemuMutex) => boolean): {
+  woken: boolean;
+  waitedMs: number;
+} {
+  const i32 = new Int32Array(sab);
+  const m = new QemuMutex(i32, W.mutex);
+  const c = new QemuCond(i32, W.cond);
+  m.lock();
+  Atomics.add(i32, W.ready, 1);
+  Atomics.notify(i32, W.ready);
+  const t0 = performance.now();
+  const woken = wait(c, m);
+  const waitedMs = performance.now() - t0;
+  if (woken) Atomics.add(i32, W.woken, 1);
+  m.unlock();
+  return { woken, waitedMs };
+}
+
 const scenariosByName: Record<string, () => unknown> = {
   /** `iterations` read-modify-writes of a plain word, each under the mutex. */
   'mutex-increment'() {
@@ -37,33 +59,12 @@ const scenariosByName: Record<string, () => unknown> = {
 
   /** Wait on the condition variable with a timeout; report whether it was woken, and when. */
   'cond-wait'() {
-    const i32 = new Int32Array(sab);
-    const m = new QemuMutex(i32, W.mutex);
-    const c = new QemuCond(i32, W.cond);
-    m.lock();
-    Atomics.add(i32, W.ready, 1);
-    Atomics.notify(i32, W.ready);
-    const t0 = performance.now();
-    const woken = c.timedWait(m, args.timeoutMs ?? 0);
-    const waitedMs = performance.now() - t0;
-    if (woken) Atomics.add(i32, W.woken, 1);
-    m.unlock();
-    return { woken, waitedMs };
+    return waitOnCond((c, m) => c.timedWait(m, args.timeoutMs ?? 0));
   },
 
   /** Poll the condition for `pollUs` with the mutex held around it, as an idle worker does. */
   'cond-poll'() {
-    const i32 = new Int32Array(sab);
-    const m = new QemuMutex(i32, W.mutex);
-    const c = new QemuCond(i32, W.cond);
-    m.lock();
-    Atomics.add(i32, W.ready, 1);
-    Atomics.notify(i32, W.ready);
-    const t0 = performance.now();
-    const woken = c.poll(m, args.pollUs ?? 0);
-    const waitedMs = performance.now() - t0;
-    m.unlock();
-    return { woken, waitedMs };
+    return waitOnCond((c, m) => c.poll(m, args.pollUs ?? 0));
   },
 
   /** Schedule one bottom half `times` times from this thread. */
