@@ -143,7 +143,7 @@ describe('the pool owner on real threads', () => {
       // Queued together, as a vCPU exit submits: workers take them in batches.
       for (const s of slots) fill(ctl, s, 1000 + s);
       const vcpu = aioWorkerCreator(threadIdOfVcpu(0), owner.core, aio, workers.spawn);
-      owner.core.submitMany(slots, slots.length, vcpu);
+      owner.core.wake(owner.core.queueMany(slots, slots.length, vcpu));
       await until(() => completed.size === slots.length);
       expect(loop.errors.map(String)).toEqual(['Error: completion of 1033 throws (test)']);
     } finally {

@@ -52,8 +52,10 @@ const api = {
     // This thread as a creator of pool workers, should the policy make it one (`inline`).
     const creator = aioWorkerCreator(thread, pool, init.aio, spawnNestedAioWorker);
     // The raw driver's submit (cf. raw_co_prw -> thread_pool_submit_co), on this vCPU, for
-    // every request of one exit at once: one stamp, one hold of the pool lock, one wake-up.
+    // every request of one exit at once: one stamp, one hold of the pool lock; the
+    // wake-ups once the exit has dropped the BQL.
     const slots = new Int32Array(init.queueSize);
+    let owed = 0;
     const { i32, L } = ctl;
     const submit = (reqs: readonly BlkRequest[]) => {
       const tSubmit = stampMs();
@@ -74,7 +76,11 @@ const api = {
         i32[L.vreq.mergedNext.at(prev)] = -1;
         slots[i] = slot;
       }
-      pool.submitMany(slots, merged.length, creator);
+      owed += pool.queueMany(slots, merged.length, creator);
+    };
+    const afterExit = () => {
+      pool.wake(owed);
+      owed = 0;
     };
     const device = new VirtioBlk(
       ctl,
@@ -85,7 +91,7 @@ const api = {
       init.segMax,
       submit,
     );
-    me = { init, ctl, mem, pool, cpu: new Cpu(ctl, init.vcpu, device) };
+    me = { init, ctl, mem, pool, cpu: new Cpu(ctl, init.vcpu, device, afterExit) };
     // Before any guest runs: the first real exit must not pay for compiling the exit path.
     warmUpExitPath(init.segMax);
     return {

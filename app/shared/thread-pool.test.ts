@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { bhTakeScheduled } from './bh.ts';
 import { BlockOp, writeSlot } from './block.ts';
 import { Errno } from './errno.ts';
@@ -217,6 +217,34 @@ describe('thread pool core (single thread)', () => {
     expect(pool.takeRequestsLocked(a, pool.nextRequestLocked())).toEqual([5]);
     expect(pool.nextRequestLocked()).toBe(6);
     expect(auditPoolLocked(ctl)).toEqual([]);
+  });
+
+  it('thread-pool/queue-many: an exit queues its requests and owes one wake-up per batch, given later by wake()', () => {
+    const { ctl, pool } = makePool({ maxThreads: 8 });
+    const main = recorder();
+    const slots = Array.from({ length: 40 }, (_, s) => s);
+    slots.forEach((s) => fill(ctl, s));
+    Atomics.store(ctl.i32, ctl.L.aio.batch, 16);
+    const notify = vi.spyOn(Atomics, 'notify');
+    try {
+      // Queued in order, a worker owed for every batch-th one; nobody woken yet.
+      expect(pool.queueMany(slots, slots.length, main)).toBe(3);
+      expect(pool.counters()).toMatchObject({ cur_threads: 3, new_threads: 3 });
+      expect(notify.mock.calls.filter(([, at]) => at === ctl.L.pool.requestCond)).toEqual([]);
+      // The debt, once the exit has dropped the BQL: one notify for three waiters.
+      pool.wake(3);
+      expect(notify.mock.calls.filter(([, at]) => at === ctl.L.pool.requestCond)).toEqual([
+        [ctl.i32, ctl.L.pool.requestCond, 3],
+      ]);
+      pool.wake(0);
+      expect(notify.mock.calls.filter(([, at]) => at === ctl.L.pool.requestCond)).toHaveLength(1);
+    } finally {
+      notify.mockRestore();
+    }
+    pool.lock.lock();
+    const first = pool.nextRequestLocked();
+    pool.lock.unlock();
+    expect(first).toBe(0);
   });
 
   it('thread-pool/free: the backlog is dropped (cur_threads -= new_threads), max becomes 0', async () => {

@@ -173,16 +173,23 @@ export class PoolCore {
 
   /**
    * thread_pool_submit_aio() for every request a vCPU exit collected, in order, under one hold
-   * of the lock, then one wake-up for as many waiters as there are batches of requests: the
-   * same queue and the same spawn decisions as one submit() each, without a lock round trip
-   * and a futex wake per request in the exit path.
+   * of the lock: the same queue and the same spawn decisions as one submit() each, without a
+   * lock round trip per request in the exit path. Returns the wake-ups owed — one per batch of
+   * requests — which the caller gives with wake() once it has dropped the BQL (cf. QEMU's
+   * defer_call around a virtqueue's handler): a worker woken inside the exit takes one of the
+   * two cores from the vCPU that holds the lock.
    */
-  submitMany(slots: ArrayLike<number>, count: number, creator: WorkerCreator): void {
-    if (count === 0) return;
+  queueMany(slots: ArrayLike<number>, count: number, creator: WorkerCreator): number {
+    if (count === 0) return 0;
     this.lock.lock();
     for (let i = 0; i < count; i++) this.submitLocked(slots[i], creator);
     this.lock.unlock();
-    this.requestCond.signal(this.wakeupsFor(count));
+    return this.wakeupsFor(count);
+  }
+
+  /** Wake up to `n` idle workers for what was queued (queueMany's debt). */
+  wake(n: number): void {
+    if (n > 0) this.requestCond.signal(n);
   }
 
   /** thread_pool_submit_aio() on the main thread, which may not block: it awaits the lock. */

@@ -21,9 +21,12 @@ export class Cpu {
   private readonly bqlHold: Histogram;
   private readonly halted: Histogram;
   private readonly irqDelivery: Histogram;
+  /** What the exit deferred until the BQL is dropped (the pool's wake-ups). */
+  private readonly afterExit: () => void;
 
-  constructor(ctl: Control, index: number, device: VirtioBlk) {
+  constructor(ctl: Control, index: number, device: VirtioBlk, afterExit: () => void) {
     this.ctl = ctl;
+    this.afterExit = afterExit;
     this.index = index;
     this.device = device;
     this.bql = new QemuMutex(ctl.i32, ctl.L.machine.bql);
@@ -54,6 +57,7 @@ export class Cpu {
     } finally {
       t2 = stampMs();
       this.bql.unlock();
+      this.afterExit();
       this.bqlWait.record((t1 - t0) * 1000);
       this.bqlHold.record((t2 - t1) * 1000);
       this.setState(VcpuState.RUNNING);

@@ -36,13 +36,14 @@ export function warmUpExitPath(segMax: number): void {
   // A creator that creates nothing: under `bh` the pool only asks the (absent) main loop.
   const creator = { thread: threadIdOfVcpu(0), start: () => undefined };
   const slots = new Int32Array(QUEUE);
+  let owed = 0;
   const submit = (reqs: readonly BlkRequest[]) => {
     const tSubmit = stampMs();
     for (let i = 0; i < reqs.length; i++) {
       writeSlot(ctl, reqs[i].slot, reqs[i].req, creator.thread, reqs[i].slot, tSubmit);
       slots[i] = reqs[i].slot;
     }
-    pool.submitMany(slots, reqs.length, creator);
+    owed += pool.queueMany(slots, reqs.length, creator);
     // Nobody serves the scratch pool: take the requests back and answer them as the main loop
     // would, so the slots and the guest's ids come back for the next round.
     pool.lock.lock();
@@ -57,7 +58,10 @@ export function warmUpExitPath(segMax: number): void {
   };
   const disk = { virtualSize: 1 << 30, id: 'warm-up' };
   const device = new VirtioBlk(ctl, mem, 0, disk, QUEUE, segMax, submit);
-  const cpu = new Cpu(ctl, 0, device);
+  const cpu = new Cpu(ctl, 0, device, () => {
+    pool.wake(owed);
+    owed = 0;
+  });
   const bus: Bus = {
     mmioRead: (reg) => cpu.mmioRead(reg),
     mmioWrite: (reg, value) => cpu.mmioWrite(reg, value),
