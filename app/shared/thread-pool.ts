@@ -487,6 +487,16 @@ export class PoolCore {
 
   // ---- workers that never run, or die unasked ----
 
+  /** A worker that will never run (again) leaves cur_threads: LOST, with its time of exit. */
+  private countedOutLocked(record: number): void {
+    this.add(this.L.pool.curThreads, -1);
+    this.add(this.L.pool.exited, 1);
+    this.set(this.L.record.state.at(record), WorkerState.LOST);
+    const now = stampMs();
+    this.f64[this.L.record.tExited.at(record)] = now;
+    poolTraceLocked(this.ctl, PoolTraceKind.LOST, record, now);
+  }
+
   /** A worker will never run again (it failed to load, or died with its creator). */
   workerLostLocked(record: number): void {
     const p = this.L.pool;
@@ -495,12 +505,7 @@ export class PoolCore {
     if (state === WorkerState.CREATED) this.add(p.pendingThreads, -1);
     // One that died in its idle wait was still counted idle.
     if (state === WorkerState.IDLE) this.add(p.idleThreads, -1);
-    this.add(p.curThreads, -1);
-    this.add(p.exited, 1);
-    this.set(R.state.at(record), WorkerState.LOST);
-    const now = stampMs();
-    this.f64[R.tExited.at(record)] = now;
-    poolTraceLocked(this.ctl, PoolTraceKind.LOST, record, now);
+    this.countedOutLocked(record);
     // It will not ask for the next one: ask in its place (under `inline` nothing is owed).
     if (this.get(p.newThreads) > 0) bhSchedule(this.ctl, BH.newThread);
   }
@@ -607,15 +612,9 @@ export class PoolCore {
    */
   freeLocked(): void {
     const p = this.L.pool;
-    const R = this.L.record;
     bhCancel(this.ctl, BH.newThread);
     for (let record = this.popBacklogLocked(); record !== -1; record = this.popBacklogLocked()) {
-      this.add(p.curThreads, -1);
-      this.add(p.exited, 1);
-      this.set(R.state.at(record), WorkerState.LOST);
-      const now = stampMs();
-      this.f64[R.tExited.at(record)] = now;
-      poolTraceLocked(this.ctl, PoolTraceKind.LOST, record, now);
+      this.countedOutLocked(record);
     }
     this.set(p.maxThreads, 0);
     this.set(p.minThreads, 0);
