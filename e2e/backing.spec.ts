@@ -124,13 +124,17 @@ test('a base behind a route: equal reads; a server without Range and a changed E
     'bytes=3145728-4194303',
   ]);
 
-  // Eight reads of one piece at once, on eight workers, from a slow server: fetched once.
-  await page.evaluate(() =>
-    (window as unknown as { held: { setPool(c: object): Promise<void> } }).held.setPool({
-      policy: 'prealloc',
-      minThreads: 8,
-    }),
-  );
+  // Eight reads of one piece at once, on eight workers, from a slow server: fetched once. One
+  // request per transaction, so that one worker cannot take all eight as a batch.
+  await page.evaluate(async () => {
+    const held = (
+      window as unknown as {
+        held: { setPool(c: object): Promise<void>; setAio(c: object): void };
+      }
+    ).held;
+    held.setAio({ batch: 1 });
+    await held.setPool({ policy: 'prealloc', minThreads: 8 });
+  });
   await expect
     .poll(() =>
       page.evaluate(
