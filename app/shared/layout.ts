@@ -287,7 +287,7 @@ function computeLayout(p: ControlParams) {
      *  with aio.batch > 1, queued writes wait while one runs. Under `pool.lock`. */
     writeBatches: c.i32(1),
     /** Records of the backlog in spawn order: a ring of POOL_MAX_THREADS, head and length. */
-    backlog: c.i32(POOL_MAX_THREADS),
+    backlog: field(c.i32(POOL_MAX_THREADS)),
     backlogHead: c.i32(1),
     /** Head and tail slot of the request list (QTAILQ), -1 when empty, and its length. */
     queueHead: c.i32(1),

@@ -244,7 +244,7 @@ export class PoolCore {
     const record = allocRecordLocked(this.ctl);
     this.set(this.L.record.state.at(record), WorkerState.BACKLOG);
     const n = this.get(p.newThreads);
-    this.set(p.backlog + ((this.get(p.backlogHead) + n) % POOL_MAX_THREADS), record);
+    this.set(p.backlog.at((this.get(p.backlogHead) + n) % POOL_MAX_THREADS), record);
     this.set(p.newThreads, n + 1);
     poolTraceLocked(
       this.ctl,
@@ -289,7 +289,7 @@ export class PoolCore {
     const head = this.get(p.backlogHead);
     this.set(p.backlogHead, (head + 1) % POOL_MAX_THREADS);
     this.set(p.newThreads, n - 1);
-    return this.get(p.backlog + head);
+    return this.get(p.backlog.at(head));
   }
 
   /**
