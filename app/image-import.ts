@@ -16,6 +16,7 @@ import {
   STORE_CHUNKS,
   STORE_META,
   type ImageInfo,
+  isZeroChunk,
   type ImageMeta,
 } from './shared/image-format.ts';
 import { storageEstimate } from './storage.ts';
@@ -42,12 +43,6 @@ export interface ImportOptions {
 const BATCH_CHUNKS = 64;
 const BATCHES_IN_FLIGHT = 2;
 const PROGRESS_EVERY_MS = 100;
-
-function isZero(chunk: Uint8Array): boolean {
-  const words = new Int32Array(chunk.buffer, chunk.byteOffset, chunk.byteLength >> 2);
-  for (let k = 0; k < words.length; k++) if (words[k] !== 0) return false;
-  return true;
-}
 
 function sourceStream(source: unknown, name: string): ReadableStream<Uint8Array> {
   if (source instanceof Blob) return source.stream();
@@ -137,7 +132,7 @@ export async function importImage(
       let fill = 0;
       let chunkIndex = 0;
       const endChunk = async () => {
-        if (!isZero(chunk)) {
+        if (!isZeroChunk(chunk)) {
           batch.push([chunkIndex, chunk.buffer]);
           chunk = new Uint8Array(chunkSize);
         }

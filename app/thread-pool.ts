@@ -8,7 +8,7 @@ import { aioWorkerCreator, type AioSpawn } from './shared/aio-creator.ts';
 import type { AioPoolParams } from './shared/contracts.ts';
 import { bhSchedule } from './shared/bh.ts';
 import { Histogram } from './shared/histogram.ts';
-import { BH, SlotState, THREAD_MAIN, type Control } from './shared/layout.ts';
+import { BH, bitmapWords, SlotState, THREAD_MAIN, type Control } from './shared/layout.ts';
 import { auditPoolLocked } from './shared/pool-audit.ts';
 import { liveWorkersOf, spawnRecords, type SpawnRecord } from './shared/spawn-records.ts';
 import {
@@ -167,7 +167,7 @@ export class ThreadPool {
     const S = L.slot;
     let batch = 0;
     try {
-      for (let word = 0; word < Math.ceil(L.params.nslots / 32); word++) {
+      for (let word = 0; word < bitmapWords(L.params.nslots); word++) {
         // Take the word's bits: each is a slot DONE with its final ret (written before the bit).
         let bits = Atomics.exchange(i32, S.doneBits.at(word), 0);
         while (bits !== 0) {

@@ -213,3 +213,10 @@ export function describeBase(b: Pick<BackingMeta, 'url' | 'etag' | 'lastModified
   const v = b.etag ? `ETag ${b.etag}` : b.lastModified ? `Last-Modified ${b.lastModified}` : '';
   return v ? `${b.url} (${v})` : b.url;
 }
+
+/** Whether a chunk's bytes are all zero (stored as nothing: images are sparse). */
+export function isZeroChunk(bytes: Uint8Array): boolean {
+  const words = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+  for (let k = 0; k < words.length; k++) if (words[k] !== 0) return false;
+  return true;
+}

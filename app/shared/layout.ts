@@ -184,6 +184,9 @@ class Cursor {
   }
 }
 
+/** Words of a bitmap of `n` bits (one bit per slot, chunk…; bit b is word b >>> 5, 1 << (b & 31)). */
+export const bitmapWords = (n: number): number => Math.ceil(n / 32);
+
 /** Index arithmetic for one struct-of-arrays field: `at(i)` is element i's word. */
 export interface Field {
   at(i: number): number;
@@ -382,7 +385,7 @@ function computeLayout(p: ControlParams) {
     /** One bit per chunk written to the image by a relaxed transaction since the last flush:
      *  set by the worker (Atomics.or) before its request completes, taken by the flush
      *  (Atomics.exchange), which commits those chunks again, durably. */
-    bits: field(c.i32(Math.ceil(p.diskChunks / 32))),
+    bits: field(c.i32(bitmapWords(p.diskChunks))),
   };
   const slot = {
     /** SlotState; FREE->QUEUED by the submitter, QUEUED->ACTIVE by a worker under `pool.lock`,
@@ -418,7 +421,7 @@ function computeLayout(p: ControlParams) {
     /** One bit per slot that went DONE and has not been completed yet: set (Atomics.or) by
      *  whoever made it DONE, after the state; taken (Atomics.exchange) by the completion BH,
      *  which so visits only finished slots (cf. QEMU walking its list of requests). */
-    doneBits: field(c.i32(Math.ceil(p.nslots / 32))),
+    doneBits: field(c.i32(bitmapWords(p.nslots))),
   };
   const record = {
     /** WorkerState: BACKLOG by spawn_thread(), CREATED by the creator, later ones by the

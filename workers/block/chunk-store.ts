@@ -19,7 +19,8 @@ export interface Patch {
 }
 
 /** What a write does to one chunk: replace it whole (null: delete it, it reads as zeros), or
- *  apply patches, in order, to what it holds. */
+ *  apply patches, in order, to what it holds. A whole chunk owns its buffer, exactly one chunk
+ *  long and never shared memory: it is stored as it is. */
 export type ChunkWrite = { whole: Uint8Array | null } | { patches: Patch[] };
 
 /** A chunk as a read found it: its bytes (undefined: zeros), and whether the overlay lacked it
@@ -132,7 +133,7 @@ export class ChunkStore {
       });
       for (const [chunk, w] of plan) {
         if (!('whole' in w)) continue;
-        if (w.whole !== null) puts.push([chunk, w.whole.slice().buffer as ArrayBuffer]);
+        if (w.whole !== null) puts.push([chunk, w.whole.buffer as ArrayBuffer]);
         else if (this.deletes(chunk)) dels.push(chunk);
         else puts.push([chunk, ZERO_CHUNK]);
       }

@@ -230,11 +230,6 @@ export class PageCache {
     return false;
   }
 
-  /** Pages DIRTY now (a display value). */
-  dirtyPages(): number {
-    return this.get(this.C.dirtyPages);
-  }
-
   /** Become the one worker writing pages back (waits for another to finish). */
   beginWriteback(): void {
     this.lock.lock();

@@ -12,6 +12,7 @@ import {
 } from '../../app/shared/block.ts';
 import type { AioImageParams } from '../../app/shared/contracts.ts';
 import { Errno, errnoName } from '../../app/shared/errno.ts';
+import { isZeroChunk } from '../../app/shared/image-format.ts';
 import type { Control } from '../../app/shared/layout.ts';
 import { HttpBacking } from './backing.ts';
 import { chunkPieces, type ChunkPiece } from './chunk-map.ts';
@@ -361,7 +362,7 @@ export class RawImage {
     const plan = new Map<number, ChunkWrite>();
     for (const t of taken) {
       const bytes = cache.bytes(t.page);
-      plan.set(t.chunk, { whole: isZero(bytes) ? null : bytes.slice() });
+      plan.set(t.chunk, { whole: isZeroChunk(bytes) ? null : bytes.slice() });
     }
     let ok = false;
     try {
@@ -437,10 +438,4 @@ function roundsBySet(chunks: readonly number[], cache: PageCache): number[][] {
     (rounds[round] ??= []).push(chunk);
   }
   return rounds;
-}
-
-function isZero(bytes: Uint8Array): boolean {
-  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
-  for (let k = 0; k < words.length; k++) if (words[k] !== 0) return false;
-  return true;
 }

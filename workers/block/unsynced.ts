@@ -1,7 +1,7 @@
 // Chunks written by relaxed transactions since the last flush, one bit each in shared memory: a
 // relaxed commit is not durable across a power cut until a flush commits its chunks again.
 
-import type { Control } from '../../app/shared/layout.ts';
+import { bitmapWords, type Control } from '../../app/shared/layout.ts';
 
 export class UnsyncedChunks {
   private readonly i32: Int32Array;
@@ -11,7 +11,7 @@ export class UnsyncedChunks {
   constructor(ctl: Control) {
     this.i32 = ctl.i32;
     this.bits = ctl.L.unsynced.bits;
-    this.words = Math.ceil(ctl.L.params.diskChunks / 32);
+    this.words = bitmapWords(ctl.L.params.diskChunks);
   }
 
   /** Note chunks a relaxed transaction committed (before the requests complete). */
