@@ -17,8 +17,8 @@ describe('virtio-blk request merging', () => {
         { slot: 1, req: req(BlockOp.READ, 100, 8) },
         { slot: 2, req: req(BlockOp.WRITE, 0, 8) },
         { slot: 3, req: req(BlockOp.WRITE, 16, 8) },
-        { slot: 4, req: req(BlockOp.FLUSH, 0, 0) },
         { slot: 5, req: req(BlockOp.READ, 108, 8) },
+        { slot: 4, req: req(BlockOp.FLUSH, 0, 0) },
         { slot: 6, req: req(BlockOp.WRITE, 40, 8) },
       ],
       64,
@@ -41,6 +41,27 @@ describe('virtio-blk request merging', () => {
     // Every request is somewhere, once.
     const all = out.flatMap((m) => [m.slot, ...m.riders]).sort((a, b) => a - b);
     expect(all).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it('merge/barrier-order: a flush goes after the requests made available before it, and nothing merges across it', () => {
+    const out = mergeRequests(
+      [
+        { slot: 0, req: req(BlockOp.WRITE, 8, 8) },
+        { slot: 1, req: req(BlockOp.WRITE, 0, 8) },
+        { slot: 2, req: req(BlockOp.FLUSH, 0, 0) },
+        { slot: 3, req: req(BlockOp.WRITE, 16, 8) },
+        { slot: 4, req: req(BlockOp.DISCARD, 64, 8) },
+        { slot: 5, req: req(BlockOp.READ, 0, 8) },
+      ],
+      64,
+    );
+    expect(out.map((m) => [m.slot, m.riders])).toEqual([
+      [1, [0]], // writes 0 and 8, merged
+      [2, []], // the flush, after them
+      [3, []], // write 16 touches write 8, but the flush stands between them
+      [4, []],
+      [5, []],
+    ]);
   });
 
   it('merge/limits: at most 32 requests, and no more segments than a slot carries', () => {

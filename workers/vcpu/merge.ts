@@ -20,11 +20,18 @@ export interface MergedRequest {
 
 const mergeable = (op: BlockOp) => op === BlockOp.READ || op === BlockOp.WRITE;
 
+/**
+ * The block requests for one drain's `reqs`, in order: a request that cannot merge (a flush, a
+ * discard, write-zeroes) is submitted after the merged requests that came before it and before
+ * any that came after (cf. virtio_blk_handle_flush submitting the pending multireq first), so a
+ * flush stays behind the writes the guest made available before it.
+ */
 export function mergeRequests(reqs: readonly BlkRequest[], maxIov: number): MergedRequest[] {
   const out: MergedRequest[] = [];
   const byOp = new Map<BlockOp, BlkRequest[]>();
   for (const r of reqs) {
     if (!mergeable(r.req.op)) {
+      mergeRuns(byOp, maxIov, out);
       out.push({ slot: r.slot, req: r.req, riders: [] });
       continue;
     }
@@ -32,6 +39,13 @@ export function mergeRequests(reqs: readonly BlkRequest[], maxIov: number): Merg
     if (!list) byOp.set(r.req.op, (list = []));
     list.push(r);
   }
+  mergeRuns(byOp, maxIov, out);
+  return out;
+}
+
+/** Each op's requests sorted by sector, their runs appended to `out` as merged requests;
+ *  `byOp` is left empty. */
+function mergeRuns(byOp: Map<BlockOp, BlkRequest[]>, maxIov: number, out: MergedRequest[]): void {
   for (const list of byOp.values()) {
     list.sort((a, b) => a.req.byteOffset - b.req.byteOffset);
     let run: BlkRequest[] = [];
@@ -71,5 +85,5 @@ export function mergeRequests(reqs: readonly BlkRequest[], maxIov: number): Merg
     }
     flush();
   }
-  return out;
+  byOp.clear();
 }
