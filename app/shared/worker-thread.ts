@@ -51,9 +51,11 @@ export async function workerThread(
     }
     // The oldest request it may take, and queued ones that can share its transaction.
     const slots = pool.takeRequestsLocked(record, first);
+    // In its I/O from here, under the lock: a creator quiescing (waitOutOfIoLocked, lock held)
+    // either sees it in, and waits, or took the lock first, and this worker never got here.
+    pool.inIo(record, true);
     pool.lock.unlock();
 
-    pool.inIo(record, true);
     const rets = await io.run(slots);
     slots.forEach((slot, k) => pool.requestDone(slot, rets[k]));
     await io.settle();
