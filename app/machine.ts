@@ -150,8 +150,8 @@ export class Machine {
         ok ? BlkStatus.OK : BlkStatus.IOERR,
         ok ? i32[L.vreq.inLen.at(s)] : 1,
       );
-      const next =
-        s === slot && i32[L.slot.merged.at(slot)] === 1 ? -1 : i32[L.vreq.mergedNext.at(s)];
+      // The vCPU ends every chain with -1, a request that carries no riders included.
+      const next = i32[L.vreq.mergedNext.at(s)];
       if (s !== slot) Atomics.store(i32, L.slot.state.at(s), SlotState.FREE);
       s = next;
     }

@@ -12,7 +12,7 @@ import { batchClassOf } from './block.ts';
 import { Errno } from './errno.ts';
 import { BH, POOL_MAX_THREADS, SlotState, WorkerState, type Control } from './layout.ts';
 import { QemuMutex } from './mutex.ts';
-import { POOL_POLICIES, PoolPolicy, type PoolConfig, type PoolPolicyName } from './pool-config.ts';
+import { POOL_POLICIES, PoolPolicy, type PoolConfig } from './pool-config.ts';
 import { RequestList } from './request-list.ts';
 import { allocRecordLocked } from './spawn-records.ts';
 import { PoolTraceKind, poolTraceLocked } from './trace-ring.ts';
@@ -118,10 +118,6 @@ export class PoolCore {
     };
   }
 
-  policy(): PoolPolicyName {
-    return this.config().policy;
-  }
-
   /** Write the settings (also before any worker exists, when nobody else can hold the lock). */
   writeParamsLocked(cfg: PoolConfig): void {
     const p = this.L.pool;
@@ -163,7 +159,8 @@ export class PoolCore {
     return Math.ceil(count / this.batchLimit());
   }
 
-  /** thread_pool_submit_aio() on a thread that may block: a vCPU, in its exit. */
+  /** thread_pool_submit_aio() of one request, on a thread that may block (a vCPU's exit submits
+   *  what it collected through queueMany). */
   submit(slot: number, creator: WorkerCreator): void {
     this.lock.lock();
     this.submitLocked(slot, creator);
