@@ -48,24 +48,36 @@ test('a write cancelled while queued is ECANCELED, counted failed, and never wri
   app,
 }) => {
   const r = await app.evaluate(async () => {
-    await window.webaio.images.create('cancel', 4 << 20, { chunkSize: 32768 });
-    const b = await window.webaio.openBlock('cancel', { pool: { maxThreads: 1 } });
-    // One worker, busy with a 3 MiB write (it exists: a read came first); 18 writes and the
-    // victim queued behind it; cancel the victim at once.
+    await window.webaio.images.create('cancel', 32 << 20, { chunkSize: 32768 });
+    // One request per transaction, no page cache: the worker takes the queued writes one by
+    // one, each a transaction of its own, so the victim stays queued for a while.
+    const b = await window.webaio.openBlock('cancel', {
+      pool: { maxThreads: 1 },
+      aio: { batch: 1, pageCache: false },
+    });
+    // One worker, busy with a 16 MiB write (it exists: a read came first); 18 writes and the
+    // victim queued behind it; cancel the victim once it is in the pool's queue.
     await b.pread(0, 512);
     const big = 128 << 10;
-    const writes = [b.pwrite(0, new Uint8Array(3 << 20).fill(1))];
+    const writes = [b.pwrite(0, new Uint8Array(16 << 20).fill(1))];
     while (b.stats().pool.idle_threads > 0) await new Promise((r) => setTimeout(r, 0));
-    for (let i = 1; i < 19; i++) writes.push(b.pwrite(i * big, new Uint8Array(big).fill(i + 1)));
+    for (let i = 1; i < 19; i++) {
+      writes.push(b.pwrite((16 << 20) + i * big, new Uint8Array(big).fill(i + 1)));
+    }
     const ac = new AbortController();
-    const victim = b.pwrite(3 << 20, new Uint8Array(4096).fill(0xee), { signal: ac.signal });
+    const victim = b.pwrite(30 << 20, new Uint8Array(4096).fill(0xee), { signal: ac.signal });
+    let queuedAtAbort = 0;
+    const deadline = performance.now() + 10_000;
+    while ((queuedAtAbort = b.stats().pool.queued) !== 19 && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 0));
+    }
     ac.abort();
     const outcome = await victim.then(
       () => 'written',
       (e: Error) => `${e.name}: ${e.message}`,
     );
     await Promise.all(writes);
-    const after = await b.pread(3 << 20, 4096);
+    const after = await b.pread(30 << 20, 4096);
     const first = await b.pread(0, big);
     // A signal aborted before the call cancels it before it is even queued.
     const early = await b.pread(0, 10, { signal: AbortSignal.abort() }).then(
@@ -79,10 +91,13 @@ test('a write cancelled while queued is ECANCELED, counted failed, and never wri
       early,
       victimWritten: after.some((v) => v !== 0),
       firstIntact: first.every((v) => v === 1),
+      queuedAtAbort,
       s,
     };
   });
-  expect(r.outcome).toMatch(/^ECANCELED: image "cancel": write of 4096 bytes at byte 3145728/);
+  // The victim was in the pool's queue (18 writes and itself) when it was cancelled.
+  expect(r.queuedAtAbort).toBe(19);
+  expect(r.outcome).toMatch(/^ECANCELED: image "cancel": write of 4096 bytes at byte 31457280/);
   expect(r.early).toBe('ECANCELED');
   expect(r.victimWritten).toBe(false);
   expect(r.firstIntact).toBe(true);
