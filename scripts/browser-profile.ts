@@ -18,8 +18,11 @@ function pidsOf(profileDir: string): number[] {
       .filter(Boolean)
       .map(Number)
       .filter((pid) => pid !== process.pid);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
+  } catch (e) {
+    // pgrep exits 1 when nothing matches; anything else (no pgrep at all) is an error, or a
+    // "kill" would kill nothing.
+    if ((e as { status?: number }).status === 1) return [];
+    throw e;
   }
 }
 
