@@ -16,8 +16,6 @@ import { installCutPage, type CutPattern } from './cut-writers.ts';
 import { BrowserProfile } from './browser-profile.ts';
 import { LazyFs } from './lazyfs.ts';
 
-export type { CutPattern } from './cut-writers.ts';
-
 /** A browser crash (every process SIGKILLed), or a power cut (unsynced data lost, then that). */
 export type CutKind = 'kill' | 'power';
 

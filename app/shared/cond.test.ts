@@ -100,13 +100,18 @@ describe('qemu_cond', () => {
   it('cond/poll-sees-late-signal: a signal that comes while the poll, timed out, waits for the mutex still counts', async () => {
     const sab = new SharedArrayBuffer(W.words * 4);
     const i32 = new Int32Array(sab);
-    const poller = runThread<WaitResult>({ scenario: 'cond-poll', sab, args: { pollUs: 20_000 } });
+    const poller = runThread<WaitResult>({ scenario: 'cond-poll', sab, args: { pollUs: 200_000 } });
     await allReady(i32, 1);
     const m = new QemuMutex(i32, W.mutex);
     const c = new QemuCond(i32, W.cond);
-    await m.lockAsync();
-    // The poll times out and blocks on the mutex; the signal comes before it gets it.
-    await new Promise((r) => setTimeout(r, 80));
+    // Take the mutex the poller dropped to poll, without contention: the word reads 1.
+    await vi.waitFor(() => expect(m.tryLock()).toBe(true), { timeout: 10_000, interval: 1 });
+    // The poll times out and blocks on the mutex, which only it can make 2 (locked, with a
+    // waiter); the signal comes before it gets the mutex.
+    await vi.waitFor(() => expect(Atomics.load(i32, W.mutex)).toBe(2), {
+      timeout: 10_000,
+      interval: 1,
+    });
     c.signal();
     m.unlock();
     const r = await poller;
