@@ -144,8 +144,12 @@ describe('bench-loop', () => {
       nextOffset: () => 0,
       io: (off) => g.io(off),
     });
-    expect(groups.every((t) => t.length === 3)).toBe(true);
-    expect(run.ops).toBe(groups.length * 3);
+    // The deadline may fall between the three continuations of the last group's requests (the
+    // clock is read by each): only the groups started after it may be short.
+    const full = groups.findIndex((t) => t.length !== 3);
+    if (full !== -1) expect(groups.slice(full).every((t) => t.length < 3)).toBe(true);
+    expect(groups.length - (full === -1 ? 0 : groups.slice(full).length)).toBeGreaterThan(0);
+    expect(run.ops).toBe(groups.reduce((n, t) => n + t.length, 0));
   });
 
   it('bench/group-requests-one-each-and-failures', async () => {
