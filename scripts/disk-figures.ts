@@ -4,7 +4,7 @@
 // an overlay of the default base (the second must fetch nothing). Builds, serves with
 // `vite preview` on a port the OS picks, drives a persistent Chromium profile, cleans up.
 
-import { chromium, type Page } from '@playwright/test';
+import { chromium, type BrowserContext, type Page } from '@playwright/test';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -88,13 +88,14 @@ async function main(): Promise<void> {
   );
   const base = `http://127.0.0.1:${port}`;
   const opts = launchOptions();
-  const context = await chromium.launchPersistentContext(join(work, 'profile'), {
-    ...opts,
-    args: [...opts.args, '--enable-precise-memory-info'],
-    baseURL: base,
-    acceptDownloads: true,
-  });
+  let context: BrowserContext | undefined;
   try {
+    context = await chromium.launchPersistentContext(join(work, 'profile'), {
+      ...opts,
+      args: [...opts.args, '--enable-precise-memory-info'],
+      baseURL: base,
+      acceptDownloads: true,
+    });
     for (let i = 0; ; i++) {
       try {
         if ((await fetch(base)).ok) break;
@@ -228,7 +229,8 @@ async function main(): Promise<void> {
       ),
     );
   } finally {
-    await context.close();
+    // The server and the directory go on every path, a browser that failed to start included.
+    await context?.close().catch(() => undefined);
     if (server.pid) process.kill(-server.pid, 'SIGTERM');
     rmSync(work, { recursive: true, force: true });
   }
