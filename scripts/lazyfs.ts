@@ -56,6 +56,8 @@ export class LazyFs {
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
     this.child = child;
+    // Should this process end without a cut (a test timed out, ^C): no filesystem left behind.
+    process.once('exit', this.cutNow);
     const t0 = Date.now();
     while (!mounted(this.mountpoint)) {
       if (child.exitCode !== null || Date.now() - t0 > MOUNT_TIMEOUT_MS) {
@@ -70,6 +72,7 @@ export class LazyFs {
   async cut(): Promise<void> {
     const child = this.child;
     this.child = undefined;
+    process.off('exit', this.cutNow);
     if (child && child.exitCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGKILL');
@@ -79,4 +82,17 @@ export class LazyFs {
       execFileSync('fusermount3', ['-u', '-z', this.mountpoint], { stdio: 'ignore' });
     }
   }
+
+  /** The same, synchronously, as this process exits. */
+  private readonly cutNow = (): void => {
+    this.child?.kill('SIGKILL');
+    this.child = undefined;
+    try {
+      if (mounted(this.mountpoint)) {
+        execFileSync('fusermount3', ['-u', '-z', this.mountpoint], { stdio: 'ignore' });
+      }
+    } catch {
+      // Exiting anyway: nothing more to do.
+    }
+  };
 }
