@@ -145,7 +145,7 @@ export class Machine {
         this.disk.ctl,
         this.ram,
         v,
-        s - v * this.config.queueSize,
+        i32[L.slot.tag.at(s)],
         i32[L.vreq.statusAddr.at(s)],
         ok ? BlkStatus.OK : BlkStatus.IOERR,
         ok ? i32[L.vreq.inLen.at(s)] : 1,

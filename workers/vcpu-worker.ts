@@ -66,9 +66,11 @@ const api = {
       for (let i = 0; i < merged.length; i++) {
         const { slot, req, riders } = merged[i];
         writeSlot(ctl, slot, req, thread, slot - init.vcpu * init.queueSize, tSubmit);
-        // Riders are linked from the slot that carries them; the completion frees them.
+        // Riders are linked from the slot that carries them, each with its own descriptor head
+        // as its tag; the completion frees them.
         let prev = slot;
         for (const rider of riders) {
+          i32[L.slot.tag.at(rider)] = rider - init.vcpu * init.queueSize;
           Atomics.store(i32, L.slot.state.at(rider), SlotState.MERGED);
           i32[L.vreq.mergedNext.at(prev)] = rider;
           prev = rider;

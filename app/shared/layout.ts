@@ -399,7 +399,8 @@ function computeLayout(p: ControlParams) {
     niov: field(c.i32(p.nslots)),
     /** Whose request this is (see pool clients); read by the completion BH. */
     client: field(c.i32(p.nslots)),
-    /** Submitter's own tag (a descriptor head, a promise id). */
+    /** Submitter's own tag (a descriptor head, a promise id); a merged request's riders have
+     *  theirs too. */
     tag: field(c.i32(p.nslots)),
     /** Result, bytes >= 0 or -errno; written by the worker (or canceller) before DONE, read by
      *  the completion BH after it has seen DONE. */
