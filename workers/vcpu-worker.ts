@@ -23,11 +23,14 @@ import { BlkDriver } from './guest/driver.ts';
 import { runFuzz } from './guest/fuzz.ts';
 import { runJob } from './guest/job.ts';
 import { Cpu } from './vcpu/cpu.ts';
-import { mergeRequests } from './vcpu/merge.ts';
+import { mergeRequests, type MergedRequest } from './vcpu/merge.ts';
 import { VirtioBlk, type BlkRequest } from './vcpu/virtio-blk.ts';
 import { warmUpExitPath } from './vcpu/warm-up.ts';
 
 /** A pool worker created by this vCPU (`inline`): nested, owned by this thread, dies with it. */
+/** A request that carries no others. */
+const NO_RIDERS: readonly number[] = [];
+
 const spawnNestedAioWorker: AioSpawn = (name) => {
   const worker = new Worker(new URL('./aio-worker.ts', import.meta.url), { type: 'module', name });
   return { worker, init: (init) => wrap<AioWorkerApi>(worker).init(init) };
@@ -59,12 +62,15 @@ const api = {
     const { i32, L } = ctl;
     const submit = (reqs: readonly BlkRequest[]) => {
       const tSubmit = stampMs();
-      // virtio-blk's request-merging, when it is on (aio.merge).
-      const merged = Atomics.load(i32, L.aio.merge)
+      // virtio-blk's request-merging, when it is on (aio.merge); without it, the exit's own
+      // requests as they are (no object per request).
+      const merged: readonly (BlkRequest | MergedRequest)[] = Atomics.load(i32, L.aio.merge)
         ? mergeRequests(reqs, L.params.maxIov)
-        : reqs.map((r) => ({ ...r, riders: [] }));
+        : reqs;
       for (let i = 0; i < merged.length; i++) {
-        const { slot, req, riders } = merged[i];
+        const m = merged[i];
+        const { slot, req } = m;
+        const riders = 'riders' in m ? m.riders : NO_RIDERS;
         writeSlot(ctl, slot, req, thread, slot - init.vcpu * init.queueSize, tSubmit);
         // Riders are linked from the slot that carries them, each with its own descriptor head
         // as its tag; the completion frees them.
