@@ -10,6 +10,11 @@ import { badSectors, runCuts } from '../scripts/power-cut.ts';
 
 const CUTS = 3;
 
+// No Playwright trace: these browsers are killed on purpose, and a killed browser's trace can
+// be neither stopped nor saved; the runner stopping it on a browser still dying as the test
+// ended failed a CI run. The log lines say what each cut found.
+test.use({ trace: 'off' });
+
 test.beforeEach(() => {
   expect(lazyfsMissing(), 'lazyfs needs python3-llfuse and fuse3 (.ci/run installs them)').toBe(
     undefined,

@@ -6,6 +6,9 @@ import { chromium, type BrowserContext, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { launchOptions } from './chromium.ts';
 
+/** How long Playwright may take to notice that a killed browser is gone. */
+const CLOSE_SEEN_MS = 10_000;
+
 /** Pids of the processes whose command line names this profile directory. */
 function pidsOf(profileDir: string): number[] {
   try {
@@ -37,6 +40,8 @@ export class BrowserProfile {
   private readonly baseURL: string;
   private readonly initScript: (() => void) | undefined;
   private context: BrowserContext | undefined;
+  /** Settles once Playwright has seen the last context opened close, cleanly or killed. */
+  private closed: Promise<unknown> = Promise.resolve();
 
   /** A browser on `dir` opening `baseURL`; `initScript` runs in every page before its scripts. */
   constructor(dir: string, baseURL: string, initScript?: () => void) {
@@ -48,12 +53,14 @@ export class BrowserProfile {
   /** Launch Chromium on this profile and open `path` with window.webaio ready. */
   async open(path = '/?boot=0'): Promise<Page> {
     await this.close();
-    this.context = await chromium.launchPersistentContext(this.dir, {
+    const context = await chromium.launchPersistentContext(this.dir, {
       ...launchOptions(),
       baseURL: this.baseURL,
     });
-    if (this.initScript) await this.context.addInitScript(initScriptOf(this.initScript));
-    const page = this.context.pages()[0] ?? (await this.context.newPage());
+    this.context = context;
+    this.closed = new Promise((r) => context.once('close', r));
+    if (this.initScript) await context.addInitScript(initScriptOf(this.initScript));
+    const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(path);
     await page.waitForFunction(() => 'webaio' in window);
     return page;
@@ -79,12 +86,17 @@ export class BrowserProfile {
     await context.close().catch(() => this.kill());
   }
 
-  /** SIGKILL every process of the browser, then wait until none is left. */
+  /**
+   * SIGKILL every process of the browser, then wait until none is left and Playwright has seen
+   * its context close. Until Playwright has, it counts the context as open: the test runner
+   * would then stop its trace on a dead browser as the test ends, and fail the test with
+   * "Target page, context or browser has been closed".
+   */
   async kill(): Promise<void> {
     this.context = undefined;
     for (let round = 0; round < 100; round++) {
       const pids = pidsOf(this.dir);
-      if (pids.length === 0) return;
+      if (pids.length === 0) return this.seenClosed();
       for (const pid of pids) {
         try {
           process.kill(pid, 'SIGKILL');
@@ -95,5 +107,26 @@ export class BrowserProfile {
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`Chromium on ${this.dir} survives SIGKILL: ${pidsOf(this.dir)}`);
+  }
+
+  private async seenClosed(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `Chromium on ${this.dir} is gone, but Playwright has not seen its context close ` +
+                `in ${CLOSE_SEEN_MS} ms`,
+            ),
+          ),
+        CLOSE_SEEN_MS,
+      );
+    });
+    try {
+      await Promise.race([this.closed, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
