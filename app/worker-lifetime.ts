@@ -2,6 +2,7 @@
 // before it counts itself in and holds it until it dies (workers/aio-worker.ts).
 
 import { lifetimeLockName } from './shared/contracts.ts';
+import { deadline } from './shared/deadline.ts';
 
 /** How long a worker may take to die after its creator was ended (measured: milliseconds). */
 const GONE_TIMEOUT_MS = 30_000;
@@ -9,19 +10,9 @@ const GONE_TIMEOUT_MS = 30_000;
 /** Resolves once worker `record` of the pool whose locks are named by `prefix` no longer runs. */
 export async function lifetimeLockFree(prefix: string, record: number): Promise<void> {
   const name = lifetimeLockName(prefix, record);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new Error(`pool worker record ${record} still holds ${name} after ${GONE_TIMEOUT_MS} ms`),
-        ),
-      GONE_TIMEOUT_MS,
-    );
-  });
-  try {
-    await Promise.race([navigator.locks.request(name, () => undefined), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await deadline(
+    navigator.locks.request(name, () => undefined),
+    GONE_TIMEOUT_MS,
+    `the end of pool worker record ${record} (${name} released)`,
+  );
 }

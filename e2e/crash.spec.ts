@@ -9,9 +9,7 @@ import { badSectors, runCuts } from '../scripts/power-cut.ts';
 
 const KILLS = 5;
 
-// No Playwright trace: these browsers are killed on purpose, and a killed browser's trace can
-// be neither stopped nor saved; the runner stopping it on a browser still dying as the test
-// ended failed a CI run. The log lines say what each cut found.
+// No Playwright trace, as in power-cut.spec.ts: a killed browser's trace cannot be saved.
 test.use({ trace: 'off' });
 
 test(`crash (writeback): ${KILLS} kills mid-write, every write a completed flush covered is intact`, async ({

@@ -4,6 +4,7 @@
 
 import { chromium, type BrowserContext, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
+import { deadline } from '../app/shared/deadline.ts';
 import { launchOptions } from './chromium.ts';
 
 /** How long Playwright may take to notice that a killed browser is gone. */
@@ -41,7 +42,7 @@ export class BrowserProfile {
   private readonly initScript: (() => void) | undefined;
   private context: BrowserContext | undefined;
   /** Settles once Playwright has seen the last context opened close, cleanly or killed. */
-  private closed: Promise<unknown> = Promise.resolve();
+  private closed: Promise<void> = Promise.resolve();
 
   /** A browser on `dir` opening `baseURL`; `initScript` runs in every page before its scripts. */
   constructor(dir: string, baseURL: string, initScript?: () => void) {
@@ -58,7 +59,7 @@ export class BrowserProfile {
       baseURL: this.baseURL,
     });
     this.context = context;
-    this.closed = new Promise((r) => context.once('close', r));
+    this.closed = new Promise((r) => context.once('close', () => r()));
     if (this.initScript) await context.addInitScript(initScriptOf(this.initScript));
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(path);
@@ -96,7 +97,13 @@ export class BrowserProfile {
     this.context = undefined;
     for (let round = 0; round < 100; round++) {
       const pids = pidsOf(this.dir);
-      if (pids.length === 0) return this.seenClosed();
+      if (pids.length === 0) {
+        return deadline(
+          this.closed,
+          CLOSE_SEEN_MS,
+          `Playwright seeing the killed Chromium on ${this.dir} close`,
+        );
+      }
       for (const pid of pids) {
         try {
           process.kill(pid, 'SIGKILL');
@@ -107,26 +114,5 @@ export class BrowserProfile {
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`Chromium on ${this.dir} survives SIGKILL: ${pidsOf(this.dir)}`);
-  }
-
-  private async seenClosed(): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `Chromium on ${this.dir} is gone, but Playwright has not seen its context close ` +
-                `in ${CLOSE_SEEN_MS} ms`,
-            ),
-          ),
-        CLOSE_SEEN_MS,
-      );
-    });
-    try {
-      await Promise.race([this.closed, late]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }

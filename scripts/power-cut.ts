@@ -10,6 +10,7 @@ import type { Page } from '@playwright/test';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deadline } from '../app/shared/deadline.ts';
 import { Rng } from '../app/shared/rng.ts';
 import { fillSector, readSector } from '../workers/guest/verify.ts';
 import { installCutPage, type CutPattern } from './cut-writers.ts';
@@ -212,13 +213,11 @@ export async function runCuts(o: CutOptions): Promise<CutsResult> {
       const failed = writer.then(() => {
         throw new Error(`${o.pattern}: the writer stopped before the cut`);
       });
-      const firstWithin = new Promise<never>((_, reject) =>
-        setTimeout(
-          () => reject(new Error(`${o.pattern}: no batch flushed in ${FIRST_BATCH_MS} ms`)),
-          FIRST_BATCH_MS,
-        ).unref(),
+      await deadline(
+        Promise.race([flushedOnce, failed]),
+        FIRST_BATCH_MS,
+        `${o.pattern}: the boot's first flushed batch`,
       );
-      await Promise.race([flushedOnce, failed, firstWithin]);
       await new Promise((r) => setTimeout(r, cutMin + rng.int(cutMax - cutMin + 1)));
       running = false;
       await fs?.cut();

@@ -14,6 +14,7 @@ import { PROGRESS_PREFIX } from '../shared/progress.ts';
 import type { ColdBurstRun } from '../shared/cold-burst-params.ts';
 import { compareSteady } from '../shared/steady-compare.ts';
 import { chromeTrace } from '../../app/shared/chrome-trace.ts';
+import { deadline } from '../../app/shared/deadline.ts';
 import { evaluateTargets } from '../shared/targets.ts';
 import { launchOptions } from '../../scripts/chromium.ts';
 import { parseArgs, USAGE, UsageError, type BenchArgs, type ScenarioName } from './bench-args.ts';
@@ -208,16 +209,7 @@ async function openBrowser(baseURL: string): Promise<Browser> {
   });
   cleanups.push({
     name: 'chromium',
-    fn: () =>
-      Promise.race([
-        context.close(),
-        new Promise<void>((_, fail) =>
-          setTimeout(
-            () => fail(new Error(`close() took over ${CLOSE_TIMEOUT_MS} ms`)),
-            CLOSE_TIMEOUT_MS,
-          ).unref(),
-        ),
-      ]),
+    fn: () => deadline(context.close(), CLOSE_TIMEOUT_MS, 'close()'),
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.on('console', (msg) => {

@@ -14,6 +14,7 @@ import type { MachineStats } from '../../app/machine-stats.ts';
 import type { RunReport } from '../../app/shared/run-report.ts';
 import type { SpawnRecord } from '../../app/shared/spawn-records.ts';
 import { nowMs, stampMs } from '../../app/shared/clock.ts';
+import { deadline, TimeoutError } from '../../app/shared/deadline.ts';
 import type { Histogram } from '../../app/shared/histogram.ts';
 import { vcpuCounter, vcpuHistogram, type Control } from '../../app/shared/layout.ts';
 import type { BottomHalfWindow, BurstMeasure } from '../shared/cold-burst-params.ts';
@@ -21,13 +22,6 @@ import { MainThreadWatch } from './main-thread-watch.ts';
 
 const POLL_MS = 2;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export class TimeoutError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ETIMEDOUT';
-  }
-}
 
 /** Poll `cond` until it holds; a TimeoutError naming `what` (and `detail()`) after timeoutMs. */
 export async function until(
@@ -45,28 +39,6 @@ export async function until(
     }
     await sleep(POLL_MS);
   }
-}
-
-/** `p`, or a TimeoutError naming `what` if it has not settled after timeoutMs. */
-export function deadline<T>(
-  p: Promise<T>,
-  timeoutMs: number,
-  what: string,
-  detail?: () => string,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new TimeoutError(
-            `${what} did not finish in ${timeoutMs} ms${detail ? ` (${detail()})` : ''}`,
-          ),
-        ),
-      timeoutMs,
-    );
-  });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 /** The pool as a sentence, for timeout messages: what it still waits for, and who died. */

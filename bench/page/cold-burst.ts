@@ -17,7 +17,8 @@ import {
   prefillImage,
   sweepImages,
 } from './bench-images.ts';
-import { deadline, measureBurst, poolDetail, until } from './burst.ts';
+import { deadline } from '../../app/shared/deadline.ts';
+import { measureBurst, poolDetail, until } from './burst.ts';
 import {
   checkColdBurstParams,
   COLD_BURST_CHUNK_SIZE,

@@ -16,7 +16,8 @@ import {
   prefillImage,
   sweepImages,
 } from './bench-images.ts';
-import { deadline, measureBurst, poolDetail, until } from './burst.ts';
+import { deadline } from '../../app/shared/deadline.ts';
+import { measureBurst, poolDetail, until } from './burst.ts';
 import { burstJobs } from './cold-burst.ts';
 import {
   checkMachineBenchParams,

@@ -18,7 +18,8 @@ import {
   prefillImage,
   sweepImages,
 } from './bench-images.ts';
-import { deadline, poolDetail, until } from './burst.ts';
+import { deadline } from '../../app/shared/deadline.ts';
+import { poolDetail, until } from './burst.ts';
 import { progress } from '../shared/progress.ts';
 import {
   aioConfigOf,
