@@ -27,10 +27,10 @@ import { mergeRequests, type MergedRequest } from './vcpu/merge.ts';
 import { VirtioBlk, type BlkRequest } from './vcpu/virtio-blk.ts';
 import { warmUpExitPath } from './vcpu/warm-up.ts';
 
-/** A pool worker created by this vCPU (`inline`): nested, owned by this thread, dies with it. */
 /** A request that carries no others. */
 const NO_RIDERS: readonly number[] = [];
 
+/** A pool worker created by this vCPU (`inline`): nested, owned by this thread, dies with it. */
 const spawnNestedAioWorker: AioSpawn = (name) => {
   const worker = new Worker(new URL('./aio-worker.ts', import.meta.url), { type: 'module', name });
   return { worker, init: (init) => wrap<AioWorkerApi>(worker).init(init) };
@@ -71,12 +71,12 @@ const api = {
         const m = merged[i];
         const { slot, req } = m;
         const riders = 'riders' in m ? m.riders : NO_RIDERS;
-        writeSlot(ctl, slot, req, thread, slot - init.vcpu * init.queueSize, tSubmit);
+        writeSlot(ctl, slot, req, thread, device.headOf(slot), tSubmit);
         // Riders are linked from the slot that carries them, each with its own descriptor head
         // as its tag; the completion frees them.
         let prev = slot;
         for (const rider of riders) {
-          i32[L.slot.tag.at(rider)] = rider - init.vcpu * init.queueSize;
+          i32[L.slot.tag.at(rider)] = device.headOf(rider);
           Atomics.store(i32, L.slot.state.at(rider), SlotState.MERGED);
           i32[L.vreq.mergedNext.at(prev)] = rider;
           prev = rider;

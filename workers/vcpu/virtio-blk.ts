@@ -245,13 +245,18 @@ export class VirtioBlk {
         this.submit(batch);
       }
     } finally {
-      for (const r of batch) this.collected[r.slot - this.slotBase] = 0;
+      for (const r of batch) this.collected[this.headOf(r.slot)] = 0;
       batch.length = 0;
     }
     this.lastPopped = this.exitPopped;
     this.count('popped', this.exitPopped);
     this.exitRequests.record(this.exitPopped);
     if (this.exitAnswered) raiseIrq(this.ctl, this.vcpu);
+  }
+
+  /** The descriptor head whose request `slot` carries (this queue's slots start at slotBase). */
+  headOf(slot: number): number {
+    return slot - this.slotBase;
   }
 
   /** Pop every available request (virtqueue_pop) and handle each; false if the ring is broken. */
