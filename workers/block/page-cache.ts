@@ -126,14 +126,19 @@ export class PageCache {
    * Pin the page of each chunk. A page being filled by another worker is waited for; a chunk
    * not cached gets a page claimed for it (FILLING: the caller fills it) unless its set holds
    * only dirty or pinned pages (page -1: go around the cache). `whole` chunks will be
-   * overwritten entirely, so their claimed pages need no filling from the image.
+   * overwritten entirely, so their claimed pages need no filling from the image. The chunks
+   * are taken in ascending order, whatever the batch's: a worker then waits only for a chunk
+   * above every one it has claimed, so workers never wait for each other in a circle (lock
+   * ordering). The result is in the order of `chunks`.
    */
   pin(chunks: readonly number[], whole: ReadonlySet<number> = new Set()): Pinned[] {
     const C = this.C;
     this.lock.lock();
     try {
-      const out: Pinned[] = [];
-      for (const chunk of chunks) {
+      const out: Pinned[] = new Array<Pinned>(chunks.length);
+      const ascending = chunks.map((_, k) => k).sort((a, b) => chunks[a] - chunks[b]);
+      for (const k of ascending) {
+        const chunk = chunks[k];
         for (;;) {
           const page = this.findLocked(chunk);
           if (page >= 0 && this.get(C.state.at(page)) === PageState.FILLING) {
@@ -144,7 +149,7 @@ export class PageCache {
             this.stat(C.hits);
             this.stat(C.pins.at(page));
             this.set(C.ref.at(page), 1);
-            out.push({ chunk, page, claimed: false, fill: false });
+            out[k] = { chunk, page, claimed: false, fill: false };
             break;
           }
           this.stat(C.misses);
@@ -154,9 +159,9 @@ export class PageCache {
             this.set(C.state.at(victim), PageState.FILLING);
             this.set(C.pins.at(victim), 1);
             this.set(C.ref.at(victim), 1);
-            out.push({ chunk, page: victim, claimed: true, fill: !whole.has(chunk) });
+            out[k] = { chunk, page: victim, claimed: true, fill: !whole.has(chunk) };
           } else {
-            out.push({ chunk, page: -1, claimed: false, fill: false });
+            out[k] = { chunk, page: -1, claimed: false, fill: false };
           }
           break;
         }

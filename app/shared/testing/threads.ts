@@ -8,7 +8,11 @@ const scenarios = new URL('./scenarios.ts', import.meta.url).href;
 
 export interface ThreadJob {
   scenario: string;
+  /** The module of scenarios to run it from (default: scenarios.ts, beside this file). */
+  module?: URL;
   sab: SharedArrayBuffer;
+  /** A second shared buffer, for scenarios that need one (the page cache's memory). */
+  memory?: SharedArrayBuffer;
   args?: Record<string, number>;
 }
 
@@ -20,7 +24,10 @@ export interface Thread<T> {
 
 /** Start a thread and keep hold of it (to end it from outside, say). */
 export function startThread<T = number>(job: ThreadJob): Thread<T> {
-  const worker = new Worker(bootstrap, { workerData: { module: scenarios, ...job } });
+  const { module, ...data } = job;
+  const worker = new Worker(bootstrap, {
+    workerData: { module: module?.href ?? scenarios, ...data },
+  });
   const result = new Promise<T>((resolve, reject) => {
     let value: T | undefined;
     let got = false;
