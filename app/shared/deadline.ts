@@ -35,3 +35,40 @@ export function deadline<T>(
   });
   return Promise.race([p, late]).finally(() => timers.clearTimeout(timer));
 }
+
+/**
+ * A wait that catches a hang, not a slow machine: `p`, or a TimeoutError if `progress()` reads
+ * the same for `stallMs` while `p` is pending. Every change restarts the clock, so a loaded
+ * machine that is slow but moving never fails; one that stopped moving fails, naming `what`.
+ */
+export function watchdog<T>(
+  p: Promise<T>,
+  stallMs: number,
+  what: string,
+  progress: () => unknown,
+  detail?: () => string,
+): Promise<T> {
+  let timer: unknown;
+  const stalled = new Promise<never>((_, reject) => {
+    const checkMs = Math.max(1, Math.min(250, stallMs / 4));
+    let seen = String(progress());
+    let since = Date.now();
+    const check = () => {
+      const now = String(progress());
+      if (now !== seen) {
+        seen = now;
+        since = Date.now();
+      } else if (Date.now() - since >= stallMs) {
+        reject(new TimeoutError(stallMessage(what, stallMs, detail)));
+        return;
+      }
+      timer = timers.setTimeout(check, checkMs);
+    };
+    timer = timers.setTimeout(check, checkMs);
+  });
+  return Promise.race([p, stalled]).finally(() => timers.clearTimeout(timer));
+}
+
+/** The message of a wait that saw no progress: what, for how long, and the state it was in. */
+export const stallMessage = (what: string, stallMs: number, detail?: () => string) =>
+  `${what}: no progress for ${stallMs} ms${detail ? ` (${detail()})` : ''}`;

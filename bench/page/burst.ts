@@ -13,8 +13,8 @@ import type { Machine } from '../../app/machine.ts';
 import type { MachineStats } from '../../app/machine-stats.ts';
 import type { RunReport } from '../../app/shared/run-report.ts';
 import type { SpawnRecord } from '../../app/shared/spawn-records.ts';
-import { nowMs, stampMs } from '../../app/shared/clock.ts';
-import { deadline, TimeoutError } from '../../app/shared/deadline.ts';
+import { stampMs } from '../../app/shared/clock.ts';
+import { watchdog } from '../../app/shared/deadline.ts';
 import type { Histogram } from '../../app/shared/histogram.ts';
 import { vcpuCounter, vcpuHistogram, type Control } from '../../app/shared/layout.ts';
 import type { BottomHalfWindow, BurstMeasure } from '../shared/cold-burst-params.ts';
@@ -23,21 +23,47 @@ import { MainThreadWatch } from './main-thread-watch.ts';
 const POLL_MS = 2;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Poll `cond` until it holds; a TimeoutError naming `what` (and `detail()`) after timeoutMs. */
+/**
+ * The machine's progress as one string: it changes whenever the pool, the device or a guest
+ * moves. A wait on a machine fails only when this stops changing (a hang), never because a
+ * loaded machine is slow (app/shared/deadline.ts watchdog).
+ */
+export function machineProgress(m: Machine): string {
+  const s = m.stats();
+  const p = s.pool;
+  const ready = s.spawns.reduce((n, w) => n + (w.tReady > 0 ? 1 : 0), 0);
+  const ops = s.rd_operations + s.wr_operations + s.flush_operations;
+  const vcpus = s.vcpus.map((v) => `${v.state}:${v.counters.guestIos}:${v.inflight}`);
+  const pool = [p.cur_threads, p.idle_threads, p.new_threads, p.pending_threads, p.exited];
+  return `${pool.join(' ')} ${ready} ${ops} ${vcpus.join(' ')}`;
+}
+
+/** `p`, unless machine `m` stops moving for stallMs first (a TimeoutError naming `what`). */
+export function whileMoving<T>(m: Machine, p: Promise<T>, stallMs: number, what: string) {
+  return watchdog(
+    p,
+    stallMs,
+    what,
+    () => machineProgress(m),
+    () => poolDetail(m),
+  );
+}
+
+/** Poll `cond` until it holds, as long as machine `m` keeps moving (see whileMoving). */
 export async function until(
+  m: Machine,
   cond: () => boolean,
-  timeoutMs: number,
+  stallMs: number,
   what: string,
-  detail?: () => string,
 ): Promise<void> {
-  const t0 = nowMs();
-  while (!cond()) {
-    if (nowMs() - t0 > timeoutMs) {
-      throw new TimeoutError(
-        `timed out after ${timeoutMs} ms waiting until ${what}${detail ? ` (${detail()})` : ''}`,
-      );
-    }
-    await sleep(POLL_MS);
+  let stopped = false;
+  const polled = (async () => {
+    while (!stopped && !cond()) await sleep(POLL_MS);
+  })();
+  try {
+    await whileMoving(m, polled, stallMs, `waiting until ${what}`);
+  } finally {
+    stopped = true;
   }
 }
 
@@ -102,8 +128,9 @@ export interface BurstOptions {
   vcpu: number;
   /** Requests in its burst. */
   burst: number;
-  /** The longest the other vCPUs' jobs run; done() may take that plus timeoutMs. */
+  /** The longest the other vCPUs' jobs run. */
   runtimeMs: number;
+  /** How long a step may go without the machine moving before it is called a hang. */
   timeoutMs: number;
   /** Stop the bursting vCPU as soon as its whole burst is submitted (`inline-stop`). */
   stopAfterSubmit: boolean;
@@ -148,7 +175,6 @@ export async function measureBurst(m: Machine, o: BurstOptions): Promise<BurstOu
   const recorder = o.traceLabel === undefined ? undefined : new TraceRecorder(m);
   const probe = new DeviceProbe(ctl, v, o.burst);
   const watch = new MainThreadWatch(() => probe.sample());
-  const detail = () => poolDetail(m);
   const poolSettled = () =>
     Atomics.load(ctl.i32, ctl.L.pool.newThreads) +
       Atomics.load(ctl.i32, ctl.L.pool.pendingThreads) ===
@@ -162,25 +188,20 @@ export async function measureBurst(m: Machine, o: BurstOptions): Promise<BurstOu
     await m.start();
     if (o.stopAfterSubmit) {
       await until(
+        m,
         () => probe.submitted() - before.vcpus[v].counters.submitted >= o.burst,
         o.timeoutMs,
         `vCPU ${v} has submitted its burst of ${o.burst}`,
-        detail,
       );
       const tRequested = stampMs();
-      await deadline(m.stopVcpu(v), o.timeoutMs, `stopVcpu(${v})`, detail);
+      await whileMoving(m, m.stopVcpu(v), o.timeoutMs, `stopVcpu(${v})`);
       stop = { tRequested, tStopped: stampMs(), tDrained: 0 };
       // Its requests still complete (into guest RAM), served by the workers that survive.
-      await until(() => probe.inflight() === 0, o.timeoutMs, `vCPU ${v}'s queue drains`, detail);
+      await until(m, () => probe.inflight() === 0, o.timeoutMs, `vCPU ${v}'s queue drains`);
       stop.tDrained = stampMs();
     }
-    report = await deadline(
-      m.done(),
-      o.runtimeMs + o.timeoutMs,
-      "done() (every vCPU's job ends)",
-      detail,
-    );
-    await until(poolSettled, o.timeoutMs, 'the pool stops growing', detail);
+    report = await whileMoving(m, m.done(), o.timeoutMs, "done() (every vCPU's job ends)");
+    await until(m, poolSettled, o.timeoutMs, 'the pool stops growing');
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);
   }

@@ -2,7 +2,7 @@
 // machine whose pool is empty (prealloc: minThreads ready), all in this one page; vCPU 0 submits
 // a burst of random reads at once while the other vCPUs compute with light I/O. `inline-stop` is
 // `inline` with vCPU 0 stopped right after its burst, so the workers it created die with it
-// (DESIGN.md §2). Figures are summarised across trials (median, min–max).
+// (the browser's difference: a worker belongs to the thread that created it). Figures are summarised across trials (median, min–max).
 
 import { Machine } from '../../app/machine.ts';
 import { FAITHFUL_AIO_CONFIG } from '../../app/shared/aio-config.ts';
@@ -17,8 +17,7 @@ import {
   prefillImage,
   sweepImages,
 } from './bench-images.ts';
-import { deadline } from '../../app/shared/deadline.ts';
-import { measureBurst, poolDetail, until } from './burst.ts';
+import { measureBurst, until, whileMoving } from './burst.ts';
 import {
   checkColdBurstParams,
   COLD_BURST_CHUNK_SIZE,
@@ -129,10 +128,10 @@ async function runVariant(
     if (policy === 'prealloc') {
       progress(`${label}: waiting for the ${p.minThreads} preallocated workers`);
       await until(
+        m,
         () => m.stats().spawns.filter((w) => w.tReady > 0).length >= p.minThreads,
         p.timeoutMs,
         `${p.minThreads} preallocated workers are ready`,
-        () => poolDetail(m),
       );
       preallocReadyMs = nowMs() - tCreate;
     }
@@ -184,7 +183,7 @@ async function runVariant(
     };
     destroyed = m.destroy();
     try {
-      await deadline(destroyed, p.timeoutMs, 'destroy()', () => poolDetail(m));
+      await whileMoving(m, destroyed, p.timeoutMs, 'destroy()');
       released = true;
     } catch (e) {
       if (variant !== 'inline-stop') throw e;

@@ -16,8 +16,7 @@ import {
   prefillImage,
   sweepImages,
 } from './bench-images.ts';
-import { deadline } from '../../app/shared/deadline.ts';
-import { measureBurst, poolDetail, until } from './burst.ts';
+import { measureBurst, until, whileMoving } from './burst.ts';
 import { burstJobs } from './cold-burst.ts';
 import {
   checkMachineBenchParams,
@@ -56,7 +55,7 @@ async function withMachine<T>(
   let released = false;
   try {
     const out = await fn(m);
-    await deadline(m.destroy(), p.timeoutMs, 'destroy()', () => poolDetail(m));
+    await whileMoving(m, m.destroy(), p.timeoutMs, 'destroy()');
     released = true;
     return out;
   } finally {
@@ -147,10 +146,10 @@ async function coldWarmRun(p: MachineBenchParams, policy: PoolPolicyName): Promi
     async (m) => {
       if (minThreads > 0) {
         await until(
+          m,
           () => m.stats().spawns.filter((w) => w.tReady > 0).length >= minThreads,
           p.timeoutMs,
           `${minThreads} preallocated workers are ready`,
-          () => poolDetail(m),
         );
       }
       const options = {

@@ -18,8 +18,7 @@ import {
   prefillImage,
   sweepImages,
 } from './bench-images.ts';
-import { deadline } from '../../app/shared/deadline.ts';
-import { poolDetail, until } from './burst.ts';
+import { until, whileMoving } from './burst.ts';
 import { progress } from '../shared/progress.ts';
 import {
   aioConfigOf,
@@ -181,11 +180,9 @@ async function steadyCase(
     const tWarm = nowMs();
     await m.start();
     await sleep(p.warmupMs);
-    await deadline(m.stop(), p.timeoutMs, 'stop() after the warm-up', () => poolDetail(m));
+    await whileMoving(m, m.stop(), p.timeoutMs, 'stop() after the warm-up');
     const warm = await m.done();
-    await until(settled, p.timeoutMs, 'the pool stops growing after the warm-up', () =>
-      poolDetail(m),
-    );
+    await until(m, settled, p.timeoutMs, 'the pool stops growing after the warm-up');
     const warmupMs = nowMs() - tWarm;
     const beforeStats = m.stats();
     const before = beforeStats.pool;
@@ -194,9 +191,7 @@ async function steadyCase(
         `${p.runtimeMs} ms timed`,
     );
     await m.start();
-    const report = await deadline(m.done(), p.runtimeMs + p.timeoutMs, 'the timed run', () =>
-      poolDetail(m),
-    );
+    const report = await whileMoving(m, m.done(), p.timeoutMs, 'the timed run');
     const afterStats = m.stats();
     const after = afterStats.pool;
     const jobOf = (i: number, r: typeof report) => r.jobs.find((j) => j.vcpu === i);
@@ -227,6 +222,6 @@ async function steadyCase(
     );
     return result;
   } finally {
-    await deadline(m.destroy(), p.timeoutMs, `${label}: destroy()`, () => poolDetail(m));
+    await whileMoving(m, m.destroy(), p.timeoutMs, `${label}: destroy()`);
   }
 }

@@ -44,7 +44,8 @@ export interface ColdBurstParams {
   imageBytes: number;
   /** Images are named prefix + variant + a run id; leftovers under the prefix are deleted. */
   imagePrefix: string;
-  /** Longest wait for each step (workers ready, the jobs, the pool settling, destroy). */
+  /** How long a step (workers ready, the jobs, the pool settling, destroy) may go without the
+   *  machine moving before it is called a hang; a slow machine that moves never fails. */
   timeoutMs: number;
   seed: number;
 }
@@ -65,7 +66,7 @@ export const COLD_BURST_DEFAULTS: Readonly<ColdBurstParams> = {
   maxThreads: 64,
   imageBytes: 64 << 20,
   imagePrefix: 'bench-cold-',
-  timeoutMs: 15_000,
+  timeoutMs: 30_000,
   seed: 1,
 };
 
@@ -233,7 +234,7 @@ export interface ColdBurstRun extends BurstMeasure {
   };
   /** `inline-stop` only (else null), ms from the first submission. */
   stop: { requestedMs: number; vcpuStoppedMs: number; queueDrainedMs: number } | null;
-  /** A step that did not finish in timeoutMs (only `inline-stop` reports one; others throw). */
+  /** A step that hung (only `inline-stop` reports one; others throw). */
   error: string | null;
   /** The run's trace (params.trace), else null. */
   trace: MachineTrace | null;

@@ -74,7 +74,8 @@ export interface SteadyParams {
   minThreads: number;
   maxThreads: number;
   seed: number;
-  /** Longest wait for the pool to stop growing and for a run to end after its runtime. */
+  /** How long the pool's growth or a run may go without the machine moving before it is called
+   *  a hang. */
   timeoutMs: number;
 }
 
