@@ -3,6 +3,7 @@
 // single run's figure; the median of several fresh machines, with the spread beside it, cannot.
 
 import type { KickMode } from '../../app/shared/guest-job.ts';
+import { spreadOf, type Spread } from '../../app/shared/spread.ts';
 import {
   ratioOf,
   type BurstMeasure,
@@ -32,12 +33,6 @@ export const COLD_BURST_FIGURES = [
 ] as const;
 export type ColdBurstFigure = (typeof COLD_BURST_FIGURES)[number][0];
 
-export interface Spread {
-  median: number;
-  min: number;
-  max: number;
-}
-
 export interface ColdBurstSummary {
   kick: KickMode;
   variant: ColdBurstVariant;
@@ -53,18 +48,6 @@ export type ColdBurstRatios = { kick: KickMode; variant: ColdBurstVariant; vs: '
   ColdBurstFigure,
   number | null
 >;
-
-/** The median of a non-empty list (the mean of the middle two for an even count). */
-export function median(values: readonly number[]): number {
-  const v = [...values].sort((a, b) => a - b);
-  const mid = v.length >> 1;
-  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-}
-
-export function spreadOf(values: readonly number[]): Spread {
-  if (values.length === 0) return { median: 0, min: 0, max: 0 };
-  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
-}
 
 export function summarize(runs: readonly ColdBurstRun[]): ColdBurstSummary[] {
   const out: ColdBurstSummary[] = [];

@@ -4,12 +4,8 @@
 // policies" view as an HTML table with the spread under each median — the same cells. No DOM.
 
 import type { ColdBurstResult } from './cold-burst-params.ts';
-import type {
-  ColdBurstFigure,
-  ColdBurstRatios,
-  ColdBurstSummary,
-  Spread,
-} from './cold-burst-summary.ts';
+import type { Spread } from '../../app/shared/spread.ts';
+import type { ColdBurstFigure, ColdBurstRatios, ColdBurstSummary } from './cold-burst-summary.ts';
 
 export interface TextTable {
   head: string[];
@@ -96,7 +92,9 @@ function ratioRow(r: ColdBurstRatios): SummaryRow {
   };
 }
 
-export function coldBurstTable(result: ColdBurstResult): SummaryTable {
+export function coldBurstTable(
+  result: Pick<ColdBurstResult, 'summaries' | 'ratios'>,
+): SummaryTable {
   const head = ['policy', 'kick', 'trials', ...COLUMNS.map((c) => c.head), 'workers created by'];
   const rows = result.summaries.flatMap((s) => {
     const ratio = result.ratios.find((r) => r.kick === s.kick && r.variant === s.variant);

@@ -3,7 +3,7 @@
 // tables `npm run bench` prints. No DOM.
 
 import type { TextTable } from './cold-burst-table.ts';
-import { spreadOf, type Spread } from './cold-burst-summary.ts';
+import { spreadOf, type Spread } from '../../app/shared/spread.ts';
 import type { ShapeWorkerRun } from './shape-contract.ts';
 import type { ShapeCell, ShapeParams, ShapePart } from './shape-params.ts';
 import { Histogram } from '../../app/shared/histogram.ts';

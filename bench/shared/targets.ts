@@ -5,7 +5,8 @@
 
 import type { KickMode } from '../../app/shared/guest-job.ts';
 import type { ColdBurstResult } from './cold-burst-params.ts';
-import type { ColdBurstSummary, Spread } from './cold-burst-summary.ts';
+import type { Spread } from '../../app/shared/spread.ts';
+import type { ColdBurstSummary } from './cold-burst-summary.ts';
 import type { BlockBenchResult } from './block-params.ts';
 import type { SteadyComparisonRow } from './steady-compare.ts';
 import { STEADY_MIXES, type SteadyAioMode, type SteadyMix } from './steady-params.ts';
@@ -34,7 +35,7 @@ const plainSpread = (s: Spread, trials: number) =>
 
 /** The targets, on the summaries of one kick mode (batch: one doorbell for the burst). */
 export function coldBurstTargets(
-  r: ColdBurstResult | undefined,
+  r: Pick<ColdBurstResult, 'summaries'> | undefined,
   kick: KickMode = 'batch',
 ): TargetResult[] {
   const of = (v: string): ColdBurstSummary | undefined =>
