@@ -1,4 +1,4 @@
-// One writer per image (DESIGN.md §6): a Web Lock named after the image, held for as long as a
+// One writer per image (docs/api.md, "Images"): a Web Lock named after the image, held for as long as a
 // block backend, a machine, an import, an export or a resize has it open — in this tab or any
 // other of the same origin. A second, shared lock beside it names the holder, so the disk manager
 // can say who has an image (navigator.locks.query() sees every tab's locks).

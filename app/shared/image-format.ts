@@ -1,4 +1,4 @@
-// The disk image format (DESIGN.md §6): one IndexedDB database per image, a store of fixed-size
+// The disk image format (docs/api.md, "Images"): one IndexedDB database per image, a store of fixed-size
 // chunks keyed by chunk index and a store holding one metadata record. Byte n of the disk is
 // byte n of the image; a missing chunk reads as zeros — or, in an overlay of a base image over
 // HTTP, as the base's bytes. This file has the names, the values and the checks; the page and the

@@ -4,7 +4,7 @@
 import { Errno, ErrnoError } from './errno.ts';
 import { POOL_MAX_THREADS } from './layout.ts';
 
-/** Who creates pool workers, and when (DESIGN.md §5). */
+/** Who creates pool workers, and when (docs/api.md, "The pool"). */
 export const PoolPolicy = { inline: 0, bh: 1, prealloc: 2 } as const;
 export type PoolPolicyName = keyof typeof PoolPolicy;
 export const POOL_POLICIES = Object.keys(PoolPolicy) as PoolPolicyName[];

@@ -306,9 +306,8 @@ export class PoolCore {
   /**
    * The newborn's first act (cf. worker_thread(): pending_threads--, do_spawn_thread()): it is
    * running, and if more workers are owed it asks the main thread for the next one. It does not
-   * create it itself: a worker created by a worker would be owned by it and die with it
-   * (DESIGN.md §2). False for a worker given up for lost before it ran: it must not count
-   * itself in.
+   * create it itself: a worker created by a worker would be owned by it and die with it. False
+   * for a worker given up for lost before it ran: it must not count itself in.
    */
   workerStartedLocked(record: number): boolean {
     const p = this.L.pool;
@@ -406,7 +405,8 @@ export class PoolCore {
    * Before the thread that created workers `records` is ended (they die with it): with the pool
    * lock held, wait until none of them is inside a batch's I/O — a worker that finishes one
    * then blocks on the pool lock holding nothing else, and dies there. The wait keeps the
-   * caller's event loop turning: a nested worker's I/O may need its creator's (DESIGN.md §2).
+   * caller's event loop turning: a nested worker's messages to its creator wait for that event
+   * loop.
    */
   async waitOutOfIoLocked(records: readonly number[]): Promise<void> {
     for (const r of records) {
