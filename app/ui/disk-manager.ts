@@ -14,6 +14,16 @@ import { StorageView } from './storage-view.ts';
 import { counted, TransferView } from './transfer-view.ts';
 import { resizeDialog } from './resize-dialog.ts';
 
+/** An image's row: kept while the image exists, so that its buttons keep their focus. */
+interface Row {
+  tr: HTMLTableRowElement;
+  info: ImageInfo;
+  /** An image, or one whose metadata could not be read (its error and Delete only). */
+  shape: 'image' | 'problem';
+  name: HTMLTableCellElement;
+  cells: HTMLTableCellElement[];
+}
+
 export interface DiskManagerHooks {
   /** The image the machine runs on now, if any. */
   booted(): string | undefined;
@@ -40,7 +50,24 @@ export class DiskManager {
   private readonly webaio: WebAio;
   private readonly hooks: DiskManagerHooks;
   private readonly storage = new StorageView();
-  private readonly table = h('table', { 'aria-label': 'images', class: 'grid' });
+  private readonly tbody = h('tbody', {});
+  private readonly table = h(
+    'table',
+    { 'aria-label': 'images', class: 'grid' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ...['Name', 'Size', 'Used', 'Chunk', 'Created', 'Base', 'In use', 'Actions'].map((t) =>
+          h('th', { scope: 'col' }, t),
+        ),
+      ),
+    ),
+    this.tbody,
+  );
+  private readonly rows = new Map<string, Row>();
   private readonly status = h('p', { role: 'status', 'aria-label': 'disk manager status' });
   private readonly transfers = h('div', { class: 'transfers' });
   private readonly nameInput = h('input', { name: 'imageName', required: true, value: 'disk1' });
@@ -129,55 +156,88 @@ export class DiskManager {
     }
   }
 
+  /**
+   * Bring the table up to date in place: a row per image, kept for as long as the image exists,
+   * its cells rewritten and its buttons kept, so keyboard focus stays on the button it is on
+   * while the figures move.
+   */
   private draw(images: ImageInfo[], booted: string | undefined): void {
-    const head = h(
-      'tr',
-      {},
-      ...['Name', 'Size', 'Used', 'Chunk', 'Created', 'Base', 'In use', 'Actions'].map((t) =>
-        h('th', { scope: 'col' }, t),
-      ),
-    );
-    const rows = images.map((i) => {
-      const button = (label: string, fn: () => Promise<void>) => {
-        const b = h('button', { type: 'button', 'aria-label': `${label} ${i.name}` }, label);
-        b.addEventListener('click', () => void this.run(fn));
-        return b;
-      };
-      const inUse = i.importing ? ['import'] : i.inUse;
-      if (i.error) {
-        return h(
-          'tr',
-          { 'data-image': i.name },
-          h('th', { scope: 'row' }, i.name),
-          h('td', { colspan: 6, class: 'problem' }, i.error),
-          h(
-            'td',
-            { class: 'actions' },
-            button('Delete', () => this.remove(i)),
-          ),
-        );
+    const seen = new Set<string>();
+    let prev: Element | null = null;
+    for (const info of images) {
+      seen.add(info.name);
+      const shape: Row['shape'] = info.error ? 'problem' : 'image';
+      let row = this.rows.get(info.name);
+      if (!row || row.shape !== shape) {
+        const fresh = this.newRow(info, shape);
+        row?.tr.replaceWith(fresh.tr);
+        row = fresh;
+        this.rows.set(info.name, row);
       }
-      return h(
-        'tr',
-        { 'data-image': i.name },
-        h('th', { scope: 'row' }, i.name, i.name === booted ? ' (booted)' : ''),
-        h('td', {}, fmtBytes(i.virtualSize)),
-        h('td', {}, fmtBytes(i.actualSize)),
-        h('td', {}, fmtBytes(i.chunkSize)),
-        h('td', {}, new Date(i.created).toLocaleString()),
-        h('td', { class: 'url' }, i.backing ? i.backing.url : '—'),
-        h('td', { 'data-in-use': inUse.join(' ') }, inUse.length ? inUse.join(', ') : 'no'),
-        h(
-          'td',
-          { class: 'actions' },
-          button('Boot', () => this.boot(i.name)),
-          button('Export', () => this.exportImage(i)),
-          button('Resize', () => this.resize(i)),
-          button('Delete', () => this.remove(i)),
-        ),
+      row.info = info;
+      this.fill(row, booted);
+      const next: Element | null = prev ? prev.nextElementSibling : this.tbody.firstElementChild;
+      if (next !== row.tr) this.tbody.insertBefore(row.tr, next);
+      prev = row.tr;
+    }
+    for (const [name, row] of this.rows) {
+      if (seen.has(name)) continue;
+      row.tr.remove();
+      this.rows.delete(name);
+    }
+  }
+
+  private newRow(info: ImageInfo, shape: Row['shape']): Row {
+    const cells = Array.from({ length: shape === 'problem' ? 1 : 6 }, () => h('td', {}));
+    const row: Row = {
+      tr: h('tr', { 'data-image': info.name }),
+      info,
+      shape,
+      cells,
+      name: h('th', { scope: 'row' }),
+    };
+    const button = (label: string, fn: () => Promise<void>) => {
+      const b = h('button', { type: 'button', 'aria-label': `${label} ${info.name}` }, label);
+      b.addEventListener('click', () => void this.run(fn));
+      return b;
+    };
+    const actions = h('td', { class: 'actions' });
+    if (shape === 'image') {
+      actions.append(
+        button('Boot', () => this.boot(row.info.name)),
+        button('Export', () => this.exportImage(row.info)),
+        button('Resize', () => this.resize(row.info)),
       );
-    });
-    this.table.replaceChildren(h('thead', {}, head), h('tbody', {}, ...rows));
+      cells[4].className = 'url';
+    } else {
+      cells[0].className = 'problem';
+      cells[0].colSpan = 6;
+    }
+    actions.append(button('Delete', () => this.remove(row.info)));
+    row.tr.append(row.name, ...cells, actions);
+    return row;
+  }
+
+  /** A row's cells from its image's latest info. */
+  private fill(row: Row, booted: string | undefined): void {
+    const i = row.info;
+    const set = (el: HTMLElement, text: string) => {
+      if (el.textContent !== text) el.textContent = text;
+    };
+    set(row.name, i.name === booted ? `${i.name} (booted)` : i.name);
+    if (row.shape === 'problem') {
+      set(row.cells[0], i.error ?? '');
+      return;
+    }
+    const inUse = i.importing ? ['import'] : i.inUse;
+    const [size, used, chunk, created, base, who] = row.cells;
+    set(size, fmtBytes(i.virtualSize));
+    set(used, fmtBytes(i.actualSize));
+    set(chunk, fmtBytes(i.chunkSize));
+    set(created, new Date(i.created).toLocaleString());
+    set(base, i.backing ? i.backing.url : '—');
+    who.dataset.inUse = inUse.join(' ');
+    set(who, inUse.length ? inUse.join(', ') : 'no');
   }
 
   /** Run an action; its error, naming the values, goes to the status line. */

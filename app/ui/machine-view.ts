@@ -3,6 +3,7 @@
 // IOPS, bandwidth, latency and transactions, and each vCPU's state, stall and verify errors.
 
 import { h } from '../dom.ts';
+import { isBusy, setBusy } from './busy.ts';
 import type { Machine } from '../machine.ts';
 import type { MachineStats } from '../machine-stats.ts';
 import { POOL_POLICIES, type PoolPolicyName } from '../shared/thread-pool.ts';
@@ -93,6 +94,7 @@ export class MachineView {
   private readonly vcpuTable = h('table', { 'aria-label': 'vCPUs', class: 'grid' });
   private timer: ReturnType<typeof setInterval> | undefined;
   private last: { t: number; ops: number; bytes: number } | undefined;
+  private toggling = false;
 
   constructor(settings: DemoSettings, hooks: MachineViewHooks) {
     this.settings = settings;
@@ -178,8 +180,9 @@ export class MachineView {
 
   private async toggle(): Promise<void> {
     const m = this.machine;
-    if (!m) return;
-    this.startStop.disabled = true;
+    if (!m || this.toggling) return;
+    this.toggling = true;
+    setBusy(this.startStop, true);
     try {
       if (m.vcpus.some((v) => v.isRunning)) {
         await m.stop();
@@ -191,7 +194,7 @@ export class MachineView {
     } catch (e) {
       this.say(`Error: ${(e as Error).message}`);
     } finally {
-      this.startStop.disabled = false;
+      this.toggling = false;
       this.refresh();
     }
   }
@@ -205,7 +208,8 @@ export class MachineView {
       maxThreads,
       aio: this.aioSelect.value as AioMode,
     };
-    this.apply.disabled = true;
+    if (isBusy(this.apply)) return;
+    setBusy(this.apply, true);
     try {
       const m = this.machine;
       const aio = AIO_OF_MODE[next.aio];
@@ -224,13 +228,13 @@ export class MachineView {
       this.say(`Error: ${(e as Error).message}`);
       this.showSettings();
     } finally {
-      this.apply.disabled = false;
+      setBusy(this.apply, false);
     }
   }
 
   private refresh(): void {
     const m = this.machine;
-    this.startStop.disabled = !m;
+    setBusy(this.startStop, !m || this.toggling);
     if (!m) return;
     const running = m.vcpus.some((v) => v.isRunning);
     this.startStop.textContent = running ? 'Stop' : 'Start';

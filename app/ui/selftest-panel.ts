@@ -2,6 +2,7 @@
 // worker ran on the main thread, with the wake-up latency.
 
 import { h } from '../dom.ts';
+import { isBusy, setBusy } from './busy.ts';
 import type { WebAio } from '../webaio.ts';
 
 const fmtUs = (us: number) => (us < 1000 ? `${us.toFixed(1)} µs` : `${(us / 1000).toFixed(2)} ms`);
@@ -23,7 +24,8 @@ export function renderSelftest(webaio: WebAio): HTMLElement {
     button,
   );
   const run = async () => {
-    button.disabled = true;
+    if (isBusy(button)) return;
+    setBusy(button, true);
     status.textContent = 'Checking…';
     try {
       const r = await webaio.selftest(200);
@@ -36,7 +38,7 @@ export function renderSelftest(webaio: WebAio): HTMLElement {
     } catch (e) {
       status.textContent = `The browser check failed: ${e instanceof Error ? e.message : String(e)}`;
     } finally {
-      button.disabled = false;
+      setBusy(button, false);
     }
   };
   button.addEventListener('click', () => void run());

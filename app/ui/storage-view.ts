@@ -1,6 +1,7 @@
 // The disk manager's storage line: used of quota (navigator.storage.estimate()), whether the
 // browser keeps these disks under storage pressure, and the "Keep my disks" request (persist()).
 
+import { isBusy, setBusy } from './busy.ts';
 import { h } from '../dom.ts';
 import { requestPersistence, storageEstimate } from '../storage.ts';
 import { fmtBytes } from './format.ts';
@@ -26,7 +27,8 @@ export class StorageView {
   }
 
   private async askToKeep(): Promise<void> {
-    this.keep.disabled = true;
+    if (isBusy(this.keep)) return;
+    setBusy(this.keep, true);
     try {
       const granted = await requestPersistence();
       this.answer.textContent = granted
@@ -36,7 +38,7 @@ export class StorageView {
     } catch (e) {
       this.answer.textContent = `Could not ask: ${(e as Error).message}`;
     } finally {
-      this.keep.disabled = false;
+      setBusy(this.keep, false);
       await this.refresh();
     }
   }
