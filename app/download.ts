@@ -117,7 +117,11 @@ async function viaServiceWorker(
 }
 
 async function viaBlob(stream: ReadableStream<Uint8Array>, filename: string): Promise<void> {
-  const blob = await new Response(stream).blob();
+  saveBlob(await new Response(stream).blob(), filename);
+}
+
+/** Save a Blob already in memory as `filename`, through a download link. */
+export function saveBlob(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;

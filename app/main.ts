@@ -1,5 +1,6 @@
-// The page's entry: refuse clearly without cross-origin isolation; publish window.webaio; boot
-// the demo machine on the default disk (unless ?boot=0); show it live.
+// The page's entry: refuse clearly without cross-origin isolation; publish window.webaio; show
+// the lesson first ("Show me", its replay, the benchmark's details), then boot the demo machine
+// on the default disk (unless ?boot=0) and show it live, with the disks.
 
 import './style.css';
 import {
@@ -15,7 +16,9 @@ import {
 import { h } from './dom.ts';
 import { createImage, imageInfo, listImages } from './images.ts';
 import { checkIsolation } from './isolation.ts';
-import { CompareView } from './ui/compare-view.ts';
+import { LessonView } from './lesson/lesson-view.ts';
+import { ReplayView } from './lesson/replay-view.ts';
+import { BenchmarkDetails } from './ui/benchmark-details.ts';
 import { DiskManager } from './ui/disk-manager.ts';
 import { renderSelftest } from './ui/selftest-panel.ts';
 import { MachineView } from './ui/machine-view.ts';
@@ -79,20 +82,39 @@ function main(app: HTMLElement): void {
   } catch (e) {
     urlError = (e as Error).message;
   }
-  const boot = async (s: DemoSettings): Promise<void> => {
+  let booting: Promise<void> = Promise.resolve();
+  const boot = (s: DemoSettings): Promise<void> => {
     settings = s;
-    try {
-      await bootDemo(webaio, view, s);
-    } finally {
-      void disks.refresh();
-    }
+    booting = bootDemo(webaio, view, s).finally(() => void disks.refresh());
+    return booting;
+  };
+  /** Stop the demo machine while "Show me" measures (on 2 cores it would share the CPU with the
+   *  trials); what it returns starts it again. */
+  const pauseDemo = async (): Promise<() => Promise<void>> => {
+    await booting.catch(() => undefined);
+    const m = webaio.machine;
+    if (!m || !m.vcpus.some((v) => v.isRunning)) return async () => undefined;
+    view.say('Stopped while "Show me" measures; it starts again when the trials end.');
+    await m.stop();
+    return async () => {
+      if (webaio.machine !== m) return;
+      await m.start();
+      view.say('Running.');
+    };
   };
   const view: MachineView = new MachineView(settings, { rebuild: boot });
   const disks: DiskManager = new DiskManager(webaio, {
     booted: () => webaio.machine?.image,
     boot: (image) => boot({ ...settings, image, boot: true }),
   });
-  app.append(view.root, disks.root, new CompareView(webaio).root, renderSelftest(webaio));
+  const replay = new ReplayView();
+  const details = new BenchmarkDetails(webaio);
+  const lesson = new LessonView(webaio, {
+    pauseDemo,
+    trial: (t) => void replay.show(t),
+    runs: (runs) => void details.showRuns(runs),
+  });
+  app.append(lesson.root, replay.root, details.root, view.root, disks.root, renderSelftest(webaio));
   if (urlError) {
     app.prepend(
       alertBox('This URL asks for something WebAIO cannot do', [

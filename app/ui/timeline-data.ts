@@ -37,12 +37,21 @@ export interface CounterPoint {
   value: number;
 }
 
+/** The pool at one moment: workers that have started, and workers owed or still starting. */
+export interface WorkerCount {
+  x: number;
+  started: number;
+  owed: number;
+}
+
 export interface TimelineData {
   label: string;
   /** Lanes top to bottom: vCPUs, the main thread, then workers in spawn order. */
   lanes: string[];
   stretches: Stretch[];
   counters: CounterPoint[];
+  /** The same counters as workers started (cur − new − pending) and owed (new + pending). */
+  workers: WorkerCount[];
   /** The window, in ms from the origin. */
   x1: number;
   x2: number;
@@ -108,6 +117,7 @@ export function timelineData(t: MachineTrace): TimelineData {
   const idleSince = new Map<number, number>();
   const readyAt = new Map<number, number>();
   const counters: CounterPoint[] = [];
+  const workers: WorkerCount[] = [];
   for (const e of t.pool) {
     const lane = laneOf.get(e.worker);
     if (e.kind === PoolTraceKind.READY) readyAt.set(e.worker, e.t);
@@ -124,6 +134,8 @@ export function timelineData(t: MachineTrace): TimelineData {
       idleSince.delete(e.worker);
     }
     const x = at(e.t);
+    const owed = e.backlog + e.pending;
+    workers.push({ x, started: e.cur - owed, owed });
     counters.push(
       { counter: 'cur', x, value: e.cur },
       { counter: 'idle', x, value: e.idle },
@@ -135,5 +147,5 @@ export function timelineData(t: MachineTrace): TimelineData {
     const lane = laneOf.get(worker);
     if (lane) add(lane, 'idle', since, t.tEnd, 'idle');
   }
-  return { label: t.label, lanes, stretches, counters, x1, x2 };
+  return { label: t.label, lanes, stretches, counters, workers, x1, x2 };
 }

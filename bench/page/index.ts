@@ -45,8 +45,10 @@ export function createBench(): Bench {
   };
 }
 
-// The panel's view of a cold burst: the table, legend and targets `npm run bench` prints, and the
-// progress lines while it runs. Exported here so that the panel gets them with the scenarios.
+// The page's view of a cold burst: the table, legend and targets `npm run bench` prints, the
+// summaries of runs gathered one round at a time, and the progress lines while it runs.
+// Exported here so that the page gets them with the scenarios.
 export { COLD_BURST_LEGEND, coldBurstTable } from '../shared/cold-burst-table.ts';
 export { onProgress } from '../shared/progress.ts';
 export { coldBurstTargets, verdictOf } from '../shared/targets.ts';
+export { coldBurstRatios, summarize } from '../shared/cold-burst-summary.ts';
