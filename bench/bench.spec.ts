@@ -2,14 +2,16 @@
 // consistent with the others. Speed is never asserted here (docs/benchmarks.md has figures).
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ColdBurstResult } from './shared/cold-burst-params.ts';
 import { compareSteady } from './shared/steady-compare.ts';
 import { COLD_BURST_FIGURES } from './shared/cold-burst-summary.ts';
+import type { ChromeTrace } from '../app/shared/chrome-trace.ts';
 import type { LatencySummary } from '../app/shared/histogram.ts';
+import { traceNestingViolations } from '../app/shared/trace-nesting.ts';
 import type { BenchReport } from './cli/bench-report.ts';
 import { expect, test } from '../e2e/fixtures.ts';
 
@@ -430,6 +432,8 @@ test('npm run bench -- --scenario cold-burst writes JSON of the schema and a tra
     ]);
     expect(r.params).toMatchObject({ runtimeMs: 200, trials: 1, kicks: ['batch'], trace: true });
     expect(r.runs.map((x) => x.variant)).toEqual(['bh', 'prealloc', 'inline', 'inline-stop']);
+    // One trace file per run, each of them checked below.
+    expect(readdirSync(traces)).toHaveLength(r.runs.length);
     for (const run of r.runs) {
       expectKeys(`${run.variant}.burstExits`, run.burstExits, [
         'count',
@@ -444,9 +448,11 @@ test('npm run bench -- --scenario cold-burst writes JSON of the schema and a tra
       expect(run.trace).toBeNull();
       const trace = JSON.parse(
         readFileSync(join(traces, `cold-burst-1-batch-${run.variant}.json`), 'utf8'),
-      ) as { traceEvents: { ph: string; cat?: string }[] };
-      const served = trace.traceEvents.filter((e) => e.cat === 'request.served').length;
-      expect(served, run.variant).toBeGreaterThanOrEqual(64);
+      ) as ChromeTrace;
+      const served = trace.traceEvents.filter((e) => e.ph === 'b' && e.name.startsWith('served #'));
+      expect(served.length, run.variant).toBeGreaterThanOrEqual(64);
+      // Perfetto draws it as recorded: X slices nest on their threads, async slices pair up.
+      expect(traceNestingViolations(trace), run.variant).toEqual([]);
     }
     expect(report.targets.map((t) => [t.id, t.met === null])).toEqual([
       ['inline-bh-exit-hold', false],

@@ -4,6 +4,9 @@
 
 import { expect, test } from './fixtures.ts';
 import type { Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import type { ChromeTrace } from '../app/shared/chrome-trace.ts';
+import { traceNestingViolations } from '../app/shared/trace-nesting.ts';
 
 const HEADLINE =
   /^Before the patch \(inline\), vCPU 0 held the big lock for ([\d.]+) ms while it created (\d+) pool workers itself; with the patch \(bh\), the main thread created them and vCPU 0 held the lock for ([\d.]+) ms — /;
@@ -123,6 +126,18 @@ test('the replay steps through the recorded trial from the keyboard', async ({ a
   }
   expect(seen.join('\n')).toContain('The main thread runs new_thread_bh and creates one worker');
   expect(seen.join('\n')).toMatch(/asks the main thread/);
+
+  // The trial's two traces in one file that Perfetto draws as recorded: every slice nested.
+  const download = app.waitForEvent('download');
+  await replay.getByRole('button', { name: 'Download trace' }).click();
+  const path = await (await download).path();
+  const trace = JSON.parse(readFileSync(path, 'utf8')) as ChromeTrace;
+  const processes = trace.traceEvents.filter((e) => e.name === 'process_name');
+  expect(processes.map((p) => p.args?.name)).toEqual([
+    'inline, kick batch, trial 1',
+    'bh, kick batch, trial 1',
+  ]);
+  expect(traceNestingViolations(trace)).toEqual([]);
 
   // The functions that make the difference, from this build.
   await replay.getByText('The functions that make the difference').click();
