@@ -1,6 +1,6 @@
-// The benchmark, loaded on first use: window.webaio.bench and the "Compare policies" panel reach
-// bench/page/ through this file, and only this one, with import(), so the demo's own bundle carries
-// none of the benchmark until something runs it.
+// The benchmark, loaded on first use: window.webaio.bench, the lesson and its benchmark details
+// reach bench/page/ through this file, and only this one, with import(), so the demo's own
+// bundle carries none of the benchmark until something runs it.
 
 import type * as BenchPage from '../bench/page/index.ts';
 import type { Bench } from '../bench/page/index.ts';

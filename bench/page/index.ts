@@ -1,7 +1,7 @@
 // window.webaio.bench: the benchmark scenarios, run in the page. `npm run bench` drives them in
 // headless Chromium; from the console, `await webaio.bench.coldBurst({ runtimeMs: 1000 })` works
 // too. Parameters and results: docs/benchmarks.md. The page loads this module, one chunk, on
-// first use (app/lazy-bench.ts), and the "Compare policies" panel gets its views from it too.
+// first use (app/lazy-bench.ts), and the page's "Benchmark details" gets its views from it too.
 
 import { runBlockBench } from './block.ts';
 import type { BlockBenchParams, BlockBenchResult } from '../shared/block-params.ts';
