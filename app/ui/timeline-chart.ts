@@ -158,7 +158,7 @@ export function lanesChart(
   };
 }
 
-const POOL_SERIES = ['started', 'owed, not started yet'] as const;
+const POOL_SERIES = ['workers started', 'workers owed, not started yet'] as const;
 const POOL_COLORS = ['#3f7f5f', '#c9c9c9'];
 
 /** The pool over the window: workers started, and workers owed or being born (stacked). */
@@ -176,7 +176,7 @@ export function poolChart(Plot: PlotModule, d: TimelineData, o: ChartOptions): H
     marginTop: 8,
     style: { fontSize: `${LABEL_PX}px` },
     x: { domain: o.domain, label: null, clamp: true },
-    y: { label: 'pool workers', grid: true, ticks: 3, domain: [0, most] },
+    y: { label: null, grid: true, ticks: 3, domain: [0, most] },
     color,
     marks: [
       Plot.areaY(series, {

@@ -101,4 +101,25 @@ describe('timeline', () => {
     expect(of('aio-8 (by vcpu0)').map((s) => s[0])).toEqual(['requested', 'being created', 'idle']);
     expect(d.counters.filter((c) => c.counter === 'idle').map((c) => c.value)).toEqual([0, 1]);
   });
+
+  it("timeline/workers: started is cur less those owed; one point per stamp, the last event's", () => {
+    const t = trace();
+    t.pool.push(
+      { kind: PoolTraceKind.SPAWN, worker: 9, cur: 3, idle: 1, backlog: 1, pending: 0, t: T0 + 70 },
+      {
+        kind: PoolTraceKind.CREATE,
+        worker: 9,
+        cur: 3,
+        idle: 1,
+        backlog: 0,
+        pending: 1,
+        t: T0 + 70,
+      },
+    );
+    expect(timelineData(t).workers).toEqual([
+      { x: 32, started: 1, owed: 1 },
+      { x: 49, started: 2, owed: 0 },
+      { x: 69, started: 2, owed: 1 },
+    ]);
+  });
 });

@@ -135,6 +135,8 @@ export function timelineData(t: MachineTrace): TimelineData {
     }
     const x = at(e.t);
     const owed = e.backlog + e.pending;
+    // Events one clock step apart share a stamp: the pool is what the last of them left.
+    if (workers.at(-1)?.x === x) workers.pop();
     workers.push({ x, started: e.cur - owed, owed });
     counters.push(
       { counter: 'cur', x, value: e.cur },
