@@ -1,5 +1,6 @@
-// The page's entry: refuse clearly without cross-origin isolation; publish window.webaio; boot
-// the demo machine on the default disk (unless ?boot=0); show it live.
+// The page's entry: without cross-origin isolation, have a service worker supply it (one reload)
+// or refuse clearly; publish window.webaio; boot the demo machine on the default disk (unless
+// ?boot=0); show it live.
 
 import './style.css';
 import {
@@ -14,6 +15,7 @@ import {
 } from './demo.ts';
 import { h } from './dom.ts';
 import { createImage, imageInfo, listImages } from './images.ts';
+import { isolationNote, supplyIsolation } from './coi.ts';
 import { checkIsolation } from './isolation.ts';
 import { CompareView } from './ui/compare-view.ts';
 import { DiskManager } from './ui/disk-manager.ts';
@@ -64,12 +66,33 @@ async function bootDemo(webaio: WebAio, view: MachineView, settings: DemoSetting
   );
 }
 
+/** Not isolated: a service worker may supply it (the page then reloads), or say why not. */
+async function refuseOrReload(app: HTMLElement, problems: string[]): Promise<void> {
+  if (globalThis.crossOriginIsolated) {
+    app.append(alertBox('WebAIO cannot run here', problems));
+    return;
+  }
+  const waiting = h(
+    'p',
+    { role: 'status', 'aria-label': 'isolation' },
+    'This host sends no isolation headers; installing a service worker that supplies them — ' +
+      'the page will reload once.',
+  );
+  app.append(waiting);
+  const coi = await supplyIsolation();
+  if (coi.kind === 'reloading') return;
+  waiting.remove();
+  app.append(alertBox('WebAIO cannot run here', [...problems, coi.why]));
+}
+
 function main(app: HTMLElement): void {
   const isolation = checkIsolation();
   if (!isolation.ok) {
-    app.append(alertBox('WebAIO cannot run here', isolation.problems));
+    void refuseOrReload(app, isolation.problems);
     return;
   }
+  const note = isolationNote();
+  if (note) app.append(h('p', { class: 'hint', role: 'note', 'aria-label': 'isolation' }, note));
   const webaio = createWebAio();
   window.webaio = webaio;
   let settings = DEFAULT_DEMO;
