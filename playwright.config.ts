@@ -1,20 +1,11 @@
 // End-to-end tests: the built bundle served by `vite preview`, driven in Chromium.
 
 import { defineConfig } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
 import { launchOptions } from './scripts/chromium.ts';
-
-/** A port nothing listens on right now, chosen by the OS: a fixed one may be held by a leftover
- *  server (or another run), and `vite preview --strictPort` would then refuse to start. */
-function freePort(): string {
-  const listen =
-    "const s = require('node:net').createServer();" +
-    "s.listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); });";
-  return execFileSync(process.execPath, ['-e', listen], { encoding: 'utf8' }).trim();
-}
+import { freePort } from './scripts/free-port.ts';
 
 // Chosen once, by the runner; its worker processes inherit it with the environment.
-process.env.WEBAIO_E2E_PORT ??= freePort();
+process.env.WEBAIO_E2E_PORT ??= String(freePort());
 const port = Number(process.env.WEBAIO_E2E_PORT);
 
 export default defineConfig({

@@ -3,6 +3,7 @@
 // the page's stream to the browser's download manager; failing that, a Blob (Chromium keeps large
 // blobs on disk, but the download only starts once the whole stream is read).
 
+import { activeWorker } from './service-worker.ts';
 import { Errno, ErrnoError } from './shared/errno.ts';
 
 export type SaveMethod = 'picker' | 'download' | 'blob';
@@ -12,7 +13,10 @@ interface SavePickerWindow {
 }
 
 const SW_URL = `${import.meta.env.BASE_URL}download-sw.js`;
-const DOWNLOAD_PATH = `${import.meta.env.BASE_URL}__webaio-download/`;
+/** The worker's scope, and the URLs it answers: its own, below the page's, so that it never
+ *  controls the page — on a host without COOP/COEP the coi worker does (app/coi.ts), and a scope
+ *  has one worker. The download's iframe navigates here, and scopes match longest first. */
+const DOWNLOAD_SCOPE = `${import.meta.env.BASE_URL}__webaio-download/`;
 /** Messages keep the service worker alive while a long download streams through it. */
 const PING_MS = 10_000;
 
@@ -35,29 +39,16 @@ async function viaPicker(stream: ReadableStream<Uint8Array>, filename: string): 
   await stream.pipeTo(await handle.createWritable());
 }
 
-async function controller(): Promise<ServiceWorker | undefined> {
+async function downloadWorker(): Promise<ServiceWorker | undefined> {
   if (!('serviceWorker' in navigator)) return undefined;
   try {
-    await navigator.serviceWorker.register(SW_URL, { scope: import.meta.env.BASE_URL });
-    await navigator.serviceWorker.ready;
+    return await activeWorker(
+      await navigator.serviceWorker.register(SW_URL, { scope: DOWNLOAD_SCOPE }),
+    );
   } catch (e) {
     console.warn(`download service worker unavailable: ${String(e)}`);
     return undefined;
   }
-  const current = navigator.serviceWorker.controller;
-  if (current) return current;
-  // It claims the page when it activates; a moment later it controls it.
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(undefined), 5000);
-    navigator.serviceWorker.addEventListener(
-      'controllerchange',
-      () => {
-        clearTimeout(timer);
-        resolve(navigator.serviceWorker.controller ?? undefined);
-      },
-      { once: true },
-    );
-  });
 }
 
 async function viaServiceWorker(
@@ -105,7 +96,7 @@ async function viaServiceWorker(
   await ready;
   const frame = document.createElement('iframe');
   frame.hidden = true;
-  frame.src = `${DOWNLOAD_PATH}${encodeURIComponent(id)}/${encodeURIComponent(filename)}`;
+  frame.src = `${DOWNLOAD_SCOPE}${encodeURIComponent(id)}/${encodeURIComponent(filename)}`;
   document.body.append(frame);
   const ping = setInterval(() => sw.postMessage({ type: 'ping' }), PING_MS);
   try {
@@ -142,7 +133,7 @@ export async function saveStream(
     await viaPicker(stream, filename);
     return 'picker';
   }
-  const sw = await controller();
+  const sw = await downloadWorker();
   if (sw) {
     await viaServiceWorker(sw, stream, filename, size);
     return 'download';

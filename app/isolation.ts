@@ -12,7 +12,8 @@ export function checkIsolation(): IsolationReport {
     problems.push(
       'The page is not cross-origin isolated (crossOriginIsolated is false): the server must send ' +
         '"Cross-Origin-Opener-Policy: same-origin" and "Cross-Origin-Embedder-Policy: require-corp". ' +
-        '`npm start` and `npm run preview` do; a plain static server does not.',
+        '`npm start` and `npm run preview` do; on a host that does not, a service worker of ' +
+        'the page adds them.',
     );
   }
   if (typeof SharedArrayBuffer !== 'function') {

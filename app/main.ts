@@ -1,6 +1,7 @@
-// The page's entry: refuse clearly without cross-origin isolation; publish window.webaio; show
-// the lesson first ("Show me", its replay, the benchmark's details), then boot the demo machine
-// on the default disk (unless ?boot=0) and show it live, with the disks.
+// The page's entry: without cross-origin isolation, have a service worker supply it (one reload)
+// or refuse clearly; publish window.webaio; show the lesson first ("Show me", its replay, the
+// benchmark's details), then boot the demo machine on the default disk (unless ?boot=0) and show
+// it live, with the disks.
 
 import './style.css';
 import {
@@ -15,6 +16,7 @@ import {
 } from './demo.ts';
 import { h } from './dom.ts';
 import { createImage, imageInfo, listImages } from './images.ts';
+import { isolationNote, supplyIsolation } from './coi.ts';
 import { checkIsolation } from './isolation.ts';
 import { LessonView } from './lesson/lesson-view.ts';
 import { ReplayView } from './lesson/replay-view.ts';
@@ -67,12 +69,33 @@ async function bootDemo(webaio: WebAio, view: MachineView, settings: DemoSetting
   );
 }
 
+/** Not isolated: a service worker may supply it (the page then reloads), or say why not. */
+async function refuseOrReload(app: HTMLElement, problems: string[]): Promise<void> {
+  if (globalThis.crossOriginIsolated) {
+    app.append(alertBox('WebAIO cannot run here', problems));
+    return;
+  }
+  const waiting = h(
+    'p',
+    { role: 'status', 'aria-label': 'isolation' },
+    'This host sends no isolation headers; installing a service worker that supplies them — ' +
+      'the page will reload once.',
+  );
+  app.append(waiting);
+  const coi = await supplyIsolation();
+  if (coi.kind === 'reloading') return;
+  waiting.remove();
+  app.append(alertBox('WebAIO cannot run here', [...problems, coi.why]));
+}
+
 function main(app: HTMLElement): void {
   const isolation = checkIsolation();
   if (!isolation.ok) {
-    app.append(alertBox('WebAIO cannot run here', isolation.problems));
+    void refuseOrReload(app, isolation.problems);
     return;
   }
+  const note = isolationNote();
+  if (note) app.append(h('p', { class: 'hint', role: 'note', 'aria-label': 'isolation' }, note));
   const webaio = createWebAio();
   window.webaio = webaio;
   let settings = DEFAULT_DEMO;

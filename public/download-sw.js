@@ -1,9 +1,11 @@
 // WebAIO's download service worker: turns a ReadableStream the page hands over (a transferable
 // stream) into a file download, so an export is streamed to disk instead of first being
-// assembled in memory. It answers only its own URLs; every other request passes through.
+// assembled in memory. Its scope is its own (BASE_URL + "__webaio-download/", app/download.ts),
+// so it never controls the page: on a host without COOP/COEP the coi worker does (app/coi.ts).
 'use strict';
 
-const PREFIX = '/__webaio-download/';
+/** The path its URLs start with: its scope, wherever the app is hosted (Vite's `base`). */
+const PREFIX = new URL(self.registration.scope).pathname;
 /** id -> { stream, filename, size }, until the page's iframe asks for it. */
 const pending = new Map();
 
