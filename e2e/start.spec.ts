@@ -1,6 +1,7 @@
 // `npm start` as the README's first command runs it: this test starts it itself (never a server
 // it did not start), opens the URL it prints, and checks that the page is cross-origin isolated,
-// that the demo machine boots, and that a pool worker starts and serves a write and a read.
+// that the demo machine boots, that a pool worker starts and serves a write and a read, and
+// that "Show me" answers.
 // Then SIGTERM to npm must leave none of its processes behind.
 
 import { fileURLToPath } from 'node:url';
@@ -59,6 +60,16 @@ test('npm start serves a page where a machine boots and a pool worker starts; SI
   // Every worker the pool created got to run (none "created" and never started, none lost).
   expect(r.states.length).toBe(r.pool.spawned);
   expect(r.states.filter((s) => s === 'created' || s === 'lost')).toEqual([]);
+
+  // The comparison works here too: Show me answers from the first trial of each policy.
+  await page.getByRole('button', { name: 'Show me' }).click();
+  await expect(page.locator('.headline')).toContainText('One trial of each so far.', {
+    timeout: 60_000,
+  });
+  await page.getByRole('button', { name: 'Stop refining' }).click();
+  await expect(page.locator('.lesson-status')).toContainText('Done: 2 trials', {
+    timeout: 60_000,
+  });
 
   await page.close();
   expect(await started.stop(), `npm start printed:\n${started.printed()}`).toEqual([]);

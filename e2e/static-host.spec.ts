@@ -1,7 +1,8 @@
 // `npm run build`'s dist/ on a static host that sends no COOP/COEP (GitHub Pages and the like):
 // the page registers coi-serviceworker's worker, reloads once, and is then cross-origin
 // isolated and works — a machine boots, a pool serves a write and a read, an export downloads
-// through the download worker. Once installed, the next visit needs no reload. Built with a
+// through the download worker. Once installed, the next visit needs no reload, and "Show me"
+// answers there. Built with a
 // project site's base (/webaio/), the same holds under that path.
 
 import { execFile } from 'node:child_process';
@@ -75,7 +76,7 @@ function expectedExport(): Buffer {
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 test('dist/ on a static host without COOP/COEP: one reload into isolation, then it all works', async () => {
-  test.setTimeout(120_000);
+  test.setTimeout(180_000);
   if (!existsSync(join(DIST, 'index.html'))) {
     throw new Error(`${DIST} has no build: run \`npx vite build\` (npm run test:e2e does)`);
   }
@@ -130,6 +131,19 @@ test('dist/ on a static host without COOP/COEP: one reload into isolation, then 
       await expect(again.getByRole('note', { name: 'isolation' })).toHaveText(
         'This host sends no isolation headers; a service worker supplies them (it made the ' +
           'page reload once, on your first visit).',
+      );
+
+      // The lesson works there too: Show me answers, and a second trial refines it.
+      await again.getByRole('button', { name: 'Show me' }).click();
+      await expect(again.locator('.headline')).toContainText('One trial of each so far.', {
+        timeout: 60_000,
+      });
+      await again.getByRole('button', { name: 'Stop refining' }).click();
+      await expect(again.locator('.lesson-status')).toContainText('Done: 2 trials', {
+        timeout: 60_000,
+      });
+      await expect(again.locator('.headline')).toContainText(
+        /held the big lock for [\d.]+ ms .* Medians of 2 trials each/,
       );
     });
   } finally {
