@@ -6,7 +6,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { expect, test as base } from './fixtures.ts';
-import { npmStart, type NpmStart } from './npm-start.ts';
+import { npmStart, type NpmStart } from '../scripts/npm-start.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import type { Page } from '@playwright/test';
 import { BrowserProfile } from '../scripts/browser-profile.ts';
 import { expect, test } from './fixtures.ts';
-import { staticHost } from './static-host.ts';
+import { staticHost } from '../scripts/static-host.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = join(ROOT, 'dist');

@@ -1,10 +1,10 @@
-// `npm start` as a person runs it, for the e2e tests: spawned on a free port in a process group
-// of its own, read until it prints the URL to open, and stopped with SIGTERM to npm — then
-// every process of its group must be gone. The URL is the one this child printed, so a test
+// `npm start` as a person runs it, for the e2e tests and the lesson's figures: spawned on a free
+// port in a process group of its own, read until it prints the URL to open, and stopped with
+// SIGTERM to npm — then every process of its group must be gone. The URL is the one this child printed, so a test
 // never talks to a server it did not start.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { freePort } from '../scripts/free-port.ts';
+import { freePort } from './free-port.ts';
 
 /** How long the processes of `npm start` may take to exit after SIGTERM before we SIGKILL them. */
 const STOP_MS = 20_000;

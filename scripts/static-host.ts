@@ -1,6 +1,6 @@
-// A plain static host for the e2e tests, as GitHub Pages and the like are: sirv on a directory,
-// no COOP/COEP (nor any other header of ours), optionally under a path prefix (a project site's
-// /repo/). It runs in the test's own process, on a port the OS chooses.
+// A plain static host for the e2e tests and the lesson's figures, as GitHub Pages and the like
+// are: sirv on a directory, no COOP/COEP (nor any other header of ours), optionally under a path
+// prefix (a project site's /repo/). It runs in the caller's process, on a port the OS chooses.
 
 import { createServer } from 'node:http';
 import sirv from 'sirv';
