@@ -3,6 +3,7 @@
 // pool worker; complete ("X") slices for exits, halts, bottom-half runs, request phases and
 // worker life stages; a counter ("C") track for the pool's counters. Times: µs since the epoch.
 
+import { IDE_SUBMIT } from './ide-ring.ts';
 import { Mmio } from './virtio.ts';
 import type { MachineTrace } from './trace.ts';
 import { PoolTraceKind, VcpuTraceKind } from './trace-ring.ts';
@@ -31,7 +32,10 @@ export const TID_MAIN = 1;
 export const tidOfVcpu = (v: number) => 100 + v;
 export const tidOfWorker = (seq: number) => 1000 + seq;
 
-const REG_NAMES = new Map<number, string>(Object.entries(Mmio).map(([k, v]) => [v, k]));
+const REG_NAMES = new Map<number, string>([
+  ...Object.entries(Mmio).map(([k, v]) => [v, k] as const),
+  [IDE_SUBMIT, 'IDE_SUBMIT'],
+]);
 const us = (ms: number) => Math.round(ms * 1000 * 1000) / 1000;
 
 /** The trace's events; `pid` tells traces in one file apart. */
@@ -66,7 +70,7 @@ export function traceEvents(t: MachineTrace, pid: number): TraceEvent[] {
       continue;
     }
     const reg = REG_NAMES.get(s.reg) ?? `0x${s.reg.toString(16)}`;
-    const doorbell = s.reg === Mmio.QUEUE_NOTIFY;
+    const doorbell = s.reg === Mmio.QUEUE_NOTIFY || s.reg === IDE_SUBMIT;
     const name = doorbell ? `exit ${reg} (${s.requests} requests)` : `exit ${reg}`;
     const args = { bqlWaitUs: us(s.t1 - s.t0), bqlHoldUs: us(s.t2 - s.t1), requests: s.requests };
     slice(tid, 'exit', name, s.t0, s.t2, args);
