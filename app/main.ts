@@ -15,6 +15,7 @@ import {
 import { h } from './dom.ts';
 import { createImage, imageInfo, listImages } from './images.ts';
 import { checkIsolation } from './isolation.ts';
+import { LinuxView } from './linux/linux-view.ts';
 import { CompareView } from './ui/compare-view.ts';
 import { DiskManager } from './ui/disk-manager.ts';
 import { renderSelftest } from './ui/selftest-panel.ts';
@@ -88,11 +89,19 @@ function main(app: HTMLElement): void {
     }
   };
   const view: MachineView = new MachineView(settings, { rebuild: boot });
+  const linux: LinuxView = new LinuxView(webaio, { imagesChanged: () => void disks.refresh() });
   const disks: DiskManager = new DiskManager(webaio, {
     booted: () => webaio.machine?.image,
     boot: (image) => boot({ ...settings, image, boot: true }),
+    bootLinux: (image) => linux.boot(image),
   });
-  app.append(view.root, disks.root, new CompareView(webaio).root, renderSelftest(webaio));
+  app.append(
+    view.root,
+    disks.root,
+    linux.root,
+    new CompareView(webaio).root,
+    renderSelftest(webaio),
+  );
   if (urlError) {
     app.prepend(
       alertBox('This URL asks for something WebAIO cannot do', [

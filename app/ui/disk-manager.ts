@@ -19,6 +19,8 @@ export interface DiskManagerHooks {
   booted(): string | undefined;
   /** Boot the machine on this image. */
   boot(name: string): Promise<void>;
+  /** Boot Linux (the Linux panel) on this image. */
+  bootLinux?(name: string): Promise<void>;
 }
 
 const REFRESH_MS = 2000;
@@ -171,6 +173,7 @@ export class DiskManager {
           'td',
           { class: 'actions' },
           button('Boot', () => this.boot(i.name)),
+          this.hooks.bootLinux ? button('Boot Linux', () => this.bootLinux(i.name)) : null,
           button('Export', () => this.exportImage(i)),
           button('Resize', () => this.resize(i)),
           button('Delete', () => this.remove(i)),
@@ -217,6 +220,11 @@ export class DiskManager {
   private boot(name: string): Promise<void> {
     this.say(`Booting on "${name}"…`);
     return this.hooks.boot(name).then(() => this.say(`The machine runs on "${name}".`));
+  }
+
+  private async bootLinux(name: string): Promise<void> {
+    this.say(`Booting Linux on "${name}" (the Linux panel)…`);
+    await this.hooks.bootLinux?.(name);
   }
 
   private async remove(i: ImageInfo): Promise<void> {
