@@ -5,7 +5,7 @@
 // thread's event loop, so nothing here blocks but the BQL and the pool lock, briefly.
 
 import { expose, wrap } from 'comlink';
-import { V86, type V86Image, type V86Options } from 'v86';
+import { V86, type V86Image } from 'v86';
 import { aioWorkerCreator, quiesceOwnWorkers, type AioSpawn } from '../app/shared/aio-creator.ts';
 import { BounceBuffer } from '../app/shared/bounce.ts';
 import type {
@@ -83,29 +83,36 @@ function hardDisk(init: LinuxInit): V86Image {
   return disk as unknown as V86Image;
 }
 
+/** Power on a new PC on the disk `hda` (the same disk across resets). */
+async function powerOn(init: LinuxInit, hda: V86Image, serial: MessagePort): Promise<void> {
+  const pc = new V86({
+    wasm_path: init.wasmUrl,
+    memory_size: init.memoryBytes,
+    vga_memory_size: 2 << 20,
+    bios: { url: init.biosUrl },
+    vga_bios: { url: init.vgaBiosUrl },
+    bzimage: { url: init.kernelUrl },
+    initrd: { url: init.initrdUrl },
+    cmdline: init.cmdline,
+    hda,
+    uart1: true,
+    autostart: true,
+    disable_keyboard: true,
+    disable_mouse: true,
+    disable_speaker: true,
+  });
+  emulator = pc;
+  serialOut(serial, pc);
+  await new Promise<void>((resolve) => pc.add_listener('emulator-started', () => resolve()));
+}
+
+let booted: { init: LinuxInit; hda: V86Image; serial: MessagePort } | undefined;
+
 const api = {
   async init(init: LinuxInit, serial: MessagePort) {
-    if (emulator) throw new Error('linux worker: init() twice');
-    const options: V86Options = {
-      wasm_path: init.wasmUrl,
-      memory_size: init.memoryBytes,
-      vga_memory_size: 2 << 20,
-      bios: { url: init.biosUrl },
-      vga_bios: { url: init.vgaBiosUrl },
-      bzimage: { url: init.kernelUrl },
-      initrd: { url: init.initrdUrl },
-      cmdline: init.cmdline,
-      hda: hardDisk(init),
-      uart1: true,
-      autostart: true,
-      disable_keyboard: true,
-      disable_mouse: true,
-      disable_speaker: true,
-    };
-    const pc = new V86(options);
-    emulator = pc;
-    serialOut(serial, pc);
-    await new Promise<void>((resolve) => pc.add_listener('emulator-started', () => resolve()));
+    if (booted) throw new Error('linux worker: init() twice');
+    booted = { init, hda: hardDisk(init), serial };
+    await powerOn(init, booted.hda, serial);
     return {
       thread: 'v86',
       layoutVersion: LAYOUT_VERSION,
@@ -118,8 +125,15 @@ const api = {
     disk?.stop();
   },
 
-  reset() {
-    emulator?.restart();
+  async reset() {
+    // v86's own restart reloads the BIOS but not a kernel given as bzimage (it came through
+    // fw_cfg, which the restart clears): a reset is a new PC on the same disk.
+    if (!booted) throw new Error('linux worker: reset() before init()');
+    const old = emulator;
+    emulator = undefined;
+    disk?.forgetAnswers();
+    await old?.destroy();
+    await powerOn(booted.init, booted.hda, booted.serial);
   },
 
   async quiesce() {

@@ -372,15 +372,16 @@ export class LinuxMachine {
     await this.powerOff();
   }
 
-  /** Reset the PC (the guest boots again on the same disk, as after the reset button). */
-  reset(): void {
+  /** Reset the PC, as its reset button does: no shutdown, a fresh boot on the same disk (what
+   *  the guest had not synced is as after a crash). Resolves once the new PC runs. */
+  async reset(): Promise<void> {
     if (this.power !== 'running' || !this.api) {
       throw new Error(`the Linux machine is ${this.power}: nothing to reset`);
     }
-    void this.api.reset();
     this.guest = 'booting';
     this.controlText = '';
     this.changed();
+    await this.api.reset();
   }
 
   /** Stop, then shut the disk's pool down and release the image. */

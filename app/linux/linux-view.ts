@@ -78,7 +78,7 @@ export class LinuxView {
     }
     this.bootButton.addEventListener('click', () => void this.boot(this.imageSelect.value));
     this.stopButton.addEventListener('click', () => void this.stop());
-    this.resetButton.addEventListener('click', () => this.reset());
+    this.resetButton.addEventListener('click', () => void this.reset());
     this.root = h(
       'section',
       { class: 'panel linux', 'aria-labelledby': 'linux-title' },
@@ -131,7 +131,8 @@ export class LinuxView {
   private showImages(images: readonly ImageInfo[]): void {
     const names = images.filter((i) => !i.error && !i.importing).map((i) => i.name);
     const key = names.join('\n');
-    if (key === this.shownImages) return;
+    // Never under the user's hands: a focused menu is redrawn on a later pass.
+    if (key === this.shownImages || document.activeElement === this.imageSelect) return;
     this.shownImages = key;
     const chosen = this.imageSelect.value;
     this.imageSelect.replaceChildren(
@@ -187,9 +188,9 @@ export class LinuxView {
     }
   }
 
-  private reset(): void {
+  private async reset(): Promise<void> {
     try {
-      this.webaio.linux?.reset();
+      await this.webaio.linux?.reset();
     } catch (e) {
       this.say(`Error: ${(e as Error).message}`);
     }

@@ -147,8 +147,9 @@ export interface LinuxWorkerApi<Port = unknown> {
   init(init: LinuxInit, serial: Port): Promise<AttachInfo>;
   /** Stop the CPU (requests already in the pool still complete). */
   stop(): Promise<void>;
-  /** Reset the PC (v86's restart): the guest boots again on the same disk. */
-  reset(): void;
+  /** Reset the PC: a new one boots on the same disk (requests of the old one still complete,
+   *  unheard); resolves once it runs. */
+  reset(): Promise<void>;
   /** As VcpuWorkerApi.quiesce: before the page ends this thread. */
   quiesce(): Promise<boolean>;
 }

@@ -35,6 +35,8 @@ const OPS: Record<TrackedOp, BlockOp> = {
 
 interface DiskRequest extends Tracked {
   fn: Callback;
+  /** The PC it came from (AioDisk.forgetAnswers): an earlier one's answer is dropped. */
+  generation: number;
   /** A write's data, copied, while it waits for its turn or for room in the DMA buffer. */
   data: Uint8Array | undefined;
   slot: number;
@@ -80,6 +82,7 @@ export class AioDisk {
   private readonly irqDelivery: Histogram;
   private completed = 0;
   private stopped = false;
+  private generation = 0;
 
   constructor(o: AioDiskOptions) {
     this.o = o;
@@ -137,8 +140,23 @@ export class AioDisk {
     return this.tracked.size;
   }
 
+  /** The PC was reset (a new v86 on this disk): what the old one asked still completes, as
+   *  commands a drive had accepted, but its answers go nowhere. */
+  forgetAnswers(): void {
+    this.generation++;
+  }
+
   private add(op: TrackedOp, byteOffset: number, nbytes: number, fn: Callback, data?: Uint8Array) {
-    const req: DiskRequest = { op, byteOffset, nbytes, fn, data: undefined, slot: -1, addr: -1 };
+    const req: DiskRequest = {
+      op,
+      byteOffset,
+      nbytes,
+      fn,
+      generation: this.generation,
+      data: undefined,
+      slot: -1,
+      addr: -1,
+    };
     if (!this.tracked.add(req)) {
       req.data = data?.slice();
       return;
@@ -280,7 +298,7 @@ export class AioDisk {
       if (req.addr >= 0) this.o.dma.release(req.addr, req.nbytes);
       this.freeSlots.push(req.slot);
       for (const next of this.tracked.complete(req)) this.ready.push(next);
-      answers.push(() => req.fn(result));
+      if (req.generation === this.generation) answers.push(() => req.fn(result));
     }
     this.completed += done.length;
     Atomics.store(this.o.ctl.i32, vcpuCounter(this.o.ctl, this.o.vcpu, 'guestIos'), this.completed);
