@@ -180,7 +180,16 @@ export class DiskManager {
         ),
       );
     });
+    // A running guest changes "Used" at every refresh: keep the focus on the same action.
+    const focused = this.table.contains(document.activeElement)
+      ? document.activeElement?.getAttribute('aria-label')
+      : null;
     this.table.replaceChildren(h('thead', {}, head), h('tbody', {}, ...rows));
+    if (focused) {
+      for (const b of this.table.querySelectorAll('button')) {
+        if (b.getAttribute('aria-label') === focused) b.focus();
+      }
+    }
   }
 
   /** Run an action; its error, naming the values, goes to the status line. */
