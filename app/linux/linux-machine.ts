@@ -18,6 +18,7 @@ import { ideRingPush } from '../shared/ide-ring.ts';
 import { threadIdOfVcpu, type Control } from '../shared/layout.ts';
 import type { PoolConfig } from '../shared/thread-pool.ts';
 import { raiseIrq } from '../shared/virtio-blk.ts';
+import { deadline } from '../shared/deadline.ts';
 import { guestFiles, type GuestFiles } from './guest-files.ts';
 import { SerialConsole } from './serial-console.ts';
 
@@ -49,6 +50,8 @@ const DEFAULT_MEMORY_MIB = 128;
 export const DEFAULT_CMDLINE = 'console=ttyS0 quiet cryptomgr.notests noisapnp';
 const VCPU = 0;
 const GRACEFUL_STOP_MS = 30_000;
+/** v86 fetching ~10 MB (wasm, BIOS, kernel, initramfs) and starting. */
+const START_MS = 120_000;
 
 export interface LinuxConfig {
   /** The image v86's hard disk is; held for the machine's lifetime. */
@@ -299,8 +302,18 @@ export class LinuxMachine {
     this.api = api;
     this.serial = channel.port1;
     const f = this.files;
+    // A worker that fails to load never answers: its error event, or the deadline, ends the wait.
+    const failed = new Promise<never>((_, reject) =>
+      worker.addEventListener(
+        'error',
+        (e) => reject(new Error(`v86's worker failed: ${e.message || 'see the console'}`)),
+        { once: true },
+      ),
+    );
+    // A failure after the start is the console's to show, not an unhandled rejection.
+    failed.catch(() => undefined);
     try {
-      await api.init(
+      const init = api.init(
         {
           wasmUrl: f.wasmUrl,
           biosUrl: f.biosUrl,
@@ -313,7 +326,14 @@ export class LinuxMachine {
         },
         transfer(channel.port2, [channel.port2]),
       );
+      await deadline(
+        Promise.race([init, failed]),
+        START_MS,
+        'v86 starting (the guest\u2019s files)',
+      );
     } catch (e) {
+      // Nothing more is asked of a worker that did not start: it is ended.
+      this.api = undefined;
       await this.powerOff();
       throw e;
     }
