@@ -4,6 +4,8 @@
 // Live updates change text in place: the terminal and the controls keep the user's focus.
 
 import { h } from '../dom.ts';
+import type { TraceRecorder } from '../trace-recorder.ts';
+import { chromeTrace } from '../shared/chrome-trace.ts';
 import type { ImageInfo } from '../shared/image-format.ts';
 import { fmtUs } from '../ui/format.ts';
 import { PoolFigures } from '../ui/pool-figures.ts';
@@ -50,6 +52,8 @@ export class LinuxView {
   private readonly bootButton = h('button', { type: 'button' }, 'Boot');
   private readonly stopButton = h('button', { type: 'button', disabled: true }, 'Shut down');
   private readonly resetButton = h('button', { type: 'button', disabled: true }, 'Reset');
+  private readonly traceButton = h('button', { type: 'button', disabled: true }, 'Record trace');
+  private recorder: TraceRecorder | undefined;
   private readonly status = h('p', { role: 'status', 'aria-label': 'Linux status' }, 'Off.');
   private readonly failure = h('p', { class: 'problem', 'aria-label': 'failed disk requests' });
   private readonly screen = h('div', {
@@ -79,6 +83,7 @@ export class LinuxView {
     this.bootButton.addEventListener('click', () => void this.boot(this.imageSelect.value));
     this.stopButton.addEventListener('click', () => void this.stop());
     this.resetButton.addEventListener('click', () => void this.reset());
+    this.traceButton.addEventListener('click', () => this.toggleTrace());
     this.root = h(
       'section',
       { class: 'panel linux', 'aria-labelledby': 'linux-title' },
@@ -100,6 +105,7 @@ export class LinuxView {
         this.bootButton,
         this.stopButton,
         this.resetButton,
+        this.traceButton,
       ),
       this.status,
       this.failure,
@@ -196,6 +202,29 @@ export class LinuxView {
     }
   }
 
+  /** Record the machine's trace (v86's submissions as vCPU 0's exits, the bottom halves, every
+   *  request and worker); a second click saves it as Chrome trace JSON (Perfetto UI). */
+  private toggleTrace(): void {
+    const m = this.webaio.linux;
+    if (!this.recorder) {
+      if (!m) return;
+      this.recorder = m.startTrace();
+      this.traceButton.textContent = 'Save trace';
+      return;
+    }
+    const trace = this.recorder.stop(`Linux on ${m?.image ?? 'its disk'}`);
+    this.recorder = undefined;
+    this.traceButton.textContent = 'Record trace';
+    const url = URL.createObjectURL(
+      new Blob([JSON.stringify(chromeTrace([trace]))], { type: 'application/json' }),
+    );
+    const a = h('a', { href: url, download: 'webaio-linux-trace.json' });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+
   private async ensureTerminal(): Promise<TerminalLike> {
     if (this.terminal) return this.terminal;
     // Loaded on first boot: a page that never boots Linux does not fetch it.
@@ -221,6 +250,9 @@ export class LinuxView {
   }
 
   private detach(): void {
+    this.recorder?.stop();
+    this.recorder = undefined;
+    this.traceButton.textContent = 'Record trace';
     for (const off of this.unlisten) off();
     this.unlisten = [];
     clearInterval(this.timer);
@@ -237,6 +269,7 @@ export class LinuxView {
     this.bootButton.disabled = this.busy || this.unavailable !== undefined;
     this.stopButton.disabled = this.busy || !running;
     this.resetButton.disabled = this.busy || m?.power !== 'running';
+    this.traceButton.disabled = this.busy || !running;
     if (!m || this.busy) return;
     if (m.power === 'running') {
       this.say(`Running on "${m.image}" (${m.mode}): ${GUEST_SAYS[m.guest]}.`);
