@@ -54,7 +54,9 @@ export interface FrontEnd {
   nslots: number;
   maxIov: number;
   nvcpus: number;
-  /** Guest RAM, or the direct API's bounce buffer. */
+  /** Entries of an IDE front end's completion ring (v86's disk); none for the others. */
+  ideRing?: number;
+  /** Guest RAM, the direct API's bounce buffer, or v86's staging buffer. */
   dma: SharedArrayBuffer;
 }
 
@@ -213,6 +215,7 @@ export class BlockBackend {
       nvcpus: fe.nvcpus,
       cachePages,
       diskChunks: Math.ceil(virtualSize / chunkSize),
+      ideRing: fe.ideRing ?? 0,
     });
     this.writeAioConfig({ ...opened.aio, pageCache: cachePages > 0 });
     this.loop = new MainLoop(this.ctl);

@@ -5,7 +5,7 @@
 
 import { acctTypeOf } from './block-acct.ts';
 import { BlockBackend, type BlockBackendOptions, type OpenedImage } from './block-backend.ts';
-import { BounceBuffer } from './bounce.ts';
+import { BounceBuffer } from './shared/bounce.ts';
 import { BLOCK_OP_NAMES, BlockOp, requestRangeError, writeSlot } from './shared/block.ts';
 import { stampMs } from './shared/clock.ts';
 import { Errno, ErrnoError, errnoName } from './shared/errno.ts';

@@ -30,5 +30,6 @@ export function lazyBench(): Bench {
     machine: async (params) => (await loaded()).machine(params),
     block: async (params) => (await loaded()).block(params),
     shape: async (params) => (await loaded()).shape(params),
+    linux: async (params) => (await loaded()).linux(params),
   };
 }

@@ -3,7 +3,6 @@
 // BQL times; and at the end of a run, fio-like per-job reports.
 
 import type { BlockStats } from './block-backend.ts';
-import type { Vcpu } from './vcpu.ts';
 import { Histogram, type LatencySummary } from './shared/histogram.ts';
 import {
   VCPU_COUNTERS,
@@ -47,6 +46,14 @@ export interface MachineStats extends BlockStats {
   completion_batch: LatencySummary;
 }
 
+/** What the page knows of a vCPU thread: a toy guest's (app/vcpu.ts) or v86's. */
+export interface VcpuIdentity {
+  readonly index: number;
+  readonly generation: number;
+  /** What it runs, e.g. "randread 4096 x 32", "Linux (v86)"; null before it ran anything. */
+  readonly jobLabel: string | null;
+}
+
 export interface MainBqlTimes {
   wait: Histogram;
   hold: Histogram;
@@ -57,7 +64,7 @@ export function machineStats(
   base: BlockStats,
   bql: MainBqlTimes,
   completionBatch: Histogram,
-  vcpus: readonly Vcpu[],
+  vcpus: readonly VcpuIdentity[],
 ): MachineStats {
   const { i32, L } = ctl;
   const vs = vcpus.map((v): VcpuStats => {
@@ -65,11 +72,10 @@ export function machineStats(
     const counters = Object.fromEntries(
       VCPU_COUNTERS.map((name) => [name, Atomics.load(i32, vcpuCounter(ctl, i, name))]),
     ) as Record<VcpuCounter, number>;
-    const job = v.currentJob;
     return {
       vcpu: i,
       state: STATE_NAMES[Atomics.load(i32, L.vcpu.state.at(i))] ?? 'stopped',
-      job: job ? `${job.rw} ${job.bs} x ${job.iodepth}` : null,
+      job: v.jobLabel,
       generation: v.generation,
       counters,
       inflight: Atomics.load(i32, L.vcpu.qInflight.at(i)),

@@ -10,41 +10,17 @@ import {
   type MachineConfig,
   type ResolvedMachineConfig,
 } from './machine-config.ts';
-import type { LoopLock } from './main-loop.ts';
+import { MainBql } from './main-bql.ts';
 import { machineStats, type MachineStats } from './machine-stats.ts';
 import { TraceRecorder } from './trace-recorder.ts';
 import { Vcpu } from './vcpu.ts';
-import { stampMs } from './shared/clock.ts';
 import type { ResolvedJob } from './shared/guest-job.ts';
 import { runReport, type RunReport } from './shared/run-report.ts';
-import { Histogram } from './shared/histogram.ts';
 import { SlotState, threadIdOfVcpu, type Control } from './shared/layout.ts';
-import { QemuMutex } from './shared/mutex.ts';
 import type { AioConfig } from './shared/aio-config.ts';
 import type { PoolConfig } from './shared/thread-pool.ts';
 import { raiseIrq, virtioBlkComplete } from './shared/virtio-blk.ts';
 import { BlkStatus, GuestMemory } from './shared/virtio.ts';
-
-/** The BQL as the main loop takes it: try, then await; its wait and hold times measured. */
-class MainBql implements LoopLock {
-  readonly wait = Histogram.create();
-  readonly hold = Histogram.create();
-  private readonly mutex: QemuMutex;
-  private since = 0;
-  constructor(ctl: Control) {
-    this.mutex = new QemuMutex(ctl.i32, ctl.L.machine.bql);
-  }
-  async lockAsync(): Promise<void> {
-    const t0 = stampMs();
-    await this.mutex.lockAsync();
-    this.since = stampMs();
-    this.wait.record((this.since - t0) * 1000);
-  }
-  unlock(): void {
-    this.hold.record((stampMs() - this.since) * 1000);
-    this.mutex.unlock();
-  }
-}
 
 export class Machine {
   readonly config: ResolvedMachineConfig;

@@ -21,6 +21,7 @@ import { checkIsolation } from './isolation.ts';
 import { LessonView } from './lesson/lesson-view.ts';
 import { ReplayView } from './lesson/replay-view.ts';
 import { BenchmarkDetails } from './ui/benchmark-details.ts';
+import { LinuxView } from './linux/linux-view.ts';
 import { DiskManager } from './ui/disk-manager.ts';
 import { renderSelftest } from './ui/selftest-panel.ts';
 import { MachineView } from './ui/machine-view.ts';
@@ -126,9 +127,11 @@ function main(app: HTMLElement): void {
     };
   };
   const view: MachineView = new MachineView(settings, { rebuild: boot });
+  const linux: LinuxView = new LinuxView(webaio, { imagesChanged: () => void disks.refresh() });
   const disks: DiskManager = new DiskManager(webaio, {
     booted: () => webaio.machine?.image,
     boot: (image) => boot({ ...settings, image, boot: true }),
+    bootLinux: (image) => linux.boot(image),
   });
   const replay = new ReplayView();
   const details = new BenchmarkDetails(webaio);
@@ -137,7 +140,15 @@ function main(app: HTMLElement): void {
     trial: (t) => void replay.show(t),
     runs: (runs) => void details.showRuns(runs),
   });
-  app.append(lesson.root, replay.root, details.root, view.root, disks.root, renderSelftest(webaio));
+  app.append(
+    lesson.root,
+    replay.root,
+    details.root,
+    view.root,
+    disks.root,
+    linux.root,
+    renderSelftest(webaio),
+  );
   if (urlError) {
     app.prepend(
       alertBox('This URL asks for something WebAIO cannot do', [

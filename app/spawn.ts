@@ -28,3 +28,11 @@ export function spawnVcpuWorker(name: string): Worker {
     name,
   });
 }
+
+/** v86's thread: the PC of a Linux machine (app/linux/). */
+export function spawnLinuxWorker(): Worker {
+  return new Worker(new URL('../workers/linux-worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'v86',
+  });
+}

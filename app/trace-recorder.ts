@@ -2,7 +2,7 @@
 // vCPUs' and the pool's trace rings from shared memory every few tens of ms, and listens on the
 // main thread to the main loop's bottom-half runs and the completion BH's requests.
 
-import type { Machine } from './machine.ts';
+import type { BlockBackend } from './block-backend.ts';
 import { BLOCK_OP_NAMES, type BlockOp } from './shared/block.ts';
 import { stampMs } from './shared/clock.ts';
 import { threadIdOfVcpu, type Control } from './shared/layout.ts';
@@ -16,11 +16,20 @@ import {
   type VcpuTraceEvent,
 } from './shared/trace-ring.ts';
 
+/** What a trace is recorded of: a toy machine (app/machine.ts) or a Linux one (app/linux/). */
+export interface Traceable {
+  readonly image: string;
+  readonly ctl: Control;
+  readonly disk: BlockBackend;
+  readonly vcpus: readonly { readonly index: number }[];
+  readonly poolConfig: Readonly<{ policy: string }>;
+}
+
 /** How often the rings are drained: a ring holds seconds of events, this is far more often. */
 const DRAIN_MS = 50;
 
 export class TraceRecorder {
-  private readonly m: Machine;
+  private readonly m: Traceable;
   private readonly ctl: Control;
   private readonly tStart = stampMs();
   private readonly vcpuRings: RingReader<VcpuTraceEvent>[];
@@ -33,7 +42,7 @@ export class TraceRecorder {
   private stopped: MachineTrace | undefined;
 
   /** Start recording `m` now. */
-  constructor(m: Machine) {
+  constructor(m: Traceable) {
     this.m = m;
     this.ctl = m.ctl;
     this.vcpuRings = m.vcpus.map((v) => vcpuTraceReader(this.ctl, v.index));

@@ -41,8 +41,10 @@ export class Vcpu {
     return this.running !== undefined;
   }
 
-  get currentJob(): ResolvedJob | undefined {
-    return this.job;
+  /** The job it runs (or ran last), e.g. "randread 4096 x 32". */
+  get jobLabel(): string | null {
+    const job = this.job;
+    return job ? `${job.rw} ${job.bs} x ${job.iodepth}` : null;
   }
 
   /** Create this vCPU's thread and attach it (the guest does not run yet). */

@@ -9,6 +9,7 @@ import { resizeImage, type ResizeOptions } from './image-resize.ts';
 import { createImage, deleteImage, imageInfo, listImages, type CreateOptions } from './images.ts';
 import { checkIsolation, type IsolationReport } from './isolation.ts';
 import { lazyBench } from './lazy-bench.ts';
+import { LinuxMachine, type LinuxConfig } from './linux/linux-machine.ts';
 import { Machine } from './machine.ts';
 import type { MachineConfig } from './machine-config.ts';
 import { runSelftest, type SelftestResult } from './selftest.ts';
@@ -49,6 +50,13 @@ export interface WebAio {
   /** The machine the page runs, if any (for the console). */
   machine: Machine | undefined;
   /**
+   * Boot Linux in v86 on an image (its IDE disk served by the image's AIO pool); resolves once
+   * the PC runs — `await m.booted()` for the guest's disk, `m.console` for its serial console.
+   */
+  createLinux(cfg: LinuxConfig): Promise<LinuxMachine>;
+  /** The Linux machine the page's Linux view shows, if any. */
+  linux: LinuxMachine | undefined;
+  /**
    * Benchmark scenarios, each the emulator against a baseline measured in the same run; the first
    * call loads the benchmark (bench/page/), which the page does not otherwise fetch.
    */
@@ -74,6 +82,8 @@ export function createWebAio(): WebAio {
     openBlock: (image, opts) => BlockIo.open(image, opts),
     createMachine: (cfg) => Machine.create(cfg),
     machine: undefined,
+    createLinux: (cfg) => LinuxMachine.create(cfg),
+    linux: undefined,
     bench: lazyBench(),
     chromeTrace,
   };

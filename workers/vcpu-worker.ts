@@ -4,7 +4,7 @@
 // workers it owns, which cannot start until it yields and which die with it.
 
 import { expose, wrap } from 'comlink';
-import { aioWorkerCreator, type AioSpawn } from '../app/shared/aio-creator.ts';
+import { aioWorkerCreator, quiesceOwnWorkers, type AioSpawn } from '../app/shared/aio-creator.ts';
 import { writeSlot } from '../app/shared/block.ts';
 import { stampMs } from '../app/shared/clock.ts';
 import type { AioWorkerApi, VcpuInit, VcpuWorkerApi } from '../app/shared/contracts.ts';
@@ -16,7 +16,6 @@ import {
   threadIdOfVcpu,
   type Control,
 } from '../app/shared/layout.ts';
-import { liveWorkersOf } from '../app/shared/spawn-records.ts';
 import { PoolCore } from '../app/shared/thread-pool.ts';
 import { GuestMemory } from '../app/shared/virtio.ts';
 import { BlkDriver } from './guest/driver.ts';
@@ -124,14 +123,8 @@ const api = {
   },
 
   async quiesce() {
-    if (!me) return false;
-    const mine = liveWorkersOf(me.ctl, threadIdOfVcpu(me.init.vcpu));
-    if (mine.length === 0) return false;
-    me.pool.lock.lock();
-    // None of them may die holding the write gate, the cache's locks or pins: wait till they
-    // are out of their batch (they then block on the pool lock this thread holds).
-    await me.pool.waitOutOfIoLocked(mine);
-    return true;
+    // None of its workers may die holding the write gate, the cache's locks or pins.
+    return me ? quiesceOwnWorkers(me.pool, threadIdOfVcpu(me.init.vcpu)) : false;
   },
 } satisfies VcpuWorkerApi;
 

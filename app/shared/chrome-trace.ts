@@ -4,6 +4,7 @@
 // on a track of its process; a counter ("C") track for the pool's counters. Times: whole µs
 // since the epoch. app/shared/trace-nesting.ts checks that it draws as recorded.
 
+import { IDE_SUBMIT } from './ide-ring.ts';
 import { Mmio } from './virtio.ts';
 import type { MachineTrace, RequestTrace } from './trace.ts';
 import { PoolTraceKind, VcpuTraceKind } from './trace-ring.ts';
@@ -35,7 +36,10 @@ export const TID_MAIN = 1;
 export const tidOfVcpu = (v: number) => 100 + v;
 export const tidOfWorker = (seq: number) => 1000 + seq;
 
-const REG_NAMES = new Map<number, string>(Object.entries(Mmio).map(([k, v]) => [v, k]));
+const REG_NAMES = new Map<number, string>([
+  ...Object.entries(Mmio).map(([k, v]) => [v, k] as const),
+  [IDE_SUBMIT, 'IDE_SUBMIT'],
+]);
 
 /**
  * A stamp (ms since the epoch) in whole µs. With a fraction, Perfetto's ns (µs × 1000, a double
@@ -81,7 +85,7 @@ export function traceEvents(t: MachineTrace, pid: number): TraceEvent[] {
       continue;
     }
     const reg = REG_NAMES.get(s.reg) ?? `0x${s.reg.toString(16)}`;
-    const doorbell = s.reg === Mmio.QUEUE_NOTIFY;
+    const doorbell = s.reg === Mmio.QUEUE_NOTIFY || s.reg === IDE_SUBMIT;
     const name = doorbell ? `exit ${reg} (${s.requests} requests)` : `exit ${reg}`;
     const args = {
       bqlWaitUs: lengthUs(s.t1 - s.t0),

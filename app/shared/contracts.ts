@@ -104,3 +104,52 @@ export interface VcpuWorkerApi {
    */
   quiesce(): Promise<boolean>;
 }
+
+/** How v86's hard disk is served: WebAIO's block layer, or (the benchmark's baseline) an
+ *  ArrayBuffer in the worker, as v86 keeps a disk by default. */
+export type LinuxDiskInit =
+  | {
+      kind: 'aio';
+      /** The backend's control buffer, and the staging buffer requests' data go through. */
+      ctl: SharedArrayBuffer;
+      dma: SharedArrayBuffer;
+      /** For pool workers the v86 thread creates itself (the `inline` policy). */
+      aio: AioPoolParams;
+      virtualSize: number;
+      /** Advertise a write cache and forward FLUSH CACHE to the block layer's flush. */
+      writeCache: boolean;
+    }
+  | { kind: 'memory'; virtualSize: number };
+
+/** What v86's worker boots: absolute URLs of the guest's files, and the machine's shape. */
+export interface LinuxInit {
+  wasmUrl: string;
+  biosUrl: string;
+  vgaBiosUrl: string;
+  kernelUrl: string;
+  initrdUrl: string;
+  cmdline: string;
+  memoryBytes: number;
+  disk: LinuxDiskInit;
+}
+
+/** Bytes on a serial port, either way, over the MessagePort given to LinuxWorkerApi.init. */
+export interface SerialMessage {
+  uart: number;
+  bytes: Uint8Array;
+}
+
+/** v86's thread: the emulated PC, its IDE disk a front end on WebAIO's block layer. `Port` is
+ *  a MessagePort (a type app/shared does not see). */
+export interface LinuxWorkerApi<Port = unknown> {
+  /** Attach, load v86 and the guest's files, and start the PC; resolves once it runs. The
+   *  serial ports' bytes go both ways over `serial` (SerialMessage). */
+  init(init: LinuxInit, serial: Port): Promise<AttachInfo>;
+  /** Stop the CPU (requests already in the pool still complete). */
+  stop(): Promise<void>;
+  /** Reset the PC: a new one boots on the same disk (requests of the old one still complete,
+   *  unheard); resolves once it runs. */
+  reset(): Promise<void>;
+  /** As VcpuWorkerApi.quiesce: before the page ends this thread. */
+  quiesce(): Promise<boolean>;
+}

@@ -20,6 +20,7 @@ describe('control layout', () => {
     expect(layoutBytes({ ...params, nvcpus: 4 })).toBeGreaterThan(base);
     expect(layoutBytes({ ...params, cachePages: 64 })).toBeGreaterThan(base);
     expect(layoutBytes({ ...params, diskChunks: 4096 })).toBeGreaterThan(base);
+    expect(layoutBytes({ ...params, ideRing: 32 })).toBeGreaterThan(base);
     expect(() => layoutBytes({ ...params, cachePages: 24 })).toThrow(/multiple of 16 ways/);
   });
 

@@ -5,7 +5,7 @@
 import { Histogram, HISTOGRAM_BUCKETS, HISTOGRAM_STATS } from './histogram.ts';
 
 export const LAYOUT_MAGIC = 0x57_41_49_4f; // "WAIO"
-export const LAYOUT_VERSION = 7;
+export const LAYOUT_VERSION = 8;
 
 /** The most pool workers one pool may have (max_threads is at most this). */
 export const POOL_MAX_THREADS = 128;
@@ -33,6 +33,9 @@ export interface ControlParams {
   cachePages: number;
   /** Chunks of the image: one unsynced bit each. */
   diskChunks: number;
+  /** Entries of the IDE front end's completion ring (v86's disk, workers/linux/); absent or 0
+   *  for a buffer without one. One per request slot of that front end is enough. */
+  ideRing?: number;
 }
 
 /** The page cache is set-associative: chunk c may live only in set c % sets, in one of its
@@ -240,6 +243,7 @@ function headerFields(c: Cursor) {
     nvcpus: c.i32(1),
     cachePages: c.i32(1),
     diskChunks: c.i32(1),
+    ideRing: c.i32(1),
   };
 }
 const HEADER_CURSOR = new Cursor();
@@ -509,6 +513,20 @@ function computeLayout(p: ControlParams) {
     traceT1: segmentField(c.f64(V * VCPU_TRACE_EVENTS), VCPU_TRACE_EVENTS),
     traceT2: segmentField(c.f64(V * VCPU_TRACE_EVENTS), VCPU_TRACE_EVENTS),
   };
+  const R = p.ideRing ?? 0;
+  const ide = {
+    /** Requests of the IDE front end (v86's disk, in its worker) in the pool: Atomics.add by
+     *  that worker as it submits one, Atomics.sub by the completion BH as it completes one. */
+    inflight: c.i32(1),
+    /** The completion ring (cf. virtio's used ring): the completion BH, under the BQL, writes
+     *  entry head % ideRing (the slot and its ret) and then moves `head`; the worker reads the
+     *  entries up to `head` and moves `tail` (its word alone). The BQL's holder raises vCPU 0's
+     *  `irq` once a pass; the worker waits on it. */
+    head: c.i32(1),
+    tail: c.i32(1),
+    slot: field(c.i32(R)),
+    ret: field(c.i32(R)),
+  };
   const probe = {
     /** Bumped by the main loop's probe BH each time it runs; the self-test worker waits on it. */
     ack: c.i32(1),
@@ -531,6 +549,7 @@ function computeLayout(p: ControlParams) {
     vreq,
     machine,
     vcpu,
+    ide,
     probe,
     byteLength,
   };
@@ -550,6 +569,7 @@ const MAX = {
   nvcpus: MAX_VCPUS,
   cachePages: 1 << 16,
   diskChunks: 2 ** 28,
+  ideRing: 1 << 15,
 };
 const MIN = {
   nslots: 1,
@@ -558,6 +578,7 @@ const MIN = {
   nvcpus: 0,
   cachePages: 0,
   diskChunks: 0,
+  ideRing: 0,
 };
 
 /** Where page `page` of the page cache starts in the cache memory buffer. */
@@ -574,8 +595,9 @@ function checkParams(p: ControlParams): void {
     'nvcpus',
     'cachePages',
     'diskChunks',
+    'ideRing',
   ] as const) {
-    const v = p[key];
+    const v = p[key] ?? 0;
     if (!Number.isInteger(v) || v < MIN[key] || v > MAX[key]) {
       throw new RangeError(
         `control layout: ${key} = ${v} is not an integer in ${MIN[key]}..${MAX[key]}`,
@@ -647,6 +669,7 @@ export function createControl(p: ControlParams): Control {
   i32[L.header.nvcpus] = p.nvcpus;
   i32[L.header.cachePages] = p.cachePages;
   i32[L.header.diskChunks] = p.diskChunks;
+  i32[L.header.ideRing] = p.ideRing ?? 0;
   for (let page = 0; page < p.cachePages; page++) i32[L.cache.tag.at(page)] = -1;
   i32[L.header.byteLength] = L.byteLength;
   i32[L.header.version] = LAYOUT_VERSION;
@@ -678,6 +701,7 @@ export function attachControl(sab: SharedArrayBuffer): Control {
     nvcpus: head[HEADER.nvcpus],
     cachePages: head[HEADER.cachePages],
     diskChunks: head[HEADER.diskChunks],
+    ideRing: head[HEADER.ideRing],
   };
   checkParams(p);
   const L = computeLayout(p);

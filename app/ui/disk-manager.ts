@@ -29,6 +29,8 @@ export interface DiskManagerHooks {
   booted(): string | undefined;
   /** Boot the machine on this image. */
   boot(name: string): Promise<void>;
+  /** Boot Linux (the Linux panel) on this image. */
+  bootLinux?(name: string): Promise<void>;
 }
 
 const REFRESH_MS = 2000;
@@ -203,8 +205,11 @@ export class DiskManager {
     };
     const actions = h('td', { class: 'actions' });
     if (shape === 'image') {
+      actions.append(button('Boot', () => this.boot(row.info.name)));
+      if (this.hooks.bootLinux) {
+        actions.append(button('Boot Linux', () => this.bootLinux(row.info.name)));
+      }
       actions.append(
-        button('Boot', () => this.boot(row.info.name)),
         button('Export', () => this.exportImage(row.info)),
         button('Resize', () => this.resize(row.info)),
       );
@@ -277,6 +282,11 @@ export class DiskManager {
   private boot(name: string): Promise<void> {
     this.say(`Booting on "${name}"…`);
     return this.hooks.boot(name).then(() => this.say(`The machine runs on "${name}".`));
+  }
+
+  private async bootLinux(name: string): Promise<void> {
+    this.say(`Booting Linux on "${name}" (the Linux panel)…`);
+    await this.hooks.bootLinux?.(name);
   }
 
   private async remove(i: ImageInfo): Promise<void> {

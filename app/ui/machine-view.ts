@@ -9,7 +9,8 @@ import type { MachineStats } from '../machine-stats.ts';
 import { POOL_POLICIES, type PoolPolicyName } from '../shared/thread-pool.ts';
 import { MAX_VCPUS, POOL_MAX_THREADS } from '../shared/layout.ts';
 import { AIO_MODES, AIO_OF_MODE, type AioMode, type DemoSettings } from '../demo.ts';
-import { fmtBandwidth, fmtBytes, fmtRate, fmtUs } from './format.ts';
+import { fmtUs } from './format.ts';
+import { PoolFigures } from './pool-figures.ts';
 
 export interface MachineViewHooks {
   /** Build (or rebuild) the machine for these settings. */
@@ -17,51 +18,6 @@ export interface MachineViewHooks {
 }
 
 const REFRESH_MS = 250;
-
-const POOL_COUNTERS = [
-  ['cur_threads', 'cur'],
-  ['idle_threads', 'idle'],
-  ['new_threads', 'new (backlog)'],
-  ['pending_threads', 'pending'],
-  ['min_threads', 'min'],
-  ['max_threads', 'max'],
-  ['spawned', 'spawned'],
-  ['exited', 'exited'],
-  ['lost_with_creator', 'lost with their vCPU'],
-  ['requeued', 'requests requeued'],
-] as const;
-
-/** Requests per IndexedDB transaction, and the page cache's hits and dirty pages. */
-function perTransaction(s: MachineStats): [string, string, string][] {
-  const a = s.aio;
-  const per = (requests: number, tx: number) => (tx > 0 ? (requests / tx).toFixed(1) : '—');
-  const rows: [string, string, string][] = [
-    [
-      'read-tx',
-      'requests / read transaction',
-      per(a.read_transaction_requests, a.read_transactions),
-    ],
-    [
-      'write-tx',
-      'requests / write transaction',
-      per(a.write_transaction_requests, a.write_transactions),
-    ],
-    ['durable-tx', 'durable transactions', String(a.durable_transactions)],
-  ];
-  if (a.config.pageCache) {
-    const c = a.page_cache;
-    const looked = c.hits + c.misses;
-    rows.push(
-      [
-        'cache-hits',
-        'page cache hits',
-        looked > 0 ? `${((100 * c.hits) / looked).toFixed(0)} %` : '—',
-      ],
-      ['cache-dirty', 'dirty pages', `${c.dirty} of ${c.pages}`],
-    );
-  }
-  return rows;
-}
 
 function labelled(label: string, control: HTMLElement): HTMLLabelElement {
   return h('label', {}, `${label} `, control);
@@ -88,12 +44,9 @@ export class MachineView {
   });
   private readonly aioSelect = h('select', { name: 'aio' });
   private readonly apply = h('button', { type: 'button' }, 'Apply');
-  private readonly poolTable = h('table', { 'aria-label': 'pool counters', class: 'counters' });
-  private readonly lanes = h('div', { class: 'lanes', 'aria-label': 'pool workers', role: 'list' });
-  private readonly diskTable = h('table', { 'aria-label': 'disk', class: 'counters' });
+  private readonly figures = new PoolFigures();
   private readonly vcpuTable = h('table', { 'aria-label': 'vCPUs', class: 'grid' });
   private timer: ReturnType<typeof setInterval> | undefined;
-  private last: { t: number; ops: number; bytes: number } | undefined;
   private toggling = false;
 
   constructor(settings: DemoSettings, hooks: MachineViewHooks) {
@@ -133,19 +86,14 @@ export class MachineView {
         this.apply,
       ),
       this.status,
-      h(
-        'div',
-        { class: 'columns' },
-        h('div', {}, h('h3', {}, 'AIO pool'), this.poolTable),
-        h('div', {}, h('h3', {}, 'Disk'), this.diskTable),
-      ),
+      h('div', { class: 'columns' }, this.figures.pool, this.figures.disk),
       h('h3', {}, 'Pool workers'),
       h(
         'p',
         { class: 'hint' },
         'One box per worker, coloured by state; the letter says who created it (M: main thread, 0–15: that vCPU).',
       ),
-      this.lanes,
+      this.figures.lanes,
       h('h3', {}, 'vCPUs'),
       this.vcpuTable,
     );
@@ -167,7 +115,7 @@ export class MachineView {
   /** Show a machine (or none), and keep it redrawn. */
   attach(machine: Machine | undefined, message?: string): void {
     this.machine = machine;
-    this.last = undefined;
+    this.figures.reset();
     clearInterval(this.timer);
     if (machine) this.timer = setInterval(() => this.refresh(), REFRESH_MS);
     this.refresh();
@@ -239,90 +187,8 @@ export class MachineView {
     const running = m.vcpus.some((v) => v.isRunning);
     this.startStop.textContent = running ? 'Stop' : 'Start';
     const s = m.stats();
-    this.drawPool(s);
-    this.drawDisk(s);
+    this.figures.update(s);
     this.drawVcpus(s);
-  }
-
-  private drawPool(s: MachineStats): void {
-    this.poolTable.replaceChildren(
-      ...POOL_COUNTERS.map(([key, label]) =>
-        h(
-          'tr',
-          {},
-          h('th', { scope: 'row' }, label),
-          h('td', { 'data-counter': key }, String(s.pool[key])),
-        ),
-      ),
-    );
-    const live = s.spawns.filter((w) => w.state !== 'exited' && w.state !== 'lost');
-    this.lanes.replaceChildren(
-      ...live.map((w) =>
-        h(
-          'span',
-          {
-            class: `lane ${w.state}`,
-            role: 'listitem',
-            title: `worker #${w.seq}: ${w.state}, created by ${w.creator ?? '—'}, ${w.served} requests`,
-          },
-          w.creator === 'main' ? 'M' : (w.creator?.replace('vcpu', '') ?? '·'),
-        ),
-      ),
-    );
-  }
-
-  private drawDisk(s: MachineStats): void {
-    const now = performance.now();
-    const ops = s.rd_operations + s.wr_operations;
-    const bytes = s.rd_bytes + s.wr_bytes;
-    let iops = 0;
-    let bw = 0;
-    if (this.last && now > this.last.t) {
-      const dt = (now - this.last.t) / 1000;
-      iops = (ops - this.last.ops) / dt;
-      bw = (bytes - this.last.bytes) / dt;
-    }
-    this.last = { t: now, ops, bytes };
-    const verifyErrors = s.vcpus.reduce((n, v) => n + v.counters.verifyErrors, 0);
-    const rows: [string, string, string][] = [
-      ['iops', 'IOPS', fmtRate(iops)],
-      ['bandwidth', 'bandwidth', fmtBandwidth(bw)],
-      ['read-p50', 'read latency p50', fmtUs(s.latency.rd.p50)],
-      ['read-p99', 'read latency p99', fmtUs(s.latency.rd.p99)],
-      ['write-p50', 'write latency p50', fmtUs(s.latency.wr.p50)],
-      ['write-p99', 'write latency p99', fmtUs(s.latency.wr.p99)],
-      ['ops', 'requests completed', String(ops + s.flush_operations + s.unmap_operations)],
-      [
-        'failed',
-        'failed',
-        String(s.failed_rd_operations + s.failed_wr_operations + s.failed_flush_operations),
-      ],
-      [
-        'invalid',
-        'invalid',
-        String(s.invalid_rd_operations + s.invalid_wr_operations + s.invalid_unmap_operations),
-      ],
-      ['verify-errors', 'verify errors', String(verifyErrors)],
-      ['merged', 'requests merged', String(s.rd_merged + s.wr_merged)],
-      ...perTransaction(s),
-    ];
-    if (s.backing) {
-      // An overlay: what the base sent over HTTP against what the overlay served itself.
-      rows.push(
-        ['base-fetched', 'fetched from the base', fmtBytes(s.backing.fetched_bytes)],
-        [
-          'overlay-served',
-          'served from the overlay',
-          fmtBytes(s.backing.served_from_overlay_bytes),
-        ],
-      );
-      if (s.backing.fault) rows.push(['base-fault', 'base', s.backing.fault]);
-    }
-    this.diskTable.replaceChildren(
-      ...rows.map(([key, label, value]) =>
-        h('tr', {}, h('th', { scope: 'row' }, label), h('td', { 'data-stat': key }, value)),
-      ),
-    );
   }
 
   private drawVcpus(s: MachineStats): void {

@@ -2,6 +2,7 @@
 // pool worker (named with its creator), each a list of stretches in a state, and the pool's
 // counters as steps; times in ms from the trace's origin (the burst's first submission).
 
+import { IDE_SUBMIT } from '../shared/ide-ring.ts';
 import type { MachineTrace } from '../shared/trace.ts';
 import { PoolTraceKind, VcpuTraceKind } from '../shared/trace-ring.ts';
 import { Mmio } from '../shared/virtio.ts';
@@ -85,8 +86,12 @@ export function timelineData(t: MachineTrace): TimelineData {
       add(lane, 'halted', s.t0, s.t1, 'halted');
       continue;
     }
-    const doorbell = s.reg === Mmio.QUEUE_NOTIFY;
-    const what = doorbell ? `doorbell exit, ${s.requests} requests` : 'MMIO exit';
+    const what =
+      s.reg === Mmio.QUEUE_NOTIFY
+        ? `doorbell exit, ${s.requests} requests`
+        : s.reg === IDE_SUBMIT
+          ? `IDE submission, ${s.requests} requests`
+          : 'MMIO exit';
     add(lane, 'BQL wait', s.t0, s.t1, `${what}: waiting for the BQL`);
     add(lane, 'in exit, BQL held', s.t1, s.t2, `${what}: holding the BQL`);
   }

@@ -13,6 +13,7 @@ const none = {
   block: {},
   shape: {},
   powerCut: {},
+  linux: {},
 };
 
 describe('bench args', () => {
@@ -125,6 +126,17 @@ describe('bench args', () => {
     });
   });
 
+  it('bench/args-linux-is-opt-in-and-takes-boots', () => {
+    expect(parseArgs([]).scenarios).not.toContain('linux');
+    expect(parseArgs(['--scenario', 'linux', '--boots', '5']).params.linux).toEqual({ boots: 5 });
+    expect(() => parseArgs(['--boots', '3'])).toThrow(
+      "--boots is linux's: add linux to --scenario",
+    );
+    expect(() => parseArgs(['--scenario', 'linux', '--boots', '0'])).toThrow(
+      '--boots 0: not from 1 to 20',
+    );
+  });
+
   it('bench/args-power-cut-is-opt-in-and-takes-its-flags', () => {
     expect(parseArgs([]).scenarios).not.toContain('power-cut');
     const a = parseArgs([
@@ -174,7 +186,7 @@ describe('bench args', () => {
     [['--op', 'trim'], '--op trim: op "trim" is not one of read, write'],
     [
       ['--scenario', 'net'],
-      '--scenario: "net" is not one of cold-burst, ceiling, ceiling-batched, steady, machine, block, shape, power-cut',
+      '--scenario: "net" is not one of cold-burst, ceiling, ceiling-batched, steady, machine, block, shape, power-cut, linux',
     ],
     [['--mix', 'some'], '--mix: "some" is not one of all, alone'],
     [['--aio', 'fast'], '--aio: "fast" is not one of batched, faithful, cached'],

@@ -36,6 +36,7 @@ import { CUT_PATTERNS, type CutPattern } from '../../scripts/cut-writers.ts';
 import type { CutKind } from '../../scripts/power-cut.ts';
 import { checkPowerCutParams, type PowerCutParams } from './power-cut.ts';
 import { KICK_MODES, type KickMode } from '../../app/shared/guest-job.ts';
+import { checkLinuxBenchParams, type LinuxBenchParams } from '../shared/linux-bench-params.ts';
 
 /** Every scenario, in the order a run takes them. */
 export const SCENARIOS = [
@@ -47,10 +48,12 @@ export const SCENARIOS = [
   'block',
   'shape',
   'power-cut',
+  'linux',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /** What `npm run bench` runs without --scenario: `block` (~90 s), `shape` (a research run of
- *  ~4 min) and `power-cut` (campaigns of browser restarts, ~10 min) are opt-in. */
+ *  ~4 min), `power-cut` (campaigns of browser restarts, ~10 min) and `linux` (Linux boots in
+ *  v86, ~1 min each, ~12 min) are opt-in. */
 export const DEFAULT_SCENARIOS: readonly ScenarioName[] = [
   'cold-burst',
   'ceiling',
@@ -70,6 +73,7 @@ export interface ScenarioParams {
   block: Partial<BlockBenchParams>;
   shape: Partial<ShapeParams>;
   powerCut: Partial<PowerCutParams>;
+  linux: Partial<LinuxBenchParams>;
 }
 
 export interface BenchArgs {
@@ -93,8 +97,8 @@ export class UsageError extends Error {
 export const USAGE = `usage: npm run bench -- [options]
 
   --scenario LIST   scenarios to run, comma-separated: ${SCENARIOS.join(', ')}
-                    (default: ${DEFAULT_SCENARIOS.join(', ')}; block, shape and power-cut
-                    are opt-in)
+                    (default: ${DEFAULT_SCENARIOS.join(', ')}; block, shape, power-cut
+                    and linux are opt-in)
   --policy LIST     pool policies: inline, bh, prealloc (default: all three for cold-burst,
                     plus inline-stop; steady and machine run under bh, never under inline)
   --vcpus N         vCPUs (cold-burst, steady, machine's burst and verify run) and plain
@@ -127,6 +131,9 @@ export const USAGE = `usage: npm run bench -- [options]
                     (default: all but idb-chunk-strict-parallel)
   --cut KIND        power-cut: power (the profile on lazyfs loses what was not fsynced) or
                     kill (SIGKILL to the browser) (default power)
+  --boots N         linux: boots of each variant (memory, writeback, writethrough),
+                    interleaved, each on a fresh blank disk; figures are medians with
+                    min-max (default 3)
   --kick LIST       cold-burst: batch (one doorbell for the burst), each (one per request)
                     or both (default batch,each)
   --trace DIR       cold-burst: write every run's trace to DIR, one Chrome trace-event JSON
@@ -198,6 +205,7 @@ interface Flags {
   cuts?: number;
   patterns?: CutPattern[];
   cut?: CutKind;
+  boots?: number;
 }
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
@@ -295,6 +303,13 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         f.cut = cut;
         break;
       }
+      case '--boots': {
+        const text = value();
+        const n = parseInteger(flag, text);
+        if (n < 1 || n > 20) throw new UsageError(`${flag} ${text}: not from 1 to 20`);
+        f.boots = n;
+        break;
+      }
       case '--part':
         f.parts = oneOf(flag, value(), SHAPE_PARTS);
         break;
@@ -382,6 +397,7 @@ function paramsOf(f: Flags, scenarios: readonly ScenarioName[]): ScenarioParams 
     block: {},
     shape: {},
     powerCut: {},
+    linux: {},
   };
   const steadyLike = [p.steady, p.ceiling, p.ceilingBatched];
   const warm = warmPolicies(f);
@@ -445,6 +461,12 @@ function paramsOf(f: Flags, scenarios: readonly ScenarioName[]): ScenarioParams 
   if (f.cuts !== undefined) p.powerCut.cuts = f.cuts;
   if (f.patterns) p.powerCut.patterns = f.patterns;
   if (f.cut) p.powerCut.cut = f.cut;
+  if (f.boots !== undefined) {
+    if (!scenarios.includes('linux')) {
+      throw new UsageError("--boots is linux's: add linux to --scenario");
+    }
+    p.linux.boots = f.boots;
+  }
   return p;
 }
 
@@ -459,6 +481,7 @@ function checkAll(scenarios: readonly ScenarioName[], p: ScenarioParams): void {
     block: () => checkBlockParams(p.block),
     shape: () => checkShapeParams(p.shape),
     'power-cut': () => checkPowerCutParams(p.powerCut),
+    linux: () => checkLinuxBenchParams(p.linux),
   };
   for (const s of scenarios) {
     try {

@@ -3,6 +3,7 @@
 
 import { COLD_BURST_LEGEND, coldBurstTextTable, fmtRatio } from '../shared/cold-burst-table.ts';
 import type { BurstMeasure, ColdBurstResult, ColdBurstRun } from '../shared/cold-burst-params.ts';
+import type { LinuxBenchResult, LinuxSummary } from '../shared/linux-bench-params.ts';
 import type { MachineBenchResult } from '../shared/machine-bench-params.ts';
 import type { SteadyComparisonRow } from '../shared/steady-compare.ts';
 import type {
@@ -311,4 +312,78 @@ export function targetsReport(targets: TargetResult[]): string {
     '== targets (benchmarks, not tests)',
     ...targets.map((t) => `  [${verdictOf(t)}] ${t.target}: ${t.measured}`),
   ].join('\n');
+}
+
+/** The `linux` scenario: a line per boot, the summary table with ratios to the in-memory disk,
+ *  and the main thread's longest task with v86 on its worker, through the view, and on the
+ *  main thread. */
+export function linuxReport(r: LinuxBenchResult): string {
+  const p = r.params;
+  const s1 = (ms: number) => fixed(ms / 1000, 1);
+  const header =
+    `== linux: kernel ${r.kernelRelease} in v86, ${p.boots} boots of each of ${p.variants.join(', ')} ` +
+    `(interleaved), each on a fresh blank ${p.imageBytes >> 20} MiB disk; default disk mode ` +
+    `${r.defaultMode}\n   guest: dd if=/dev/zero of=/mnt/dd bs=1M count=${p.ddMiB} conv=fsync; ` +
+    'echo 3 > /proc/sys/vm/drop_caches; dd if=/mnt/dd of=/dev/null bs=1M (timed by the page)';
+  const lines = r.runs.map((run) =>
+    run.error
+      ? `  ${run.variant} #${run.trial}: FAILED: ${run.error}`
+      : `  ${run.variant.padEnd(12)} #${run.trial}: first boot ${s1(run.firstBootMs)} s, ` +
+        `boot ${s1(run.bootMs)} s, dd write ${fixed(run.writeMbPerS, 2)} MB/s, read ` +
+        `${fixed(run.readMbPerS, 2)} MB/s, ${run.flushes} flushes; main thread while booting: ` +
+        `longest task ${int(run.mainThread.longestTaskMs)} ms, longest heartbeat gap ` +
+        `${int(run.mainThread.heartbeatMaxGapMs)} ms, a heartbeat every ` +
+        `${fixed(run.mainThread.windowMs / Math.max(1, run.mainThread.heartbeats), 2)} ms`,
+  );
+  const memory = r.summaries.find((x) => x.variant === 'memory' && x.trials > 0);
+  const spread = (x: LinuxSummary, k: 'firstBootMs' | 'bootMs', scale = 1000) =>
+    `${fixed(x[k].median / scale, 1)} (${fixed(x[k].min / scale, 1)}–${fixed(x[k].max / scale, 1)})`;
+  const rate = (x: LinuxSummary, k: 'writeMbPerS' | 'readMbPerS') =>
+    `${fixed(x[k].median, 2)} (${fixed(x[k].min, 2)}–${fixed(x[k].max, 2)})`;
+  const vs = (x: LinuxSummary, k: 'bootMs' | 'writeMbPerS' | 'readMbPerS') =>
+    memory && memory[k].median > 0 ? `x${fixed(x[k].median / memory[k].median, 2)}` : '—';
+  const table = markdownTable(
+    [
+      'disk',
+      'boots',
+      'first boot s',
+      'boot s',
+      'boot vs memory',
+      'dd write MB/s',
+      'write vs memory',
+      'dd read MB/s',
+      'read vs memory',
+      'longest task ms',
+      'heartbeat gap ms',
+    ],
+    r.summaries.map((x) => [
+      x.variant,
+      `${x.trials}${x.failed ? ` (+${x.failed} failed)` : ''}`,
+      spread(x, 'firstBootMs'),
+      spread(x, 'bootMs'),
+      vs(x, 'bootMs'),
+      rate(x, 'writeMbPerS'),
+      vs(x, 'writeMbPerS'),
+      rate(x, 'readMbPerS'),
+      vs(x, 'readMbPerS'),
+      `${int(x.longestTaskMs.median)} (${int(x.longestTaskMs.min)}–${int(x.longestTaskMs.max)})`,
+      `${int(x.heartbeatMaxGapMs.median)} (${int(x.heartbeatMaxGapMs.min)}–${int(x.heartbeatMaxGapMs.max)})`,
+    ]),
+    2,
+  );
+  const main = r.mainThreadRuns.map((m) =>
+    m.error
+      ? `  ${m.how}: FAILED: ${m.error}`
+      : `  ${m.how === 'view' ? 'v86 on its worker, booted from the Linux view (terminal and figures live)' : 'v86 on the main thread (a probe; in-memory disk)'}: ` +
+        `boot ${s1(m.bootMs)} s; longest task ${int(m.mainThread.longestTaskMs)} ms ` +
+        `(${m.mainThread.longTasks} over 50 ms), longest heartbeat gap ` +
+        `${int(m.mainThread.heartbeatMaxGapMs)} ms, a heartbeat every ` +
+        `${fixed(m.mainThread.windowMs / Math.max(1, m.mainThread.heartbeats), 2)} ms on average`,
+  );
+  return [
+    header,
+    ...lines,
+    table,
+    ...(main.length ? ['main thread while the guest boots:', ...main] : []),
+  ].join('\n\n');
 }

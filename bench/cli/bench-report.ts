@@ -5,6 +5,7 @@
 import type { BlockBenchResult, BlockCaseResult } from '../shared/block-params.ts';
 import type { TextTable } from '../shared/cold-burst-table.ts';
 import type { ColdBurstResult } from '../shared/cold-burst-params.ts';
+import type { LinuxBenchResult } from '../shared/linux-bench-params.ts';
 import type { MachineBenchResult } from '../shared/machine-bench-params.ts';
 import type { ShapeResult } from '../shared/shape-summary.ts';
 import type { PowerCutCampaign } from './power-cut.ts';
@@ -45,6 +46,7 @@ export interface BenchReport {
     block?: BlockBenchResult;
     shape?: ShapeResult;
     powerCut?: PowerCutCampaign;
+    linux?: LinuxBenchResult;
   };
   comparison: {
     /** Each steady lane against the ceilings' (null unless steady and a ceiling ran). */

@@ -24,6 +24,7 @@ import { shapeReport } from './bench-report-shape.ts';
 import {
   ceilingReport,
   coldBurstReport,
+  linuxReport,
   machineReport,
   steadyComparisonTable,
   steadyReport,
@@ -311,6 +312,17 @@ async function runScenario(
       out(shapeReport(r));
       break;
     }
+    case 'linux': {
+      const r = await page.evaluate((q) => window.webaio.bench.linux(q), p.linux);
+      report.results.linux = r;
+      out(linuxReport(r));
+      for (const run of r.runs) {
+        if (run.error) {
+          report.errors.push({ scenario, message: `${run.variant} #${run.trial}: ${run.error}` });
+        }
+      }
+      break;
+    }
     case 'power-cut': {
       // Browsers of its own, on profiles of its own, against the same server.
       const r = await runPowerCutCampaign(baseURL, p.powerCut, log);
@@ -366,12 +378,12 @@ async function run(args: BenchArgs, argv: readonly string[]): Promise<boolean> {
       report.errors.push({ scenario, message });
     }
   }
-  const { steady, ceiling, ceilingBatched, coldBurst, block } = report.results;
+  const { steady, ceiling, ceilingBatched, coldBurst, block, linux } = report.results;
   if (steady && (ceiling || ceilingBatched)) {
     report.comparison.steadyVsCeiling = compareSteady(steady, ceiling, ceilingBatched);
     process.stdout.write(`${steadyComparisonTable(report.comparison.steadyVsCeiling)}\n\n`);
   }
-  report.targets = evaluateTargets(coldBurst, report.comparison.steadyVsCeiling, block);
+  report.targets = evaluateTargets(coldBurst, report.comparison.steadyVsCeiling, block, linux);
   process.stdout.write(`${targetsReport(report.targets)}\n\n`);
   report.wallMs = Date.now() - t0;
   for (const e of report.errors) process.stdout.write(`FAILED: ${e.scenario}: ${e.message}\n`);

@@ -8,6 +8,8 @@ import type { BlockBenchParams, BlockBenchResult } from '../shared/block-params.
 import { runCeiling } from './ceiling.ts';
 import { runColdBurst } from './cold-burst.ts';
 import type { ColdBurstParams, ColdBurstResult } from '../shared/cold-burst-params.ts';
+import { runLinuxBench } from './linux.ts';
+import type { LinuxBenchParams, LinuxBenchResult } from '../shared/linux-bench-params.ts';
 import { runMachineBench } from './machine-bench.ts';
 import type { MachineBenchParams, MachineBenchResult } from '../shared/machine-bench-params.ts';
 import { runShape } from './shape.ts';
@@ -31,6 +33,8 @@ export interface Bench {
   block(params?: Partial<BlockBenchParams>): Promise<BlockBenchResult>;
   /** Plain IndexedDB's limit: store layouts under mixed load, value sizes, Blobs, durability. */
   shape(params?: Partial<ShapeParams>): Promise<ShapeResult>;
+  /** Linux in v86 on a WebAIO disk against an in-memory disk: boots, guest dd, main thread. */
+  linux(params?: Partial<LinuxBenchParams>): Promise<LinuxBenchResult>;
 }
 
 export function createBench(): Bench {
@@ -42,6 +46,7 @@ export function createBench(): Bench {
     machine: runMachineBench,
     block: runBlockBench,
     shape: runShape,
+    linux: runLinuxBench,
   };
 }
 

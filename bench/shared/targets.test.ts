@@ -7,7 +7,20 @@ import { checkBlockParams } from './block-params.ts';
 import { compareSteady } from './steady-compare.ts';
 import type { SteadyMix } from './steady-params.ts';
 import { ceilingResult, latency, runs, side, steadyCase, steadyResult } from './steady-testing.ts';
-import { blockTarget, evaluateTargets, steadyTargets, type TargetResult } from './targets.ts';
+import {
+  blockTarget,
+  evaluateTargets,
+  linuxTargets,
+  steadyTargets,
+  type TargetResult,
+} from './targets.ts';
+import {
+  checkLinuxBenchParams,
+  summarizeLinux,
+  type LinuxBenchResult,
+  type LinuxRun,
+  type LinuxVariant,
+} from './linux-bench-params.ts';
 import { DEFAULT_AIO_CONFIG } from '../../app/shared/aio-config.ts';
 import { DEFAULT_POOL_CONFIG } from '../../app/shared/thread-pool.ts';
 
@@ -160,6 +173,55 @@ describe('targets', () => {
     expect(blockTarget(undefined).met).toBeNull();
   });
 
+  it('bench/targets-linux: medians of WebAIO in its default mode against the in-memory disk', () => {
+    const run = (variant: LinuxVariant, bootMs: number, w: number, r: number): LinuxRun => ({
+      variant,
+      trial: 1,
+      firstBootMs: bootMs,
+      bootMs,
+      writeMbPerS: w,
+      readMbPerS: r,
+      mainThread: {
+        longTaskSupported: true,
+        longTasks: 0,
+        longestTaskMs: 0,
+        heartbeatMaxGapMs: 20,
+        heartbeats: 1000,
+        windowMs: 1500,
+      },
+      flushes: 0,
+    });
+    const runs = [
+      run('memory', 20_000, 6, 50),
+      run('memory', 22_000, 5, 48),
+      run('memory', 30_000, 4, 40),
+      run('writeback', 23_000, 2, 45),
+      run('writeback', 21_000, 3, 30),
+      run('writeback', 25_000, 4, 39),
+    ];
+    const result: LinuxBenchResult = {
+      scenario: 'linux',
+      params: checkLinuxBenchParams({}),
+      startedAt: '',
+      elapsedMs: 0,
+      kernelRelease: '6.1.0-57-686',
+      defaultMode: 'writeback',
+      runs,
+      mainThreadRuns: [],
+      summaries: summarizeLinux(runs),
+    };
+    const [boot, write, read] = linuxTargets(result);
+    // 23 s against 22 s: x1.05, within x1.1.
+    expect(boot.met).toBe(true);
+    expect(boot.measured).toContain('writeback 23.00 s (21.00–25.00, 3 boots), memory 22.00 s');
+    // 3 MB/s against 5: x0.60, at least x0.5.
+    expect(write.met).toBe(true);
+    // 39 MB/s against 48: x0.81.
+    expect(read.met).toBe(true);
+    expect(read.measured).toContain('x0.81 (limit x0.8)');
+    expect(linuxTargets(undefined).map((t) => t.met)).toEqual([null, null, null]);
+  });
+
   it('bench/targets-all-in-order', () => {
     expect(evaluateTargets(undefined, null).map((t) => [t.id, t.met])).toEqual([
       ['inline-bh-exit-hold', null],
@@ -177,6 +239,9 @@ describe('targets', () => {
       ['faithful-vs-today', null],
       ['faithful-vs-today-ratio', null],
       ['qd1-read-p50', null],
+      ['linux-boot', null],
+      ['linux-dd-write', null],
+      ['linux-dd-read', null],
     ]);
   });
 });

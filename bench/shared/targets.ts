@@ -8,6 +8,7 @@ import type { ColdBurstResult } from './cold-burst-params.ts';
 import type { Spread } from '../../app/shared/spread.ts';
 import type { ColdBurstSummary } from './cold-burst-summary.ts';
 import type { BlockBenchResult } from './block-params.ts';
+import type { LinuxBenchResult, LinuxSummary } from './linux-bench-params.ts';
 import type { SteadyComparisonRow } from './steady-compare.ts';
 import { STEADY_MIXES, type SteadyAioMode, type SteadyMix } from './steady-params.ts';
 
@@ -304,12 +305,64 @@ export function blockTarget(block: BlockBenchResult | undefined): TargetResult {
   );
 }
 
+/** "1.05x (WebAIO 20.1 s, 18.0–21.3; memory 19.2 s, …)": medians and spreads of a figure. */
+function linuxRatio(
+  r: LinuxBenchResult | undefined,
+  figure: 'bootMs' | 'writeMbPerS' | 'readMbPerS',
+  judge: (ratio: number) => boolean,
+  limit: string,
+): [boolean, string] | null {
+  const of = (v: string): LinuxSummary | undefined =>
+    r?.summaries.find((x) => x.variant === v && x.trials > 0);
+  const mode = r?.defaultMode ?? '';
+  const aio = of(mode);
+  const memory = of('memory');
+  if (!aio || !memory) return null;
+  const ratio = aio[figure].median / memory[figure].median;
+  const unit = figure === 'bootMs' ? 's' : 'MB/s';
+  const scale = figure === 'bootMs' ? 1 / 1000 : 1;
+  const show = (x: LinuxSummary) =>
+    `${(x[figure].median * scale).toFixed(2)} ${unit} (${(x[figure].min * scale).toFixed(2)}–` +
+    `${(x[figure].max * scale).toFixed(2)}, ${x.trials} boots)`;
+  return [
+    judge(ratio),
+    `${mode} ${show(aio)}, memory ${show(memory)}: x${ratio.toFixed(2)} (limit ${limit})`,
+  ];
+}
+
+/** Issue 17: Linux in v86 on WebAIO (its default disk mode) against an in-memory disk. */
+export function linuxTargets(r: LinuxBenchResult | undefined): TargetResult[] {
+  return [
+    target(
+      'linux-boot',
+      'linux: boot to shell on WebAIO (formatted disk) at most 1.1x the in-memory boot',
+      () => linuxRatio(r, 'bootMs', (x) => x <= 1.1, 'x1.1'),
+    ),
+    target(
+      'linux-dd-write',
+      'linux: guest dd write (conv=fsync) on WebAIO at least 0.5x the in-memory throughput',
+      () => linuxRatio(r, 'writeMbPerS', (x) => x >= 0.5, 'x0.5'),
+    ),
+    target(
+      'linux-dd-read',
+      'linux: guest dd read (caches dropped) on WebAIO at least 0.8x the in-memory throughput',
+      () => linuxRatio(r, 'readMbPerS', (x) => x >= 0.8, 'x0.8'),
+    ),
+  ];
+}
+
 export function evaluateTargets(
   coldBurst: ColdBurstResult | undefined,
   steadyVsCeiling: SteadyComparisonRow[] | null,
   block?: BlockBenchResult,
+  linux?: LinuxBenchResult,
 ): TargetResult[] {
-  return [...coldBurstTargets(coldBurst), ...steadyTargets(steadyVsCeiling), blockTarget(block)];
+  return [
+    ...coldBurstTargets(coldBurst),
+    ...steadyTargets(steadyVsCeiling),
+    blockTarget(block),
+    ...linuxTargets(linux),
+  ];
 }
 
 export const verdictOf = (t: TargetResult) =>

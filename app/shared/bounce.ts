@@ -1,5 +1,6 @@
-// The page's DMA memory for direct block I/O: a SharedArrayBuffer the AIO workers copy to and
-// from, carved into extents first-fit. Only the main thread allocates and frees.
+// DMA memory a front end stages request data in: a SharedArrayBuffer the AIO workers copy to and
+// from, carved into extents first-fit; one thread allocates and frees (the page for direct block
+// I/O, v86's worker for its IDE disk).
 
 export class BounceBuffer {
   readonly sab: SharedArrayBuffer;
@@ -7,10 +8,11 @@ export class BounceBuffer {
   /** Free extents [start, length], sorted by start, never adjacent. */
   private free: [number, number][];
 
-  constructor(size: number) {
-    this.sab = new SharedArrayBuffer(size);
+  /** A new buffer of `size` bytes, or one made elsewhere (another thread allocated it). */
+  constructor(size: number | SharedArrayBuffer) {
+    this.sab = typeof size === 'number' ? new SharedArrayBuffer(size) : size;
     this.bytes = new Uint8Array(this.sab);
-    this.free = [[0, size]];
+    this.free = [[0, this.sab.byteLength]];
   }
 
   get size(): number {
