@@ -1,21 +1,27 @@
 // `npm run guest-assets`: the Linux guest the page boots in v86, built from Debian 12's packages
 // into public/linux/ (git-ignored; Vite serves it and copies it into dist/): SeaBIOS, the i386
-// kernel, and a gzipped newc initramfs with static busybox, the disk's kernel modules, e2fsprogs'
-// mke2fs and e2fsck with their libraries, and an init that formats a blank /dev/sda, checks and
-// mounts it, and gives a shell on the serial console. A rerun with the same package versions and
-// recipe does nothing. Where apt is missing it says what to do; in CI (env CI) that is an error.
+// kernel, and a gzipped newc initramfs (written by Debian's own cpio) with static busybox, the
+// disk's kernel modules, e2fsprogs' mke2fs and e2fsck with the libraries readelf says they need,
+// and an init that formats a blank /dev/sda, checks and mounts it, and gives a shell on the
+// serial console. A rerun with the same package versions and recipe does nothing. Where apt is
+// missing it says what to do; in CI (env CI) that is an error.
 
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
+  chmodSync,
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  lstatSync,
   readdirSync,
   readFileSync,
   realpathSync,
   renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,8 +43,6 @@ import {
   unpack,
   type DebInfo,
 } from './debian.ts';
-import { elfNeeds } from './elf.ts';
-import { newcArchive, type CpioEntry } from './newc.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -59,6 +63,8 @@ const PACKAGES = [
   'libuuid1:i386',
   'libc6:i386',
 ];
+/** Tools the build runs, for this machine's architecture (unpacked, never installed). */
+const TOOLS = ['cpio'];
 /** Dynamically linked programs copied into the initramfs, with their libraries. */
 const PROGRAMS = ['sbin/mke2fs', 'sbin/e2fsck'];
 /** The disk's modules (ata_piix, sd_mod, ext4 and what they need), in load order. */
@@ -174,50 +180,40 @@ function findLibrary(tree: string, soname: string): string {
   throw new Error(`no ${soname} in the unpacked packages: add its package to PACKAGES`);
 }
 
-/** The initramfs's members: directories, busybox, the rootfs files, modules, programs, libraries. */
-function initramfs(tree: string, kernelRelease: string): CpioEntry[] {
-  const entries: CpioEntry[] = [];
-  const dirs = new Set<string>();
-  const dir = (path: string) => {
-    const parts = path.split('/');
-    for (let i = 1; i <= parts.length; i++) {
-      const d = parts.slice(0, i).join('/');
-      if (!dirs.has(d)) {
-        dirs.add(d);
-        entries.push({ kind: 'dir', path: d });
-      }
-    }
-  };
-  const file = (path: string, data: Uint8Array, mode = 0o644) => {
-    dir(dirname(path));
-    entries.push({ kind: 'file', path, data, mode });
-  };
-  for (const d of [
-    'bin',
-    'sbin',
-    'usr/bin',
-    'usr/sbin',
-    'dev',
-    'proc',
-    'sys',
-    'mnt',
-    'tmp',
-    'root',
-    'run',
-  ]) {
-    dir(d);
+/** A program's interpreter and DT_NEEDED libraries, as binutils' readelf reads its headers. */
+function elfNeeds(path: string): { interp: string | undefined; needed: string[] } {
+  let out: string;
+  try {
+    out = execFileSync('readelf', ['--dynamic', '--program-headers', '--wide', path], {
+      encoding: 'utf8',
+    });
+  } catch (e) {
+    throw new Error(`readelf on ${path} failed (is binutils installed?): ${(e as Error).message}`);
   }
-  entries.push({ kind: 'char', path: 'dev/console', major: 5, minor: 1 });
-  entries.push({ kind: 'char', path: 'dev/null', major: 1, minor: 3, mode: 0o666 });
-  file('bin/busybox', readFileSync(join(tree, 'bin/busybox')), 0o755);
+  const interp = /\[Requesting program interpreter: ([^\]]+)\]/.exec(out)?.[1];
+  const needed = [...out.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
+  return { interp, needed };
+}
+
+/** The initramfs, as a directory `root`: busybox, the rootfs files, modules, programs and their
+ *  libraries. No device nodes (they would need root to make): the init mounts devtmpfs. */
+function stageInitramfs(tree: string, kernelRelease: string, root: string): void {
+  const put = (path: string, from: string, mode = 0o644) => {
+    mkdirSync(join(root, dirname(path)), { recursive: true });
+    copyFileSync(from, join(root, path));
+    chmodSync(join(root, path), mode);
+  };
+  const dirs = ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'dev', 'proc', 'sys', 'mnt', 'tmp', 'root'];
+  for (const d of [...dirs, 'run']) mkdirSync(join(root, d), { recursive: true });
+  put('bin/busybox', join(tree, 'bin/busybox'), 0o755);
   // The kernel runs /init; busybox takes its applet from the name (init reads /etc/inittab).
-  entries.push({ kind: 'symlink', path: 'init', target: 'bin/busybox' });
-  entries.push({ kind: 'symlink', path: 'bin/sh', target: 'busybox' });
+  symlinkSync('bin/busybox', join(root, 'init'));
+  symlinkSync('busybox', join(root, 'bin/sh'));
   for (const f of walk(ROOTFS)) {
     const path = join(ROOTFS, f);
-    file(f, readFileSync(path), statSync(path).mode & 0o111 ? 0o755 : 0o644);
+    put(f, path, statSync(path).mode & 0o111 ? 0o755 : 0o644);
   }
-  file('etc/mke2fs.conf', readFileSync(join(tree, 'etc/mke2fs.conf')));
+  put('etc/mke2fs.conf', join(tree, 'etc/mke2fs.conf'));
   const moduleDir = join(tree, 'lib/modules', kernelRelease, 'kernel');
   const allModules = new Map(
     walk(moduleDir)
@@ -227,33 +223,49 @@ function initramfs(tree: string, kernelRelease: string): CpioEntry[] {
   for (const m of MODULES) {
     const found = allModules.get(m) ?? allModules.get(m.replaceAll('-', '_'));
     if (!found) throw new Error(`module ${m} is not in ${kernelRelease}: update MODULES`);
-    file(`lib/modules/${m}.ko`, readFileSync(join(moduleDir, found)));
+    put(`lib/modules/${m}.ko`, join(moduleDir, found));
   }
-  file('etc/modules', new TextEncoder().encode(`${MODULES.join('\n')}\n`));
+  writeFileSync(join(root, 'etc/modules'), `${MODULES.join('\n')}\n`);
   // Programs and, transitively, their libraries and interpreter, where they expect them.
   const libs = new Map<string, string>();
-  const need = (bytes: Uint8Array, what: string) => {
-    const { interp, needed } = elfNeeds(bytes, what);
-    if (interp && !libs.has(interp)) {
-      libs.set(interp, realpathSync(join(tree, interp)));
-    }
+  const need = (path: string) => {
+    const { interp, needed } = elfNeeds(path);
+    if (interp && !libs.has(interp)) libs.set(interp, realpathSync(join(tree, interp)));
     for (const soname of needed) {
       const target = `lib/i386-linux-gnu/${soname}`;
       if (libs.has(target)) continue;
-      const path = findLibrary(tree, soname);
-      libs.set(target, path);
-      need(readFileSync(path), soname);
+      const found = findLibrary(tree, soname);
+      libs.set(target, found);
+      need(found);
     }
   };
   for (const p of PROGRAMS) {
-    const bytes = readFileSync(join(tree, p));
-    need(bytes, p);
-    file(p, bytes, 0o755);
+    need(join(tree, p));
+    put(p, join(tree, p), 0o755);
   }
-  for (const [target, path] of [...libs].sort()) {
-    file(target.replace(/^\//, ''), readFileSync(path), 0o755);
-  }
-  return entries;
+  for (const [target, path] of [...libs].sort()) put(target.replace(/^\//, ''), path, 0o755);
+}
+
+/** `root` as a newc archive (the initramfs format), owned by root, by Debian's cpio. */
+function cpioArchive(cpio: string, root: string): Buffer {
+  const members = ['.', ...walkAll(root)].join('\n');
+  return execFileSync(cpio, ['--quiet', '-o', '-H', 'newc', '--owner', '0:0', '--reproducible'], {
+    cwd: root,
+    input: `${members}\n`,
+    maxBuffer: 256 << 20,
+  });
+}
+
+/** Every entry under `dir` (directories and symlinks too), relative, parents first, sorted. */
+function walkAll(dir: string, base = dir): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      const rel = relative(base, path);
+      const st = lstatSync(path);
+      return st.isDirectory() ? [rel, ...walkAll(path, base)] : [rel];
+    });
 }
 
 function publish(name: string, bytes: Uint8Array): GuestFile {
@@ -281,8 +293,12 @@ function build(): void {
   const kernel = firstDependency(KERNEL_META);
   const specs = [...PACKAGES, kernel];
   const debs = showPackages(specs);
+  const toolDebs = showPackages(TOOLS);
   const key = sha256(
-    JSON.stringify({ recipe: recipeHash(), packages: debs.map((d) => `${d.name}=${d.version}`) }),
+    JSON.stringify({
+      recipe: recipeHash(),
+      packages: [...debs, ...toolDebs].map((d) => `${d.name}=${d.version}`),
+    }),
   );
   const current = upToDate(key);
   if (current) {
@@ -294,12 +310,15 @@ function build(): void {
   log(`building from ${debs.map((d) => `${d.name} ${d.version}`).join(', ')}`);
   mkdirSync(DEBS, { recursive: true });
   mkdirSync(OUT, { recursive: true });
-  const tree = mkdtempSync(join(tmpdir(), 'webaio-guest-'));
+  const work = mkdtempSync(join(tmpdir(), 'webaio-guest-'));
+  const [tree, tools, stage] = ['tree', 'tools', 'initramfs'].map((d) => join(work, d));
   try {
     for (const d of debs) unpack(download(d, DEBS, hashOfFile), tree);
+    for (const d of toolDebs) unpack(download(d, DEBS, hashOfFile), tools);
     const kernelRelease = readdirSync(join(tree, 'lib/modules'))[0];
     if (!kernelRelease) throw new Error(`${kernel} holds no lib/modules/<release>`);
-    const archive = newcArchive(initramfs(tree, kernelRelease));
+    stageInitramfs(tree, kernelRelease, stage);
+    const archive = cpioArchive(join(tools, 'bin/cpio'), stage);
     const files = {
       bios: publish('bios.bin', readFileSync(join(tree, 'usr/share/seabios/bios.bin'))),
       vgaBios: publish(
@@ -327,7 +346,7 @@ function build(): void {
         `initramfs ${files.initrd.bytes} bytes (${archive.byteLength} unpacked)`,
     );
   } finally {
-    rmSync(tree, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
   }
 }
 
