@@ -131,7 +131,19 @@ function main(app: HTMLElement): void {
   const disks: DiskManager = new DiskManager(webaio, {
     booted: () => webaio.machine?.image,
     boot: (image) => boot({ ...settings, image, boot: true }),
-    bootLinux: (image) => linux.boot(image),
+    // The toy machine lets go of an image Linux is asked to boot on (an image has one user).
+    bootLinux: async (image) => {
+      const m = webaio.machine;
+      if (m?.image === image) {
+        webaio.machine = undefined;
+        await m.destroy();
+        view.attach(
+          undefined,
+          `Stopped: Linux boots on "${image}" (press Boot on its row for the toy machine).`,
+        );
+      }
+      await linux.boot(image);
+    },
   });
   const replay = new ReplayView();
   const details = new BenchmarkDetails(webaio);

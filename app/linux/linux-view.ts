@@ -4,6 +4,8 @@
 // Live updates change text in place: the terminal and the controls keep the user's focus.
 
 import { h } from '../dom.ts';
+import { saveBlob } from '../download.ts';
+import { isBusy, setBusy } from '../ui/busy.ts';
 import type { TraceRecorder } from '../trace-recorder.ts';
 import { chromeTrace } from '../shared/chrome-trace.ts';
 import type { ImageInfo } from '../shared/image-format.ts';
@@ -20,6 +22,9 @@ import {
 
 const REFRESH_MS = 500;
 const IMAGES_MS = 2000;
+/** The image the panel offers first: made blank on the first boot, formatted by the guest. */
+export const LINUX_IMAGE = 'linux';
+const LINUX_IMAGE_BYTES = 256 << 20;
 
 /** What the guest's state means to the person at the terminal. */
 const GUEST_SAYS: Record<GuestState, string> = {
@@ -49,10 +54,18 @@ export class LinuxView {
   private readonly hooks: LinuxViewHooks;
   private readonly imageSelect = h('select', { name: 'linuxImage' });
   private readonly modeSelect = h('select', { name: 'linuxMode' });
-  private readonly bootButton = h('button', { type: 'button' }, 'Boot');
-  private readonly stopButton = h('button', { type: 'button', disabled: true }, 'Shut down');
-  private readonly resetButton = h('button', { type: 'button', disabled: true }, 'Reset');
-  private readonly traceButton = h('button', { type: 'button', disabled: true }, 'Record trace');
+  private readonly bootButton = h('button', { type: 'button', class: 'primary' }, 'Boot');
+  private readonly stopButton = h(
+    'button',
+    { type: 'button', 'aria-disabled': 'true' },
+    'Shut down',
+  );
+  private readonly resetButton = h('button', { type: 'button', 'aria-disabled': 'true' }, 'Reset');
+  private readonly traceButton = h(
+    'button',
+    { type: 'button', 'aria-disabled': 'true' },
+    'Record trace',
+  );
   private recorder: TraceRecorder | undefined;
   private readonly status = h('p', { role: 'status', 'aria-label': 'Linux status' }, 'Off.');
   private readonly failure = h('p', { class: 'problem', 'aria-label': 'failed disk requests' });
@@ -80,10 +93,15 @@ export class LinuxView {
         h('option', { value: mode, selected: mode === DEFAULT_LINUX_DISK_MODE }, mode),
       );
     }
-    this.bootButton.addEventListener('click', () => void this.boot(this.imageSelect.value));
-    this.stopButton.addEventListener('click', () => void this.stop());
-    this.resetButton.addEventListener('click', () => void this.reset());
-    this.traceButton.addEventListener('click', () => this.toggleTrace());
+    // A button that cannot act now is aria-disabled, not disabled: it keeps the keyboard focus.
+    const on = (b: HTMLButtonElement, act: () => unknown) =>
+      b.addEventListener('click', () => {
+        if (!isBusy(b)) void act();
+      });
+    on(this.bootButton, () => this.boot(this.imageSelect.value));
+    on(this.stopButton, () => this.stop());
+    on(this.resetButton, () => this.reset());
+    on(this.traceButton, () => this.toggleTrace());
     this.root = h(
       'section',
       { class: 'panel linux', 'aria-labelledby': 'linux-title' },
@@ -133,16 +151,21 @@ export class LinuxView {
     }
   }
 
-  /** The images: the choices of the image menu (redrawn only when they change). */
+  /** The images: the choices of the image menu (redrawn only when they change), "linux" first
+   *  — offered to be made blank when it does not exist yet. */
   private showImages(images: readonly ImageInfo[]): void {
     const names = images.filter((i) => !i.error && !i.importing).map((i) => i.name);
-    const key = names.join('\n');
+    const fresh = !names.includes(LINUX_IMAGE);
+    const key = `${fresh}\n${names.join('\n')}`;
     // Never under the user's hands: a focused menu is redrawn on a later pass.
     if (key === this.shownImages || document.activeElement === this.imageSelect) return;
     this.shownImages = key;
-    const chosen = this.imageSelect.value;
+    const chosen = this.imageSelect.value || LINUX_IMAGE;
+    const option = (value: string, text = value) =>
+      h('option', { value, selected: value === chosen }, text);
     this.imageSelect.replaceChildren(
-      ...names.map((n) => h('option', { value: n, selected: n === chosen }, n)),
+      ...(fresh ? [option(LINUX_IMAGE, `${LINUX_IMAGE} (new, blank)`)] : []),
+      ...names.map((n) => option(n)),
     );
   }
 
@@ -150,7 +173,7 @@ export class LinuxView {
   async boot(image: string): Promise<void> {
     if (this.busy || !image) return;
     this.busy = true;
-    this.bootButton.disabled = true;
+    setBusy(this.bootButton, true);
     try {
       await this.webaio.linux?.destroy();
       this.detach();
@@ -158,6 +181,13 @@ export class LinuxView {
         this.imageSelect.value = image;
       }
       const mode = this.modeSelect.value as LinuxDiskMode;
+      if (
+        image === LINUX_IMAGE &&
+        !(await this.webaio.images.list()).some((i) => i.name === image)
+      ) {
+        this.say(`Creating "${image}", a blank ${LINUX_IMAGE_BYTES >> 20} MiB disk…`);
+        await this.webaio.images.create(image, LINUX_IMAGE_BYTES);
+      }
       this.say(`Starting v86 on "${image}" (${mode})…`);
       const terminal = await this.ensureTerminal();
       const m = await this.webaio.createLinux({ image, mode });
@@ -178,7 +208,7 @@ export class LinuxView {
     const m = this.webaio.linux;
     if (!m || this.busy) return;
     this.busy = true;
-    this.stopButton.disabled = true;
+    setBusy(this.stopButton, true);
     this.say('Shutting the guest down…');
     try {
       await m.destroy();
@@ -215,14 +245,10 @@ export class LinuxView {
     const trace = this.recorder.stop(`Linux on ${m?.image ?? 'its disk'}`);
     this.recorder = undefined;
     this.traceButton.textContent = 'Record trace';
-    const url = URL.createObjectURL(
+    saveBlob(
       new Blob([JSON.stringify(chromeTrace([trace]))], { type: 'application/json' }),
+      'webaio-linux-trace.json',
     );
-    const a = h('a', { href: url, download: 'webaio-linux-trace.json' });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
   }
 
   private async ensureTerminal(): Promise<TerminalLike> {
@@ -266,10 +292,10 @@ export class LinuxView {
   private refresh(): void {
     const m = this.webaio.linux;
     const running = m !== undefined && m.power !== 'off';
-    this.bootButton.disabled = this.busy || this.unavailable !== undefined;
-    this.stopButton.disabled = this.busy || !running;
-    this.resetButton.disabled = this.busy || m?.power !== 'running';
-    this.traceButton.disabled = this.busy || !running;
+    setBusy(this.bootButton, this.busy || this.unavailable !== undefined);
+    setBusy(this.stopButton, this.busy || !running);
+    setBusy(this.resetButton, this.busy || m?.power !== 'running');
+    setBusy(this.traceButton, this.busy || !running);
     if (!m || this.busy) return;
     if (m.power === 'running') {
       this.say(`Running on "${m.image}" (${m.mode}): ${GUEST_SAYS[m.guest]}.`);
