@@ -74,6 +74,7 @@ test('focus stays on the button the user is on while the machine and the disks r
   await page.keyboard.press('Enter');
   const start = page.getByRole('button', { name: 'Start', exact: true });
   await expect(start).toBeFocused();
+  await expect(start).not.toHaveAttribute('aria-disabled', 'true');
   await page.keyboard.press('Enter');
   await expect(page.getByRole('button', { name: 'Stop', exact: true })).toBeFocused();
   await redraws(2);

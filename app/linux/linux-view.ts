@@ -75,7 +75,7 @@ export class LinuxView {
     'aria-label': 'Linux serial console',
   });
   private readonly figures = new PoolFigures('Linux ');
-  private readonly thread = h('p', { class: 'hint', 'aria-label': 'v86 thread' });
+  private readonly thread = h('p', { class: 'hint' });
   private readonly sources = h('ul', { class: 'hint' });
   private terminal: TerminalLike | undefined;
   private unlisten: (() => void)[] = [];

@@ -184,8 +184,10 @@ export class MachineView {
     const m = this.machine;
     setBusy(this.startStop, !m || this.toggling);
     if (!m) return;
+    // While a stop or a start is under way the label keeps naming what was pressed: it flips
+    // only when the button can act again, so what it says is what Enter will do.
     const running = m.vcpus.some((v) => v.isRunning);
-    this.startStop.textContent = running ? 'Stop' : 'Start';
+    if (!this.toggling) this.startStop.textContent = running ? 'Stop' : 'Start';
     const s = m.stats();
     this.figures.update(s);
     this.drawVcpus(s);
