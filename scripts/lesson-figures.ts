@@ -52,13 +52,20 @@ const hosts = values.hosts.split(',').map((h) => {
 
 /** One newcomer: a fresh profile opens `url`, presses Show me, waits for the answer and the end. */
 async function once(host: Host, url: string): Promise<Run> {
+  const consoleErrors: string[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'webaio-lesson-'));
   const context = await chromium.launchPersistentContext(dir, {
     ...launchOptions(),
     viewport: { width: 1280, height: 800 },
   });
+  const closeOnStop = () => void context.close();
+  stopping.signal.addEventListener('abort', closeOnStop);
   try {
     const page = context.pages()[0] ?? (await context.newPage());
+    // A failed run says why in the browser's console (the storage error behind an EIO, say).
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text().split('\n')[0] ?? '');
+    });
     const t0 = Date.now();
     await page.goto(url);
     await page.getByRole('button', { name: 'Show me' }).click({ timeout: HANG_MS });
@@ -85,8 +92,17 @@ async function once(host: Host, url: string): Promise<Run> {
       return { host, headlineS, doneS: null, error: await status.textContent() };
     return { host, headlineS, doneS, error: null };
   } catch (e) {
-    return { host, headlineS: null, doneS: null, error: (e as Error).message.split('\n')[0] };
+    const shot = join(tmpdir(), `webaio-lesson-failed-${Date.now()}.png`);
+    await context
+      .pages()[0]
+      ?.screenshot({ path: shot })
+      .catch(() => undefined);
+    const error = `${(e as Error).message.split('\n')[0]} (the page then: ${shot})`;
+    return { host, headlineS: null, doneS: null, error };
   } finally {
+    if (consoleErrors.length)
+      console.log(`  console errors: ${consoleErrors.slice(0, 3).join(' | ')}`);
+    stopping.signal.removeEventListener('abort', closeOnStop);
     await context.close();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -99,6 +115,9 @@ async function serving<T>(host: Host, use: (url: string) => Promise<T>): Promise
     try {
       return await use(await server.url);
     } finally {
+      // A source file changed under a run: the page it loaded may be gone. Say so.
+      const rebuilds = server.printed().match(/WebAIO: rebuilt/g)?.length ?? 0;
+      if (rebuilds) console.log(`npm start rebuilt ${rebuilds} time(s) during the runs`);
       const left = await server.stop();
       if (left.length) console.warn(`npm start left processes behind (killed): ${left.join('; ')}`);
     }
@@ -118,8 +137,18 @@ const fmt = (xs: number[]) => {
   return `${s.median.toFixed(1)} s (${s.min.toFixed(1)}–${s.max.toFixed(1)})`;
 };
 
+let hog: ChildProcess | undefined;
+const stopping = new AbortController();
+// Ctrl-C or a supervisor's SIGTERM: stop the CPU hog here; the servers stop in their finally
+// blocks, which an exception reaches but a signal's default exit would skip.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    hog?.kill('SIGKILL');
+    stopping.abort(new Error(`stopped by ${signal}`));
+  });
+}
+
 async function main(): Promise<void> {
-  let hog: ChildProcess | undefined;
   const all: Run[] = [];
   try {
     if (values.load) {
@@ -129,6 +158,7 @@ async function main(): Promise<void> {
     for (const host of hosts) {
       await serving(host, async (url) => {
         for (let i = 1; i <= runs; i++) {
+          stopping.signal.throwIfAborted();
           const r = await once(host, url);
           all.push(r);
           console.log(
