@@ -2,6 +2,7 @@
 // app/shared/ from app/, and app/shared/ imports nothing outside itself. Worker entry points are
 // referenced by URL from app/spawn.ts and nowhere else in app/. The benchmark is bench/'s alone:
 // the product reaches it only through one lazy import() (app/lazy-bench.ts) and erased types.
+// A region of the control buffer (app/shared/*-layout.ts) never imports the core that places it.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -103,12 +104,29 @@ const benchPageOk: Allowed = (t, file, kind) =>
   inside('app')(t) ||
   (file === 'bench/page/spawn.ts' && kind === 'url' && inside('bench/worker')(t));
 
+/** A region of the control buffer (app/shared/*-layout.ts) declares its words; only the core,
+ *  layout.ts, places it. A region that reached the core would tie its words to another's place. */
+const isRegion = (file: string) => /^app\/shared\/[a-z-]+-layout\.ts$/.test(file);
+const CORE = ['app/shared/layout.ts', 'app/shared/control-params.ts'];
+const regionOk: Allowed = (t) => !CORE.includes(t);
+
 /** Code that ships in the page or its workers. */
 const PRODUCT = ['app', 'workers', 'bench/shared', 'bench/page', 'bench/worker'];
 
 describe('architecture', () => {
   it('app/shared/ imports nothing outside app/shared/ (no packages either)', () => {
     expect(violations('app/shared', inside('app/shared'), false)).toEqual([]);
+  });
+
+  it('a region (app/shared/*-layout.ts) imports neither the layout core nor its parameters', () => {
+    const regions = sources('app/shared').filter(isRegion);
+    expect(regions).toContain('app/shared/slot-layout.ts');
+    const text = (file: string) => readFileSync(join(root, file), 'utf8');
+    expect(regions.flatMap((f) => offences(f, text(f), regionOk, false))).toEqual([]);
+    const planted = "import type { Control } from './layout.ts';";
+    expect(offences('app/shared/planted-layout.ts', planted, regionOk, false)).toEqual([
+      'app/shared/planted-layout.ts -> ./layout.ts',
+    ]);
   });
 
   it('workers/ imports from app/ only through app/shared/', () => {

@@ -30,7 +30,9 @@ import {
 } from './shared/aio-config.ts';
 import { Errno, ErrnoError, errnoName, type ErrnoName } from './shared/errno.ts';
 import { checkImageName, type ImageMeta } from './shared/image-format.ts';
-import { CACHE_WAYS, createControl, POOL_RECORDS, type Control } from './shared/layout.ts';
+import { CACHE_WAYS } from './shared/cache-layout.ts';
+import { createControl, type Control } from './shared/layout.ts';
+import { POOL_RECORDS } from './shared/record-layout.ts';
 import type { SpawnRecord } from './shared/spawn-records.ts';
 import {
   DEFAULT_POOL_CONFIG,

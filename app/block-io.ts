@@ -9,7 +9,7 @@ import { BounceBuffer } from './shared/bounce.ts';
 import { BLOCK_OP_NAMES, BlockOp, requestRangeError, writeSlot } from './shared/block.ts';
 import { stampMs } from './shared/clock.ts';
 import { Errno, ErrnoError, errnoName } from './shared/errno.ts';
-import { THREAD_MAIN } from './shared/layout.ts';
+import { THREAD_MAIN } from './shared/record-layout.ts';
 
 /** Requests in flight at once; more wait for a slot. */
 const SLOTS = 256;

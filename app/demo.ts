@@ -9,7 +9,8 @@ import { DEFAULT_BASE } from './shared/default-base.ts';
 import { Errno, ErrnoError } from './shared/errno.ts';
 import type { GuestJob } from './shared/guest-job.ts';
 import { checkImageName, type ImageInfo } from './shared/image-format.ts';
-import { MAX_VCPUS, POOL_MAX_THREADS } from './shared/layout.ts';
+import { POOL_MAX_THREADS } from './shared/pool-layout.ts';
+import { MAX_VCPUS } from './shared/vcpu-layout.ts';
 import { POOL_POLICIES, type PoolPolicyName } from './shared/thread-pool.ts';
 
 export const DEFAULT_IMAGE = 'default';

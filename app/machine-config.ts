@@ -6,7 +6,7 @@ import { checkCacheMode, type CacheMode } from './shared/block.ts';
 import { Errno, ErrnoError } from './shared/errno.ts';
 import { guestRamNeeded, resolveJob, type GuestJob, type ResolvedJob } from './shared/guest-job.ts';
 import { checkImageName } from './shared/image-format.ts';
-import { MAX_VCPUS } from './shared/layout.ts';
+import { MAX_VCPUS } from './shared/vcpu-layout.ts';
 import { segMaxFor } from './shared/virtio.ts';
 import { DEFAULT_POOL_CONFIG, mergePoolConfig, type PoolConfig } from './shared/thread-pool.ts';
 

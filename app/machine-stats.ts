@@ -4,15 +4,15 @@
 
 import type { BlockStats } from './block-backend.ts';
 import { Histogram, type LatencySummary } from './shared/histogram.ts';
+import type { Control } from './shared/layout.ts';
+import { stateNames } from './shared/layout-region.ts';
 import {
   VCPU_COUNTERS,
   vcpuCounter,
   vcpuHistogram,
-  stateNames,
   VcpuState,
-  type Control,
   type VcpuCounter,
-} from './shared/layout.ts';
+} from './shared/vcpu-layout.ts';
 
 // The run's report is environment-neutral (the benchmark's results carry it); machine.ts takes it
 // from here.

@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { bhSchedule } from './shared/bh.ts';
-import { BH, createControl, MIN_CONTROL_PARAMS } from './shared/layout.ts';
+import { MIN_CONTROL_PARAMS } from './shared/control-params.ts';
+import { createControl } from './shared/layout.ts';
+import { BH } from './shared/loop-layout.ts';
 import { runThread } from './shared/testing/threads.ts';
 import { MainLoop } from './main-loop.ts';
 

@@ -5,7 +5,8 @@
 import { aioNotify, bhTakeScheduled } from './shared/bh.ts';
 import { nowMs, stampMs } from './shared/clock.ts';
 import { Histogram, type LatencySummary } from './shared/histogram.ts';
-import { BH_COUNT, type BhId, type Control } from './shared/layout.ts';
+import type { Control } from './shared/layout.ts';
+import { BH_COUNT, type BhId } from './shared/loop-layout.ts';
 
 /** A bottom half; one that must take a lock on this thread (which may not block) awaits it. */
 export type BhFn = () => void | Promise<void>;

@@ -5,7 +5,9 @@ import { wrap } from 'comlink';
 import { stampMs } from './shared/clock.ts';
 import type { AttachInfo, SelftestWorkerApi } from './shared/contracts.ts';
 import { Histogram, type LatencySummary } from './shared/histogram.ts';
-import { BH, createControl, MIN_CONTROL_PARAMS } from './shared/layout.ts';
+import { MIN_CONTROL_PARAMS } from './shared/control-params.ts';
+import { createControl } from './shared/layout.ts';
+import { BH } from './shared/loop-layout.ts';
 import { MainLoop } from './main-loop.ts';
 import { spawnSelftestWorker } from './spawn.ts';
 

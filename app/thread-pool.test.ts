@@ -8,7 +8,9 @@ import { ThreadPool } from './thread-pool.ts';
 import { aioWorkerCreator, type AioSpawn } from './shared/aio-creator.ts';
 import { BlockOp, writeSlot } from './shared/block.ts';
 import type { AioPoolParams } from './shared/contracts.ts';
-import { createControl, SlotState, threadIdOfVcpu, type Control } from './shared/layout.ts';
+import { createControl, type Control } from './shared/layout.ts';
+import { threadIdOfVcpu } from './shared/record-layout.ts';
+import { SlotState } from './shared/slot-layout.ts';
 import { DEFAULT_POOL_CONFIG, type PoolConfig } from './shared/thread-pool.ts';
 import { startThread, type Thread } from './shared/testing/threads.ts';
 

@@ -8,7 +8,11 @@ import { aioWorkerCreator, type AioSpawn } from './shared/aio-creator.ts';
 import type { AioPoolParams } from './shared/contracts.ts';
 import { bhSchedule } from './shared/bh.ts';
 import { Histogram } from './shared/histogram.ts';
-import { BH, bitmapWords, SlotState, THREAD_MAIN, type Control } from './shared/layout.ts';
+import type { Control } from './shared/layout.ts';
+import { bitmapWords } from './shared/layout-region.ts';
+import { BH } from './shared/loop-layout.ts';
+import { THREAD_MAIN } from './shared/record-layout.ts';
+import { SlotState } from './shared/slot-layout.ts';
 import { auditPoolLocked } from './shared/pool-audit.ts';
 import { liveWorkersOf, spawnRecords, type SpawnRecord } from './shared/spawn-records.ts';
 import {

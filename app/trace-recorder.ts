@@ -5,7 +5,8 @@
 import type { BlockBackend } from './block-backend.ts';
 import { BLOCK_OP_NAMES, type BlockOp } from './shared/block.ts';
 import { stampMs } from './shared/clock.ts';
-import { threadIdOfVcpu, type Control } from './shared/layout.ts';
+import type { Control } from './shared/layout.ts';
+import { threadIdOfVcpu } from './shared/record-layout.ts';
 import { spawnRecords } from './shared/spawn-records.ts';
 import type { BhRun, MachineTrace, PoolEvent, RequestTrace, VcpuSlice } from './shared/trace.ts';
 import {

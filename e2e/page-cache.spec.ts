@@ -6,7 +6,7 @@
 import { expect, test } from './fixtures.ts';
 
 const CHUNK = 32768;
-/** One set of the cache: 16 pages (layout.ts CACHE_WAYS), so every chunk competes for them. */
+/** One set of the cache: 16 pages (cache-layout.ts CACHE_WAYS), so every chunk competes for them. */
 const SMALL_CACHE = 16 * CHUNK;
 
 test('reads see the newest data first, before and after evictions; nothing reached the image until written back', async ({

@@ -15,7 +15,8 @@ import type {
   SerialMessage,
 } from '../app/shared/contracts.ts';
 import { ideRingReset } from '../app/shared/ide-ring.ts';
-import { attachControl, LAYOUT_VERSION, threadIdOfVcpu } from '../app/shared/layout.ts';
+import { attachControl, LAYOUT_VERSION } from '../app/shared/layout.ts';
+import { threadIdOfVcpu } from '../app/shared/record-layout.ts';
 import { PoolCore } from '../app/shared/thread-pool.ts';
 import { AioDisk } from './linux/aio-disk.ts';
 

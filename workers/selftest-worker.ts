@@ -5,7 +5,8 @@ import { expose } from 'comlink';
 import { bhSchedule } from '../app/shared/bh.ts';
 import { stampMs } from '../app/shared/clock.ts';
 import type { SelftestWorkerApi } from '../app/shared/contracts.ts';
-import { attachControl, BH, LAYOUT_VERSION, type Control } from '../app/shared/layout.ts';
+import { attachControl, LAYOUT_VERSION, type Control } from '../app/shared/layout.ts';
+import { BH } from '../app/shared/loop-layout.ts';
 
 let ctl: Control | undefined;
 

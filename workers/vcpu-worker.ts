@@ -9,13 +9,9 @@ import { writeSlot } from '../app/shared/block.ts';
 import { stampMs } from '../app/shared/clock.ts';
 import type { AioWorkerApi, VcpuInit, VcpuWorkerApi } from '../app/shared/contracts.ts';
 import type { ResolvedJob } from '../app/shared/guest-job.ts';
-import {
-  attachControl,
-  LAYOUT_VERSION,
-  SlotState,
-  threadIdOfVcpu,
-  type Control,
-} from '../app/shared/layout.ts';
+import { attachControl, LAYOUT_VERSION, type Control } from '../app/shared/layout.ts';
+import { threadIdOfVcpu } from '../app/shared/record-layout.ts';
+import { SlotState } from '../app/shared/slot-layout.ts';
 import { PoolCore } from '../app/shared/thread-pool.ts';
 import { GuestMemory } from '../app/shared/virtio.ts';
 import { BlkDriver } from './guest/driver.ts';

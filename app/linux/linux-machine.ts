@@ -15,7 +15,8 @@ import { BLOCK_OP_NAMES, SECTOR_SIZE, type BlockOp, type CacheMode } from '../sh
 import type { LinuxDiskInit, LinuxWorkerApi, SerialMessage } from '../shared/contracts.ts';
 import { Errno, ErrnoError, errnoName } from '../shared/errno.ts';
 import { ideRingPush } from '../shared/ide-ring.ts';
-import { threadIdOfVcpu, type Control } from '../shared/layout.ts';
+import type { Control } from '../shared/layout.ts';
+import { threadIdOfVcpu } from '../shared/record-layout.ts';
 import type { PoolConfig } from '../shared/thread-pool.ts';
 import { raiseIrq } from '../shared/virtio-blk.ts';
 import { deadline } from '../shared/deadline.ts';

@@ -2,7 +2,8 @@
 // A BH is one bit of a shared word; scheduling it again before it runs changes nothing, so it
 // runs once. Only the first schedule bumps and notifies the main loop's notifier word.
 
-import type { BhId, Control } from './layout.ts';
+import type { Control } from './layout.ts';
+import type { BhId } from './loop-layout.ts';
 
 /** qemu_bh_schedule(): callable from any thread, never blocks. */
 export function bhSchedule(ctl: Control, id: BhId): void {

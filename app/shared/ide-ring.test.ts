@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ideRingDrain, ideRingPush, ideRingReset } from './ide-ring.ts';
-import { createControl, POOL_RECORDS } from './layout.ts';
+import { createControl } from './layout.ts';
+import { POOL_RECORDS } from './record-layout.ts';
 
 const ctlOf = (ideRing: number) =>
   createControl({

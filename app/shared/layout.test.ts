@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  attachControl,
-  createControl,
-  layoutBytes,
-  LAYOUT_VERSION,
-  POOL_RECORDS,
-} from './layout.ts';
+import { attachControl, createControl, LAYOUT_VERSION, layoutBytes } from './layout.ts';
 import { runThread } from './testing/threads.ts';
 
 const params = { nslots: 64, maxIov: 8, nrecords: 256, nvcpus: 2, cachePages: 0, diskChunks: 0 };
@@ -55,34 +49,5 @@ describe('control layout', () => {
   it('layout/params-checked: nonsense sizes are refused with the value', () => {
     expect(() => layoutBytes({ ...params, nslots: 0 })).toThrow('nslots = 0 is not an integer');
     expect(() => layoutBytes({ ...params, maxIov: 1.5 })).toThrow('maxIov = 1.5');
-  });
-});
-
-describe('layout/i64', () => {
-  it('layout/i64-counters-are-aligned-and-distinct', () => {
-    const ctl = createControl({
-      nslots: 3,
-      maxIov: 2,
-      nrecords: POOL_RECORDS,
-      nvcpus: 1,
-      cachePages: 16,
-      diskChunks: 100,
-    });
-    const { L } = ctl;
-    const words = [
-      L.image.baseFetchedBytes,
-      L.image.baseFetches,
-      L.image.overlayReadBytes,
-      L.image.baseReadBytes,
-    ];
-    expect(new Set(words).size).toBe(4);
-    for (const w of words) {
-      Atomics.add(ctl.i64, w, 2n ** 53n);
-      expect(Atomics.load(ctl.i64, w)).toBe(2n ** 53n);
-      // The word lies inside the buffer and over no i32 word the rest of the layout uses.
-      expect((w + 1) * 8).toBeLessThanOrEqual(ctl.sab.byteLength);
-      expect(ctl.i32[L.image.backingFault]).toBe(0);
-      expect(ctl.i32[L.image.injectRemaining]).toBe(0);
-    }
   });
 });

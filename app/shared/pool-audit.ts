@@ -2,7 +2,9 @@
 // slots, under the pool lock, and say where they differ. The tests use it after every kind of
 // upheaval; the page shows it.
 
-import { isLiveWorker, SlotState, WorkerState, type Control } from './layout.ts';
+import type { Control } from './layout.ts';
+import { isLiveWorker, WorkerState } from './record-layout.ts';
+import { SlotState } from './slot-layout.ts';
 
 /** Discrepancies between the counters and what the records and slots say; [] if none. */
 export function auditPoolLocked(ctl: Control): string[] {

@@ -2,7 +2,7 @@
 // timeout; defaults as QEMU's, and the check every change goes through.
 
 import { Errno, ErrnoError } from './errno.ts';
-import { POOL_MAX_THREADS } from './layout.ts';
+import { POOL_MAX_THREADS } from './pool-layout.ts';
 
 /** Who creates pool workers, and when (docs/api.md, "The pool"). */
 export const PoolPolicy = { inline: 0, bh: 1, prealloc: 2 } as const;

@@ -3,7 +3,9 @@
 // lesson needs it (who created each worker, and how long it took to serve).
 
 import { stampMs } from './clock.ts';
-import { isLiveWorker, stateNames, THREAD_MAIN, WorkerState, type Control } from './layout.ts';
+import type { Control } from './layout.ts';
+import { stateNames } from './layout-region.ts';
+import { isLiveWorker, THREAD_MAIN, WorkerState } from './record-layout.ts';
 
 export type SpawnState = 'backlog' | 'created' | 'running' | 'idle' | 'busy' | 'exited' | 'lost';
 const SPAWN_STATE_NAMES = stateNames(WorkerState) as (SpawnState | 'unused')[];

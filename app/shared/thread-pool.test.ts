@@ -2,7 +2,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { bhTakeScheduled } from './bh.ts';
 import { BlockOp, writeSlot } from './block.ts';
 import { Errno } from './errno.ts';
-import { BH, createControl, SlotState, THREAD_MAIN, WorkerState, type Control } from './layout.ts';
+import { createControl, type Control } from './layout.ts';
+import { BH } from './loop-layout.ts';
+import { THREAD_MAIN, WorkerState } from './record-layout.ts';
+import { SlotState } from './slot-layout.ts';
 import {
   DEFAULT_POOL_CONFIG,
   mergePoolConfig,

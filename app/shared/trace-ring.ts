@@ -2,13 +2,10 @@
 // each vCPU logs its exits and halts to a ring of its own, the pool logs every change of its
 // counters under its lock. The page drains them while it records a trace; nobody waits on them.
 
-import {
-  POOL_TRACE_EVENTS,
-  VCPU_TRACE_EVENTS,
-  type Control,
-  type Field,
-  type SegmentField,
-} from './layout.ts';
+import type { Control } from './layout.ts';
+import type { Field, SegmentField } from './layout-region.ts';
+import { POOL_TRACE_EVENTS } from './pool-trace-layout.ts';
+import { VCPU_TRACE_EVENTS } from './vcpu-layout.ts';
 
 /** What a vCPU logs: an MMIO exit (t0 start, t1 BQL taken, t2 BQL dropped) or a halt (t0–t1). */
 export const VcpuTraceKind = { EXIT: 1, HALT: 2 } as const;

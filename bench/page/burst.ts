@@ -16,7 +16,8 @@ import type { SpawnRecord } from '../../app/shared/spawn-records.ts';
 import { stampMs } from '../../app/shared/clock.ts';
 import { watchdog } from '../../app/shared/deadline.ts';
 import type { Histogram } from '../../app/shared/histogram.ts';
-import { vcpuCounter, vcpuHistogram, type Control } from '../../app/shared/layout.ts';
+import type { Control } from '../../app/shared/layout.ts';
+import { vcpuCounter, vcpuHistogram } from '../../app/shared/vcpu-layout.ts';
 import type { BottomHalfWindow, BurstMeasure } from '../shared/cold-burst-params.ts';
 import { MainThreadWatch } from './main-thread-watch.ts';
 

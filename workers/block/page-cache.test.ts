@@ -3,7 +3,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { deadline } from '../../app/shared/deadline.ts';
-import { createControl, PageState, type Control } from '../../app/shared/layout.ts';
+import { PageState } from '../../app/shared/cache-layout.ts';
+import { createControl, type Control } from '../../app/shared/layout.ts';
 import { QemuMutex } from '../../app/shared/mutex.ts';
 import { startThread } from '../../app/shared/testing/threads.ts';
 import { PageCache } from './page-cache.ts';

@@ -5,13 +5,8 @@
 // block); a worker never waits here with an IndexedDB transaction open.
 
 import { QemuCond } from '../../app/shared/cond.ts';
-import {
-  cacheSets,
-  cacheWays,
-  cachePageByte,
-  PageState,
-  type Control,
-} from '../../app/shared/layout.ts';
+import { cachePageByte, cacheSets, cacheWays, PageState } from '../../app/shared/cache-layout.ts';
+import type { Control } from '../../app/shared/layout.ts';
 import { QemuMutex } from '../../app/shared/mutex.ts';
 
 /** What pinning a chunk gave: a page with its bytes, or none (its set is full right now). */

@@ -12,13 +12,13 @@ import { stampMs } from '../../app/shared/clock.ts';
 import { errnoName } from '../../app/shared/errno.ts';
 import type { Histogram } from '../../app/shared/histogram.ts';
 import { IDE_SUBMIT, ideRingDrain } from '../../app/shared/ide-ring.ts';
+import type { Control } from '../../app/shared/layout.ts';
 import {
   vcpuCounter,
   vcpuHistogram,
   VcpuState,
-  type Control,
   type VcpuCounter,
-} from '../../app/shared/layout.ts';
+} from '../../app/shared/vcpu-layout.ts';
 import { QemuMutex } from '../../app/shared/mutex.ts';
 import type { PoolCore } from '../../app/shared/thread-pool.ts';
 import { vcpuTrace, VcpuTraceKind } from '../../app/shared/trace-ring.ts';

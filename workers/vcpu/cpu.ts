@@ -5,7 +5,8 @@
 
 import { stampMs } from '../../app/shared/clock.ts';
 import type { Histogram } from '../../app/shared/histogram.ts';
-import { vcpuCounter, vcpuHistogram, VcpuState, type Control } from '../../app/shared/layout.ts';
+import type { Control } from '../../app/shared/layout.ts';
+import { vcpuCounter, vcpuHistogram, VcpuState } from '../../app/shared/vcpu-layout.ts';
 import { QemuMutex } from '../../app/shared/mutex.ts';
 import { vcpuTrace, VcpuTraceKind } from '../../app/shared/trace-ring.ts';
 import { Mmio } from '../../app/shared/virtio.ts';

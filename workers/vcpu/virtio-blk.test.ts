@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BlockOp, type BlockRequest } from '../../app/shared/block.ts';
-import {
-  createControl,
-  SlotState,
-  vcpuCounter,
-  vcpuHistogram,
-  type VcpuCounter,
-} from '../../app/shared/layout.ts';
+import { createControl } from '../../app/shared/layout.ts';
+import { SlotState } from '../../app/shared/slot-layout.ts';
+import { vcpuCounter, vcpuHistogram, type VcpuCounter } from '../../app/shared/vcpu-layout.ts';
 import {
   BlkStatus,
   BlkType,

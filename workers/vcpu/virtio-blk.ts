@@ -6,14 +6,14 @@
 
 import { BlockOp, SECTOR_SIZE, type BlockRequest, type Iovec } from '../../app/shared/block.ts';
 import type { Histogram } from '../../app/shared/histogram.ts';
+import type { Control } from '../../app/shared/layout.ts';
+import { SlotState } from '../../app/shared/slot-layout.ts';
 import {
-  SlotState,
   VCPU_COUNTERS,
   vcpuCounter,
   vcpuHistogram,
-  type Control,
   type VcpuCounter,
-} from '../../app/shared/layout.ts';
+} from '../../app/shared/vcpu-layout.ts';
 import { raiseIrq, virtioBlkComplete } from '../../app/shared/virtio-blk.ts';
 import {
   BLK_DWZ_SIZE,

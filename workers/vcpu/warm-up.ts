@@ -6,7 +6,9 @@
 
 import { writeSlot } from '../../app/shared/block.ts';
 import { stampMs } from '../../app/shared/clock.ts';
-import { createControl, SlotState, threadIdOfVcpu } from '../../app/shared/layout.ts';
+import { createControl } from '../../app/shared/layout.ts';
+import { threadIdOfVcpu } from '../../app/shared/record-layout.ts';
+import { SlotState } from '../../app/shared/slot-layout.ts';
 import { PoolCore } from '../../app/shared/thread-pool.ts';
 import { virtioBlkComplete } from '../../app/shared/virtio-blk.ts';
 import { BlkStatus, BlkType, GuestMemory } from '../../app/shared/virtio.ts';

@@ -3,7 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { bhSchedule } from '../bh.ts';
 import { QemuCond } from '../cond.ts';
-import { attachControl, BH } from '../layout.ts';
+import { attachControl } from '../layout.ts';
+import { BH } from '../loop-layout.ts';
 import { QemuMutex } from '../mutex.ts';
 import { PoolCore } from '../thread-pool.ts';
 import { workerThread } from '../worker-thread.ts';
