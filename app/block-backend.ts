@@ -32,12 +32,8 @@ import { Errno, ErrnoError, errnoName, type ErrnoName } from './shared/errno.ts'
 import { checkImageName, type ImageMeta } from './shared/image-format.ts';
 import { CACHE_WAYS, createControl, POOL_RECORDS, type Control } from './shared/layout.ts';
 import type { SpawnRecord } from './shared/spawn-records.ts';
-import {
-  DEFAULT_POOL_CONFIG,
-  mergePoolConfig,
-  type PoolConfig,
-  type PoolCounters,
-} from './shared/thread-pool.ts';
+import { DEFAULT_POOL_CONFIG, mergePoolConfig, type PoolConfig } from './shared/pool-config.ts';
+import type { PoolCounters } from './shared/thread-pool.ts';
 
 export interface BlockBackendOptions {
   cache?: CacheMode;

@@ -10,7 +10,7 @@ import { Errno, ErrnoError } from './shared/errno.ts';
 import type { GuestJob } from './shared/guest-job.ts';
 import { checkImageName, type ImageInfo } from './shared/image-format.ts';
 import { MAX_VCPUS, POOL_MAX_THREADS } from './shared/layout.ts';
-import { POOL_POLICIES, type PoolPolicyName } from './shared/thread-pool.ts';
+import { POOL_POLICIES, type PoolPolicyName } from './shared/pool-config.ts';
 
 export const DEFAULT_IMAGE = 'default';
 export const DEFAULT_IMAGE_BYTES = 64 << 20;

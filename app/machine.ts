@@ -18,7 +18,7 @@ import type { ResolvedJob } from './shared/guest-job.ts';
 import { runReport, type RunReport } from './shared/run-report.ts';
 import { SlotState, threadIdOfVcpu, type Control } from './shared/layout.ts';
 import type { AioConfig } from './shared/aio-config.ts';
-import type { PoolConfig } from './shared/thread-pool.ts';
+import type { PoolConfig } from './shared/pool-config.ts';
 import { raiseIrq, virtioBlkComplete } from './shared/virtio-blk.ts';
 import { BlkStatus, GuestMemory } from './shared/virtio.ts';
 

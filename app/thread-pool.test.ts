@@ -9,7 +9,7 @@ import { aioWorkerCreator, type AioSpawn } from './shared/aio-creator.ts';
 import { BlockOp, writeSlot } from './shared/block.ts';
 import type { AioPoolParams } from './shared/contracts.ts';
 import { createControl, SlotState, threadIdOfVcpu, type Control } from './shared/layout.ts';
-import { DEFAULT_POOL_CONFIG, type PoolConfig } from './shared/thread-pool.ts';
+import { DEFAULT_POOL_CONFIG, type PoolConfig } from './shared/pool-config.ts';
 import { startThread, type Thread } from './shared/testing/threads.ts';
 
 const until = (cond: () => boolean) =>

@@ -11,13 +11,8 @@ import { Histogram } from './shared/histogram.ts';
 import { BH, bitmapWords, SlotState, THREAD_MAIN, type Control } from './shared/layout.ts';
 import { auditPoolLocked } from './shared/pool-audit.ts';
 import { liveWorkersOf, spawnRecords, type SpawnRecord } from './shared/spawn-records.ts';
-import {
-  mergePoolConfig,
-  PoolCore,
-  type PoolConfig,
-  type PoolCounters,
-  type WorkerCreator,
-} from './shared/thread-pool.ts';
+import { mergePoolConfig, type PoolConfig } from './shared/pool-config.ts';
+import { PoolCore, type PoolCounters, type WorkerCreator } from './shared/thread-pool.ts';
 
 export interface ThreadPoolOptions {
   loop: MainLoop;

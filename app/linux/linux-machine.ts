@@ -16,7 +16,7 @@ import type { LinuxDiskInit, LinuxWorkerApi, SerialMessage } from '../shared/con
 import { Errno, ErrnoError, errnoName } from '../shared/errno.ts';
 import { ideRingPush } from '../shared/ide-ring.ts';
 import { threadIdOfVcpu, type Control } from '../shared/layout.ts';
-import type { PoolConfig } from '../shared/thread-pool.ts';
+import type { PoolConfig } from '../shared/pool-config.ts';
 import { raiseIrq } from '../shared/virtio-blk.ts';
 import { deadline } from '../shared/deadline.ts';
 import { guestFiles, type GuestFiles } from './guest-files.ts';

@@ -3,14 +3,9 @@ import { bhTakeScheduled } from './bh.ts';
 import { BlockOp, writeSlot } from './block.ts';
 import { Errno } from './errno.ts';
 import { BH, createControl, SlotState, THREAD_MAIN, WorkerState, type Control } from './layout.ts';
-import {
-  DEFAULT_POOL_CONFIG,
-  mergePoolConfig,
-  PoolCore,
-  type PoolConfig,
-  type WorkerCreator,
-} from './thread-pool.ts';
 import { auditPoolLocked } from './pool-audit.ts';
+import { DEFAULT_POOL_CONFIG, mergePoolConfig, type PoolConfig } from './pool-config.ts';
+import { PoolCore, type WorkerCreator } from './thread-pool.ts';
 import { runThread, startThread, type Thread } from './testing/threads.ts';
 
 function makePool(cfg: Partial<PoolConfig> = {}, nslots = 64) {

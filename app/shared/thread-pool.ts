@@ -17,16 +17,6 @@ import { RequestList } from './request-list.ts';
 import { allocRecordLocked } from './spawn-records.ts';
 import { PoolTraceKind, poolTraceLocked } from './trace-ring.ts';
 
-// The settings live in pool-config.ts; most users want them with the core.
-export {
-  DEFAULT_POOL_CONFIG,
-  mergePoolConfig,
-  POOL_POLICIES,
-  PoolPolicy,
-  type PoolConfig,
-  type PoolPolicyName,
-} from './pool-config.ts';
-
 /** How one thread creates pool workers: the page's `new Worker`, or (`inline`) a vCPU's. */
 export interface WorkerCreator {
   /** Recorded as each worker's creator: THREAD_MAIN, or threadIdOfVcpu(i). */
