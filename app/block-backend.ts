@@ -33,7 +33,7 @@ import { checkImageName, type ImageMeta } from './shared/image-format.ts';
 import { CACHE_WAYS, createControl, POOL_RECORDS, type Control } from './shared/layout.ts';
 import type { SpawnRecord } from './shared/spawn-records.ts';
 import { DEFAULT_POOL_CONFIG, mergePoolConfig, type PoolConfig } from './shared/pool-config.ts';
-import type { PoolCounters } from './shared/thread-pool.ts';
+import type { PoolCounters } from './shared/pool-observer.ts';
 
 export interface BlockBackendOptions {
   cache?: CacheMode;

@@ -10,9 +10,11 @@ import { bhSchedule } from './shared/bh.ts';
 import { Histogram } from './shared/histogram.ts';
 import { BH, bitmapWords, SlotState, THREAD_MAIN, type Control } from './shared/layout.ts';
 import { auditPoolLocked } from './shared/pool-audit.ts';
-import { liveWorkersOf, spawnRecords, type SpawnRecord } from './shared/spawn-records.ts';
 import { mergePoolConfig, type PoolConfig } from './shared/pool-config.ts';
-import { PoolCore, type PoolCounters, type WorkerCreator } from './shared/thread-pool.ts';
+import type { PoolCounters } from './shared/pool-observer.ts';
+import { orphanLostLocked, regrowLocked } from './shared/pool-orphans.ts';
+import { liveWorkersOf, spawnRecords, type SpawnRecord } from './shared/spawn-records.ts';
+import { PoolCore, type WorkerCreator } from './shared/thread-pool.ts';
 
 export interface ThreadPoolOptions {
   loop: MainLoop;
@@ -118,8 +120,8 @@ export class ThreadPool {
     const orphans = liveWorkersOf(this.ctl, thread);
     await Promise.all(orphans.map((r) => this.opts.gone(r)));
     let requeued = 0;
-    for (const r of orphans) requeued += core.orphanLostLocked(r);
-    core.regrowLocked(this.creator);
+    for (const r of orphans) requeued += orphanLostLocked(core, r);
+    regrowLocked(core, this.creator);
     core.lock.unlock();
     core.requestCond.broadcast();
     Atomics.notify(this.ctl.i32, this.ctl.L.pool.curThreads);
