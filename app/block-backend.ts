@@ -34,12 +34,8 @@ import { CACHE_WAYS } from './shared/cache-layout.ts';
 import { createControl, type Control } from './shared/layout.ts';
 import { POOL_RECORDS } from './shared/record-layout.ts';
 import type { SpawnRecord } from './shared/spawn-records.ts';
-import {
-  DEFAULT_POOL_CONFIG,
-  mergePoolConfig,
-  type PoolConfig,
-  type PoolCounters,
-} from './shared/thread-pool.ts';
+import { DEFAULT_POOL_CONFIG, mergePoolConfig, type PoolConfig } from './shared/pool-config.ts';
+import type { PoolCounters } from './shared/pool-observer.ts';
 
 export interface BlockBackendOptions {
   cache?: CacheMode;

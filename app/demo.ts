@@ -11,7 +11,7 @@ import type { GuestJob } from './shared/guest-job.ts';
 import { checkImageName, type ImageInfo } from './shared/image-format.ts';
 import { POOL_MAX_THREADS } from './shared/pool-layout.ts';
 import { MAX_VCPUS } from './shared/vcpu-layout.ts';
-import { POOL_POLICIES, type PoolPolicyName } from './shared/thread-pool.ts';
+import { POOL_POLICIES, type PoolPolicyName } from './shared/pool-config.ts';
 
 export const DEFAULT_IMAGE = 'default';
 export const DEFAULT_IMAGE_BYTES = 64 << 20;

@@ -8,7 +8,7 @@ import { guestRamNeeded, resolveJob, type GuestJob, type ResolvedJob } from './s
 import { checkImageName } from './shared/image-format.ts';
 import { MAX_VCPUS } from './shared/vcpu-layout.ts';
 import { segMaxFor } from './shared/virtio.ts';
-import { DEFAULT_POOL_CONFIG, mergePoolConfig, type PoolConfig } from './shared/thread-pool.ts';
+import { DEFAULT_POOL_CONFIG, mergePoolConfig, type PoolConfig } from './shared/pool-config.ts';
 
 export interface MachineConfig {
   image: string;

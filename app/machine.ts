@@ -20,7 +20,7 @@ import type { Control } from './shared/layout.ts';
 import { threadIdOfVcpu } from './shared/record-layout.ts';
 import { SlotState } from './shared/slot-layout.ts';
 import type { AioConfig } from './shared/aio-config.ts';
-import type { PoolConfig } from './shared/thread-pool.ts';
+import type { PoolConfig } from './shared/pool-config.ts';
 import { raiseIrq, virtioBlkComplete } from './shared/virtio-blk.ts';
 import { BlkStatus, GuestMemory } from './shared/virtio.ts';
 

@@ -11,7 +11,7 @@ import type { AioPoolParams } from './shared/contracts.ts';
 import { createControl, type Control } from './shared/layout.ts';
 import { threadIdOfVcpu } from './shared/record-layout.ts';
 import { SlotState } from './shared/slot-layout.ts';
-import { DEFAULT_POOL_CONFIG, type PoolConfig } from './shared/thread-pool.ts';
+import { DEFAULT_POOL_CONFIG, type PoolConfig } from './shared/pool-config.ts';
 import { startThread, type Thread } from './shared/testing/threads.ts';
 
 const until = (cond: () => boolean) =>

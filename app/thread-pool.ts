@@ -14,14 +14,11 @@ import { BH } from './shared/loop-layout.ts';
 import { THREAD_MAIN } from './shared/record-layout.ts';
 import { SlotState } from './shared/slot-layout.ts';
 import { auditPoolLocked } from './shared/pool-audit.ts';
+import { mergePoolConfig, type PoolConfig } from './shared/pool-config.ts';
+import type { PoolCounters } from './shared/pool-observer.ts';
+import { orphanLostLocked, regrowLocked } from './shared/pool-orphans.ts';
 import { liveWorkersOf, spawnRecords, type SpawnRecord } from './shared/spawn-records.ts';
-import {
-  mergePoolConfig,
-  PoolCore,
-  type PoolConfig,
-  type PoolCounters,
-  type WorkerCreator,
-} from './shared/thread-pool.ts';
+import { PoolCore, type WorkerCreator } from './shared/thread-pool.ts';
 
 export interface ThreadPoolOptions {
   loop: MainLoop;
@@ -127,8 +124,8 @@ export class ThreadPool {
     const orphans = liveWorkersOf(this.ctl, thread);
     await Promise.all(orphans.map((r) => this.opts.gone(r)));
     let requeued = 0;
-    for (const r of orphans) requeued += core.orphanLostLocked(r);
-    core.regrowLocked(this.creator);
+    for (const r of orphans) requeued += orphanLostLocked(core, r);
+    regrowLocked(core, this.creator);
     core.lock.unlock();
     core.requestCond.broadcast();
     Atomics.notify(this.ctl.i32, this.ctl.L.pool.curThreads);

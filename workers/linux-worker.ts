@@ -6,7 +6,8 @@
 
 import { expose, wrap } from 'comlink';
 import { V86, type V86Image } from 'v86';
-import { aioWorkerCreator, quiesceOwnWorkers, type AioSpawn } from '../app/shared/aio-creator.ts';
+import { aioWorkerCreator, type AioSpawn } from '../app/shared/aio-creator.ts';
+import { quiesceOwnWorkers } from '../app/shared/pool-orphans.ts';
 import { BounceBuffer } from '../app/shared/bounce.ts';
 import type {
   AioWorkerApi,

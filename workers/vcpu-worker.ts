@@ -4,7 +4,8 @@
 // workers it owns, which cannot start until it yields and which die with it.
 
 import { expose, wrap } from 'comlink';
-import { aioWorkerCreator, quiesceOwnWorkers, type AioSpawn } from '../app/shared/aio-creator.ts';
+import { aioWorkerCreator, type AioSpawn } from '../app/shared/aio-creator.ts';
+import { quiesceOwnWorkers } from '../app/shared/pool-orphans.ts';
 import { writeSlot } from '../app/shared/block.ts';
 import { stampMs } from '../app/shared/clock.ts';
 import type { AioWorkerApi, VcpuInit, VcpuWorkerApi } from '../app/shared/contracts.ts';

@@ -17,7 +17,7 @@ import { Errno, ErrnoError, errnoName } from '../shared/errno.ts';
 import { ideRingPush } from '../shared/ide-ring.ts';
 import type { Control } from '../shared/layout.ts';
 import { threadIdOfVcpu } from '../shared/record-layout.ts';
-import type { PoolConfig } from '../shared/thread-pool.ts';
+import type { PoolConfig } from '../shared/pool-config.ts';
 import { raiseIrq } from '../shared/virtio-blk.ts';
 import { deadline } from '../shared/deadline.ts';
 import { guestFiles, type GuestFiles } from './guest-files.ts';

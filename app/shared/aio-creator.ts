@@ -3,7 +3,8 @@
 // gets to run, count it out of the pool and end it.
 
 import type { AioInit, AioPoolParams } from './contracts.ts';
-import { liveWorkersOf, workerName } from './spawn-records.ts';
+import { workerNeverRan } from './pool-orphans.ts';
+import { workerName } from './spawn-records.ts';
 import type { PoolCore, WorkerCreator } from './thread-pool.ts';
 
 /** What this code needs of a Worker (app/shared sees no DOM or WebWorker types). */
@@ -39,7 +40,7 @@ export function aioWorkerCreator(
       const neverRan = (why: string, e?: unknown) => {
         log.error(`${name}: ${why}`, ...(e === undefined ? [] : [e]));
         // Counted out only if it never counted itself in: then it cannot be blocked.
-        void pool.workerNeverRan(record).then((never) => never && worker?.terminate());
+        void workerNeverRan(pool, record).then((never) => never && worker?.terminate());
       };
       try {
         const started = spawn(name);
@@ -53,18 +54,4 @@ export function aioWorkerCreator(
       }
     },
   };
-}
-
-/**
- * VcpuWorkerApi.quiesce for any thread that creates pool workers itself (`inline`): if it made
- * some, which die with it, take the pool lock, keep it, and wait until none of them is inside a
- * batch's I/O. Returns whether this thread now holds the pool lock (the page then ends the
- * thread, counts its workers out and unlocks on its behalf).
- */
-export async function quiesceOwnWorkers(pool: PoolCore, thread: number): Promise<boolean> {
-  const mine = liveWorkersOf(pool.ctl, thread);
-  if (mine.length === 0) return false;
-  pool.lock.lock();
-  await pool.waitOutOfIoLocked(mine);
-  return true;
 }

@@ -1,7 +1,8 @@
 // The pool's settings: who creates workers and when (the policy), min and max threads, the idle
-// timeout; defaults as QEMU's, and the check every change goes through.
+// timeout; defaults as QEMU's, the check every change goes through, and their words.
 
 import { Errno, ErrnoError } from './errno.ts';
+import type { Control } from './layout.ts';
 import { POOL_MAX_THREADS } from './pool-layout.ts';
 
 /** Who creates pool workers, and when (docs/api.md, "The pool"). */
@@ -74,4 +75,26 @@ export function mergePoolConfig(base: PoolConfig, cfg: Partial<PoolConfig>): Poo
     );
   }
   return next;
+}
+
+/** The settings in force, read from their words (a display value without the pool lock). */
+export function readPoolConfig(ctl: Control): PoolConfig {
+  const p = ctl.L.pool;
+  const get = (index: number) => Atomics.load(ctl.i32, index);
+  const code = get(p.policy);
+  return {
+    policy: POOL_POLICIES.find((name) => PoolPolicy[name] === code) ?? 'bh',
+    minThreads: get(p.minThreads),
+    maxThreads: get(p.maxThreads),
+    idleTimeoutMs: get(p.idleTimeoutMs),
+  };
+}
+
+/** Write the settings' words, under the pool lock (thread_pool_update_params). */
+export function writePoolConfig(ctl: Control, cfg: PoolConfig): void {
+  const p = ctl.L.pool;
+  Atomics.store(ctl.i32, p.policy, PoolPolicy[cfg.policy]);
+  Atomics.store(ctl.i32, p.minThreads, cfg.minThreads);
+  Atomics.store(ctl.i32, p.maxThreads, cfg.maxThreads);
+  Atomics.store(ctl.i32, p.idleTimeoutMs, cfg.idleTimeoutMs);
 }

@@ -6,14 +6,10 @@ import { createControl, type Control } from './layout.ts';
 import { BH } from './loop-layout.ts';
 import { THREAD_MAIN, WorkerState } from './record-layout.ts';
 import { SlotState } from './slot-layout.ts';
-import {
-  DEFAULT_POOL_CONFIG,
-  mergePoolConfig,
-  PoolCore,
-  type PoolConfig,
-  type WorkerCreator,
-} from './thread-pool.ts';
 import { auditPoolLocked } from './pool-audit.ts';
+import { DEFAULT_POOL_CONFIG, mergePoolConfig, type PoolConfig } from './pool-config.ts';
+import { orphanLostLocked, regrowLocked, workerNeverRan } from './pool-orphans.ts';
+import { PoolCore, type WorkerCreator } from './thread-pool.ts';
 import { runThread, startThread, type Thread } from './testing/threads.ts';
 
 function makePool(cfg: Partial<PoolConfig> = {}, nslots = 64) {
@@ -316,7 +312,7 @@ describe('thread pool core (single thread)', () => {
     await pool.spawnThreadBh(main);
     bhTakeScheduled(ctl);
     const [doomed] = main.started;
-    expect(await pool.workerNeverRan(doomed)).toBe(true);
+    expect(await workerNeverRan(pool, doomed)).toBe(true);
     expect(stateOf(ctl, doomed)).toBe(WorkerState.LOST);
     expect(pool.counters()).toMatchObject({ cur_threads: 1, pending_threads: 0, exited: 1 });
     // It will not ask for the one still owed: the pool asks in its place.
@@ -325,7 +321,7 @@ describe('thread pool core (single thread)', () => {
     await pool.spawnThreadBh(main);
     const started = main.started[1];
     pool.workerStartedLocked(started);
-    expect(await pool.workerNeverRan(started)).toBe(false);
+    expect(await workerNeverRan(pool, started)).toBe(false);
     expect(auditPoolLocked(ctl)).toEqual([]);
   });
 });
@@ -359,7 +355,7 @@ describe('workers that die with their creator', () => {
     // Its creator takes the pool lock and dies with it held; the worker dies with its creator.
     await pool.lock.lockAsync();
     await doomed.worker.terminate();
-    expect(pool.orphanLostLocked(orphan)).toBe(1);
+    expect(orphanLostLocked(pool, orphan)).toBe(1);
     expect(Atomics.load(ctl.i32, ctl.L.slot.state.at(0))).toBe(SlotState.QUEUED);
     expect(pool.counters()).toMatchObject({
       cur_threads: 0,
@@ -369,7 +365,7 @@ describe('workers that die with their creator', () => {
     });
     // The page grows the pool again; under inline, it creates the worker itself.
     const main = threadCreator(ctl, THREAD_MAIN);
-    pool.regrowLocked(main.creator);
+    regrowLocked(pool, main.creator);
     expect(pool.counters()).toMatchObject({ cur_threads: 1, new_threads: 0 });
     expect(auditPoolLocked(ctl)).toEqual([]);
     pool.lock.unlock();
@@ -390,7 +386,7 @@ describe('workers that die with their creator', () => {
     fill(ctl, 0);
     pool.submitLocked(0, vcpu);
     const [r] = vcpu.started;
-    expect(pool.orphanLostLocked(r)).toBe(0);
+    expect(orphanLostLocked(pool, r)).toBe(0);
     // Its first act, late: the real worker_thread() leaves without counting anything.
     expect(await runThread({ scenario: 'pool-worker', sab: ctl.sab, args: { record: r } })).toBe(0);
     expect(pool.counters()).toMatchObject({

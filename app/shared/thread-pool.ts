@@ -1,14 +1,15 @@
 // The AIO pool (cf. util/thread-pool.c), the same code on every thread that touches it: the
-// counters and request list in shared memory, thread_pool_submit_aio(), spawn_thread(),
-// do_spawn_thread(), spawn_thread_bh_fn(), thread_pool_update_params() and thread_pool_free();
-// worker_thread() is in worker-thread.ts. The policy — who creates a worker, and when — is
-// decided here and nowhere else: a caller only says how it would create one (a WorkerCreator).
-// Methods named *Locked run with `lock` held by the caller.
+// counters and request list in shared memory, thread_pool_submit_aio(), the seed patch's
+// spawn_thread(), do_spawn_thread() and spawn_thread_bh_fn(), worker_thread()'s steps (the loop
+// is in worker-thread.ts), thread_pool_cancel(), thread_pool_update_params(), thread_pool_free().
+// The policy — who creates a worker, and when — is decided here and nowhere else: a caller only
+// says how it would create one (a WorkerCreator). Which request a worker takes is the picker's
+// (request-picker.ts); workers that die unasked are pool-orphans.ts'; every step of a worker's
+// life is reported to one observer (pool-observer.ts). Methods named *Locked run with `lock` held.
 
 import { bhCancel, bhSchedule } from './bh.ts';
 import { stampMs } from './clock.ts';
 import { QemuCond } from './cond.ts';
-import { batchClassOf } from './block.ts';
 import { Errno } from './errno.ts';
 import type { Control } from './layout.ts';
 import { BH } from './loop-layout.ts';
@@ -16,20 +17,17 @@ import { POOL_MAX_THREADS } from './pool-layout.ts';
 import { WorkerState } from './record-layout.ts';
 import { SlotState } from './slot-layout.ts';
 import { QemuMutex } from './mutex.ts';
-import { POOL_POLICIES, PoolPolicy, type PoolConfig } from './pool-config.ts';
+import { PoolPolicy, readPoolConfig, writePoolConfig, type PoolConfig } from './pool-config.ts';
+import {
+  poolCounters,
+  sharedMemoryObserver,
+  type PoolCounters,
+  type PoolObserver,
+} from './pool-observer.ts';
 import { RequestList } from './request-list.ts';
+import { RequestPicker } from './request-picker.ts';
 import { allocRecordLocked } from './spawn-records.ts';
-import { PoolTraceKind, poolTraceLocked } from './trace-ring.ts';
-
-// The settings live in pool-config.ts; most users want them with the core.
-export {
-  DEFAULT_POOL_CONFIG,
-  mergePoolConfig,
-  POOL_POLICIES,
-  PoolPolicy,
-  type PoolConfig,
-  type PoolPolicyName,
-} from './pool-config.ts';
+import { PoolTraceKind } from './trace-ring.ts';
 
 /** How one thread creates pool workers: the page's `new Worker`, or (`inline`) a vCPU's. */
 export interface WorkerCreator {
@@ -40,24 +38,6 @@ export interface WorkerCreator {
   start(record: number): void;
 }
 
-/** The pool's counters under QEMU's names, plus the totals. */
-export interface PoolCounters {
-  cur_threads: number;
-  idle_threads: number;
-  new_threads: number;
-  pending_threads: number;
-  min_threads: number;
-  max_threads: number;
-  spawned: number;
-  exited: number;
-  queued: number;
-  cur_high_water: number;
-  pending_high_water: number;
-  /** Workers that died with the vCPU that created them, and requests they had to give back. */
-  lost_with_creator: number;
-  requeued: number;
-}
-
 export class PoolCore {
   readonly ctl: Control;
   /** ThreadPool.lock */
@@ -65,12 +45,15 @@ export class PoolCore {
   /** ThreadPool.request_cond */
   readonly requestCond: QemuCond;
   /** ThreadPool.request_list */
-  private readonly requests: RequestList;
+  readonly requests: RequestList;
+  /** How a worker picks its next request(s) from `requests`. */
+  readonly picker: RequestPicker;
+  private readonly observer: PoolObserver;
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
   private readonly L: Control['L'];
 
-  constructor(ctl: Control) {
+  constructor(ctl: Control, observer: PoolObserver = sharedMemoryObserver(ctl)) {
     this.ctl = ctl;
     this.i32 = ctl.i32;
     this.f64 = ctl.f64;
@@ -78,6 +61,8 @@ export class PoolCore {
     this.lock = new QemuMutex(ctl.i32, ctl.L.pool.lock);
     this.requestCond = new QemuCond(ctl.i32, ctl.L.pool.requestCond);
     this.requests = new RequestList(ctl);
+    this.picker = new RequestPicker(ctl, this.requests);
+    this.observer = observer;
   }
 
   private get(index: number): number {
@@ -90,55 +75,27 @@ export class PoolCore {
     return Atomics.add(this.i32, index, d) + d;
   }
 
-  /** A snapshot; exact when taken under the lock, a display value otherwise. */
+  /** A snapshot of the counters; exact when taken under the lock. */
   counters(): PoolCounters {
-    const p = this.L.pool;
-    return {
-      cur_threads: this.get(p.curThreads),
-      idle_threads: this.get(p.idleThreads),
-      new_threads: this.get(p.newThreads),
-      pending_threads: this.get(p.pendingThreads),
-      min_threads: this.get(p.minThreads),
-      max_threads: this.get(p.maxThreads),
-      spawned: this.get(p.spawned),
-      exited: this.get(p.exited),
-      queued: this.get(p.queueLength),
-      cur_high_water: this.get(p.curHighWater),
-      pending_high_water: this.get(p.pendingHighWater),
-      lost_with_creator: this.get(p.lostWithCreator),
-      requeued: this.get(p.requeued),
-    };
+    return poolCounters(this.ctl);
   }
 
-  /** The settings in force, read from their words. */
+  /** The settings in force. */
   config(): PoolConfig {
-    const p = this.L.pool;
-    const code = this.get(p.policy);
-    return {
-      policy: POOL_POLICIES.find((name) => PoolPolicy[name] === code) ?? 'bh',
-      minThreads: this.get(p.minThreads),
-      maxThreads: this.get(p.maxThreads),
-      idleTimeoutMs: this.get(p.idleTimeoutMs),
-    };
+    return readPoolConfig(this.ctl);
   }
 
   /** Write the settings (also before any worker exists, when nobody else can hold the lock). */
   writeParamsLocked(cfg: PoolConfig): void {
-    const p = this.L.pool;
-    this.set(p.policy, PoolPolicy[cfg.policy]);
-    this.set(p.minThreads, cfg.minThreads);
-    this.set(p.maxThreads, cfg.maxThreads);
-    this.set(p.idleTimeoutMs, cfg.idleTimeoutMs);
+    writePoolConfig(this.ctl, cfg);
   }
 
   // ---- submitting (any thread) ----
 
   /**
    * thread_pool_submit_aio()'s locked part; the slot is filled in (writeSlot). If nobody is
-   * idle, one more worker is owed (spawn_thread); then queue it. With batching, a worker takes
-   * up to aio.batch requests: one queued behind others that already owe a worker joins that
-   * worker's batch, so only each batch-th queued request owes one (with batch 1, every one, as
-   * in QEMU). The caller unlocks, then signals `requestCond` (see wakeupsFor).
+   * idle, one more worker is owed (spawn_thread) — with batching, only by a request that starts
+   * a batch (see the picker); then queue it. The caller unlocks, then signals `requestCond`.
    */
   submitLocked(slot: number, creator: WorkerCreator): void {
     const p = this.L.pool;
@@ -146,21 +103,11 @@ export class PoolCore {
     if (
       this.get(p.idleThreads) === 0 &&
       this.get(p.curThreads) < this.get(p.maxThreads) &&
-      this.get(p.queueLength) % this.batchLimit() === 0
+      this.picker.startsBatchLocked()
     ) {
       this.spawnThreadLocked(creator);
     }
     this.requests.insertTail(slot);
-  }
-
-  /** Requests a worker takes at most (aio.batch). */
-  private batchLimit(): number {
-    return Math.max(1, this.get(this.L.aio.batch));
-  }
-
-  /** Idle workers to wake for `count` new requests: one per batch's worth. */
-  private wakeupsFor(count: number): number {
-    return Math.ceil(count / this.batchLimit());
   }
 
   /** thread_pool_submit_aio() of one request, on a thread that may block (a vCPU's exit submits
@@ -185,7 +132,7 @@ export class PoolCore {
     this.lock.lock();
     for (let i = 0; i < count; i++) this.submitLocked(slots[i], creator);
     this.lock.unlock();
-    return this.wakeupsFor(count);
+    return this.picker.workersFor(count);
   }
 
   /** Wake up to `n` idle workers for what was queued (queueMany's debt). */
@@ -240,19 +187,13 @@ export class PoolCore {
    */
   spawnThreadLocked(creator: WorkerCreator): void {
     const p = this.L.pool;
-    const cur = this.add(p.curThreads, 1);
-    if (cur > this.get(p.curHighWater)) this.set(p.curHighWater, cur);
+    this.add(p.curThreads, 1);
     const record = allocRecordLocked(this.ctl);
     this.set(this.L.record.state.at(record), WorkerState.BACKLOG);
     const n = this.get(p.newThreads);
     this.set(p.backlog.at((this.get(p.backlogHead) + n) % POOL_MAX_THREADS), record);
     this.set(p.newThreads, n + 1);
-    poolTraceLocked(
-      this.ctl,
-      PoolTraceKind.SPAWN,
-      record,
-      this.f64[this.L.record.tRequested.at(record)],
-    );
+    this.observer.workerEvent(PoolTraceKind.SPAWN, record);
     // The policy's word, not config(): this runs once per request in a burst's exit.
     if (this.get(p.policy) === PoolPolicy.inline) {
       this.doSpawnThreadLocked(creator)?.();
@@ -272,13 +213,10 @@ export class PoolCore {
     const R = this.L.record;
     const record = this.popBacklogLocked();
     if (record === -1) return undefined;
-    const pending = this.add(p.pendingThreads, 1);
-    if (pending > this.get(p.pendingHighWater)) this.set(p.pendingHighWater, pending);
+    this.add(p.pendingThreads, 1);
     this.set(R.creator.at(record), creator.thread);
     this.set(R.state.at(record), WorkerState.CREATED);
-    const now = stampMs();
-    this.f64[R.tCreated.at(record)] = now;
-    poolTraceLocked(this.ctl, PoolTraceKind.CREATE, record, now);
+    this.observer.workerEvent(PoolTraceKind.CREATE, record);
     return () => creator.start(record);
   }
 
@@ -319,56 +257,25 @@ export class PoolCore {
     if (this.get(R.state.at(record)) !== WorkerState.CREATED) return false;
     this.add(p.pendingThreads, -1);
     this.set(R.state.at(record), WorkerState.RUNNING);
-    const now = stampMs();
-    this.f64[R.tReady.at(record)] = now;
-    poolTraceLocked(this.ctl, PoolTraceKind.READY, record, now);
+    this.observer.workerEvent(PoolTraceKind.READY, record);
     if (this.get(p.newThreads) > 0) bhSchedule(this.ctl, BH.newThread);
     return true;
   }
 
   // ---- a worker's side (worker-thread.ts) ----
 
-  /**
-   * The queued request a worker may take now, or -1: the oldest, except that with batching
-   * (aio.batch > 1) queued writes wait while a write batch runs — IndexedDB would run their
-   * transaction after that one's anyway; waiting here, they join one batch instead of queueing
-   * in IndexedDB one small transaction each. A read may then go first, never past a barrier.
-   */
+  /** The queued request a worker may take now (the picker's choice), or -1. */
   nextRequestLocked(): number {
-    const S = this.L.slot;
-    const head = this.requests.head();
-    if (head === -1 || this.batchLimit() === 1 || this.get(this.L.pool.writeBatches) === 0) {
-      return head;
-    }
-    for (let s = head; s !== -1; s = this.requests.next(s)) {
-      const cls = batchClassOf(this.get(S.op.at(s)));
-      if (cls === 'read') return s;
-      if (cls === 'barrier') return s === head ? s : -1;
-    }
-    return -1;
+    return this.picker.nextLocked();
   }
 
   /**
-   * A worker takes `first` (nextRequestLocked's) and — up to aio.batch in all — queued
-   * requests after it that can share its transaction: of its batch class, found before any
-   * barrier (a flush is never overtaken, nor batched). Each is ACTIVE and stamped; the
-   * worker's record is BUSY with the first.
+   * worker_thread() takes `first` (nextRequestLocked's) and, with batching, the queued requests
+   * the picker adds to its batch: each leaves the list, ACTIVE on this worker; the worker BUSY.
    */
   takeRequestsLocked(record: number, first: number): number[] {
     const S = this.L.slot;
-    const R = this.L.record;
-    const cls = batchClassOf(this.get(S.op.at(first)));
-    const limit = cls === 'barrier' ? 1 : this.batchLimit();
-    const slots = [first];
-    for (
-      let s = this.requests.next(first);
-      s !== -1 && slots.length < limit;
-      s = this.requests.next(s)
-    ) {
-      const other = batchClassOf(this.get(S.op.at(s)));
-      if (other === 'barrier') break;
-      if (other === cls) slots.push(s);
-    }
+    const slots = this.picker.batchLocked(record, first);
     const now = stampMs();
     for (const slot of slots) {
       this.requests.remove(slot);
@@ -376,50 +283,14 @@ export class PoolCore {
       this.set(S.worker.at(slot), record);
       this.set(S.state.at(slot), SlotState.ACTIVE);
     }
-    if (cls === 'write') {
-      this.set(R.writeBatch.at(record), 1);
-      this.add(this.L.pool.writeBatches, 1);
-    }
-    this.set(R.state.at(record), WorkerState.BUSY);
-    this.set(R.slot.at(record), first);
-    const served = this.add(R.served.at(record), slots.length);
-    if (served === slots.length) this.f64[R.tFirstRequest.at(record)] = now;
+    this.set(this.L.record.state.at(record), WorkerState.BUSY);
+    this.observer.requestsTaken(record, slots, now);
     return slots;
   }
 
   /** The worker's batch is done (its requests completed): writes queued behind it may go. */
   batchFinishedLocked(record: number): void {
-    const at = this.L.record.writeBatch.at(record);
-    if (this.get(at) === 0) return;
-    this.set(at, 0);
-    this.add(this.L.pool.writeBatches, -1);
-  }
-
-  /**
-   * A worker enters or leaves a batch's I/O (no lock: the worker's own word). Outside it, the
-   * worker holds nothing a death could leave held but the pool lock.
-   */
-  inIo(record: number, on: boolean): void {
-    const at = this.L.record.inIo.at(record);
-    Atomics.store(this.i32, at, on ? 1 : 0);
-    if (!on) Atomics.notify(this.i32, at);
-  }
-
-  /**
-   * Before the thread that created workers `records` is ended (they die with it): with the pool
-   * lock held, wait until none of them is inside a batch's I/O — a worker that finishes one
-   * then blocks on the pool lock holding nothing else, and dies there. The wait keeps the
-   * caller's event loop turning: a nested worker's messages to its creator wait for that event
-   * loop.
-   */
-  async waitOutOfIoLocked(records: readonly number[]): Promise<void> {
-    for (const r of records) {
-      const at = this.L.record.inIo.at(r);
-      while (Atomics.load(this.i32, at) !== 0) {
-        const w = Atomics.waitAsync(this.i32, at, 1);
-        if (w.async) await w.value;
-      }
-    }
+    this.picker.batchFinishedLocked(record);
   }
 
   /** The worker finished `slot` (no lock): publish ret, then DONE, then wake the main loop. */
@@ -448,15 +319,13 @@ export class PoolCore {
   /** Wait for a request as an idle worker; false if the idle timeout passed. */
   idleWaitLocked(record: number): boolean {
     const p = this.L.pool;
-    const R = this.L.record;
     this.add(p.idleThreads, 1);
-    this.set(R.state.at(record), WorkerState.IDLE);
-    this.set(R.slot.at(record), -1);
-    poolTraceLocked(this.ctl, PoolTraceKind.IDLE, record, stampMs());
+    this.set(this.L.record.state.at(record), WorkerState.IDLE);
+    this.observer.workerEvent(PoolTraceKind.IDLE, record);
     const woken =
       this.pollLocked() || this.requestCond.timedWait(this.lock, this.get(p.idleTimeoutMs));
     this.add(p.idleThreads, -1);
-    poolTraceLocked(this.ctl, PoolTraceKind.WAKE, record, stampMs());
+    this.observer.workerEvent(PoolTraceKind.WAKE, record);
     return woken;
   }
 
@@ -478,113 +347,30 @@ export class PoolCore {
 
   /** A worker leaves its loop. The caller unlocks, signals `requestCond` and notifies cur. */
   workerExitLocked(record: number): void {
-    this.add(this.L.pool.curThreads, -1);
-    this.add(this.L.pool.exited, 1);
-    this.set(this.L.record.state.at(record), WorkerState.EXITED);
-    const now = stampMs();
-    this.f64[this.L.record.tExited.at(record)] = now;
-    poolTraceLocked(this.ctl, PoolTraceKind.EXIT, record, now);
+    this.goneLocked(record, WorkerState.EXITED, PoolTraceKind.EXIT);
   }
 
-  // ---- workers that never run, or die unasked ----
-
-  /** A worker that will never run (again) leaves cur_threads: LOST, with its time of exit. */
-  private countedOutLocked(record: number): void {
+  /** A worker leaves cur_threads for good: EXITED on its own, or LOST. */
+  private goneLocked(record: number, state: WorkerState, kind: PoolTraceKind): void {
     this.add(this.L.pool.curThreads, -1);
     this.add(this.L.pool.exited, 1);
-    this.set(this.L.record.state.at(record), WorkerState.LOST);
-    const now = stampMs();
-    this.f64[this.L.record.tExited.at(record)] = now;
-    poolTraceLocked(this.ctl, PoolTraceKind.LOST, record, now);
+    this.set(this.L.record.state.at(record), state);
+    this.observer.workerEvent(kind, record);
   }
 
-  /** A worker will never run again (it failed to load, or died with its creator). */
+  /**
+   * A worker will never run (again): it failed to load, or died with its creator
+   * (pool-orphans.ts). Undo what it counted, and since it will not ask for the next owed worker,
+   * ask in its place (under `inline` nothing is owed).
+   */
   workerLostLocked(record: number): void {
     const p = this.L.pool;
-    const R = this.L.record;
-    const state = this.get(R.state.at(record));
+    const state = this.get(this.L.record.state.at(record));
     if (state === WorkerState.CREATED) this.add(p.pendingThreads, -1);
     // One that died in its idle wait was still counted idle.
     if (state === WorkerState.IDLE) this.add(p.idleThreads, -1);
-    this.countedOutLocked(record);
-    // It will not ask for the next one: ask in its place (under `inline` nothing is owed).
+    this.goneLocked(record, WorkerState.LOST, PoolTraceKind.LOST);
     if (this.get(p.newThreads) > 0) bhSchedule(this.ctl, BH.newThread);
-  }
-
-  /**
-   * A worker's creator learned it will never run (its script failed to load, its init threw):
-   * count it out unless it already counted itself in. If that leaves the pool with no worker
-   * at all, nobody will serve what is queued: those requests fail with EIO now rather than wait
-   * for ever (the next submit tries again). Returns whether it was counted out, i.e. it never
-   * ran and cannot be blocked — safe to terminate.
-   */
-  async workerNeverRan(record: number): Promise<boolean> {
-    await this.lock.lockAsync();
-    const neverRan = this.get(this.L.record.state.at(record)) === WorkerState.CREATED;
-    let failed = 0;
-    if (neverRan) {
-      this.workerLostLocked(record);
-      if (this.get(this.L.pool.curThreads) === 0) {
-        while (!this.requests.empty() && this.cancelLocked(this.requests.head(), Errno.EIO)) {
-          failed++;
-        }
-      }
-    }
-    this.lock.unlock();
-    if (neverRan) Atomics.notify(this.i32, this.L.pool.curThreads);
-    if (failed > 0) bhSchedule(this.ctl, BH.completion);
-    return neverRan;
-  }
-
-  /**
-   * A worker died with the vCPU that created it (`inline`: nested workers die with their
-   * creator). The caller holds the lock on the dead vCPU's behalf — it took it before it was
-   * ended, so no worker died inside a critical section — and knows the worker is gone. Undo
-   * what the worker counted, and put the requests it had taken (a batch) back at the head of
-   * the queue: a batch is one transaction, so redoing one whose commit raced the death is safe.
-   * Returns how many requests were requeued.
-   */
-  orphanLostLocked(record: number): number {
-    const p = this.L.pool;
-    const R = this.L.record;
-    const S = this.L.slot;
-    const state = this.get(R.state.at(record));
-    if (state === WorkerState.EXITED || state === WorkerState.LOST) return 0;
-    let requeued = 0;
-    if (state === WorkerState.BUSY) {
-      // Every request of its batch goes back, in slot order, at the head of the queue.
-      for (let slot = this.L.params.nslots - 1; slot >= 0; slot--) {
-        if (
-          this.get(S.state.at(slot)) !== SlotState.ACTIVE ||
-          this.get(S.worker.at(slot)) !== record
-        ) {
-          continue;
-        }
-        this.set(S.worker.at(slot), -1);
-        this.f64[S.tStart.at(slot)] = 0;
-        this.set(S.state.at(slot), SlotState.QUEUED);
-        this.requests.insertHead(slot);
-        this.add(p.requeued, 1);
-        requeued++;
-      }
-    }
-    // Its write batch, if it had one, no longer holds queued writes back.
-    this.batchFinishedLocked(record);
-    this.add(p.lostWithCreator, 1);
-    this.workerLostLocked(record);
-    return requeued;
-  }
-
-  /**
-   * After workers were lost: requests wait and nobody is idle, so grow as submits would have
-   * (spawn_thread once per batch's worth of waiting requests, up to max_threads).
-   */
-  regrowLocked(creator: WorkerCreator): void {
-    const p = this.L.pool;
-    let owed = this.wakeupsFor(this.get(p.queueLength)) - this.get(p.idleThreads);
-    while (owed-- > 0 && this.get(p.curThreads) < this.get(p.maxThreads)) {
-      this.spawnThreadLocked(creator);
-    }
   }
 
   // ---- settings and shutdown (the main thread) ----
@@ -615,7 +401,7 @@ export class PoolCore {
     const p = this.L.pool;
     bhCancel(this.ctl, BH.newThread);
     for (let record = this.popBacklogLocked(); record !== -1; record = this.popBacklogLocked()) {
-      this.countedOutLocked(record);
+      this.goneLocked(record, WorkerState.LOST, PoolTraceKind.LOST);
     }
     this.set(p.maxThreads, 0);
     this.set(p.minThreads, 0);

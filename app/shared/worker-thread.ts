@@ -1,6 +1,7 @@
 // worker_thread() of util/thread-pool.c: the loop every pool worker runs, whoever created it and
 // whatever its requests do; the storage side is what `open` gives it.
 
+import { inIo } from './pool-orphans.ts';
 import type { PoolCore } from './thread-pool.ts';
 
 /** What a worker does with its requests (cf. ThreadPoolFunc): the raw driver, or a test's. */
@@ -53,13 +54,13 @@ export async function workerThread(
     const slots = pool.takeRequestsLocked(record, first);
     // In its I/O from here, under the lock: a creator quiescing (waitOutOfIoLocked, lock held)
     // either sees it in, and waits, or took the lock first, and this worker never got here.
-    pool.inIo(record, true);
+    inIo(pool, record, true);
     pool.lock.unlock();
 
     const rets = await io.run(slots);
     slots.forEach((slot, k) => pool.requestDone(slot, rets[k]));
     await io.settle();
-    pool.inIo(record, false);
+    inIo(pool, record, false);
 
     pool.lock.lock();
     pool.batchFinishedLocked(record);

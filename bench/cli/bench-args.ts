@@ -31,7 +31,7 @@ import {
   type SteadyMix,
   type SteadyParams,
 } from '../shared/steady-params.ts';
-import { POOL_POLICIES, type PoolPolicyName } from '../../app/shared/thread-pool.ts';
+import { POOL_POLICIES, type PoolPolicyName } from '../../app/shared/pool-config.ts';
 import { CUT_PATTERNS, type CutPattern } from '../../scripts/cut-writers.ts';
 import type { CutKind } from '../../scripts/power-cut.ts';
 import { checkPowerCutParams, type PowerCutParams } from './power-cut.ts';

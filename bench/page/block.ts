@@ -25,7 +25,7 @@ import { nowMs } from '../../app/shared/clock.ts';
 import type { AioConfig } from '../../app/shared/aio-config.ts';
 import type { CacheMode } from '../../app/shared/block.ts';
 import { Histogram } from '../../app/shared/histogram.ts';
-import type { PoolConfig } from '../../app/shared/thread-pool.ts';
+import type { PoolConfig } from '../../app/shared/pool-config.ts';
 import {
   checkBlockParams,
   type BlockBenchParams,

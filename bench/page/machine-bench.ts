@@ -7,7 +7,7 @@ import { Machine } from '../../app/machine.ts';
 import { FAITHFUL_AIO_CONFIG } from '../../app/shared/aio-config.ts';
 import { nowMs } from '../../app/shared/clock.ts';
 import type { GuestJob } from '../../app/shared/guest-job.ts';
-import type { PoolPolicyName } from '../../app/shared/thread-pool.ts';
+import type { PoolPolicyName } from '../../app/shared/pool-config.ts';
 import {
   deleteIfPresent,
   deleteLater,

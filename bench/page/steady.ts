@@ -10,7 +10,7 @@ import type { MachineStats } from '../../app/machine-stats.ts';
 import type { SideResult } from '../shared/bench-contracts.ts';
 import { nowMs } from '../../app/shared/clock.ts';
 import type { GuestJob, JobKind, JobReport } from '../../app/shared/guest-job.ts';
-import type { PoolPolicyName } from '../../app/shared/thread-pool.ts';
+import type { PoolPolicyName } from '../../app/shared/pool-config.ts';
 import {
   deleteIfPresent,
   freshImage,

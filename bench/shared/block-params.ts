@@ -12,7 +12,7 @@ import {
 import type { CacheMode } from '../../app/shared/block.ts';
 import { Errno, ErrnoError } from '../../app/shared/errno.ts';
 import { checkChunkSize, checkVirtualSize } from '../../app/shared/image-format.ts';
-import type { PoolConfig } from '../../app/shared/thread-pool.ts';
+import type { PoolConfig } from '../../app/shared/pool-config.ts';
 
 export interface BlockBenchParams {
   ops: BenchOp[];

@@ -3,7 +3,7 @@
 // checks its command line with these same functions.
 
 import { Errno, ErrnoError } from '../../app/shared/errno.ts';
-import { POOL_POLICIES, type PoolPolicyName } from '../../app/shared/thread-pool.ts';
+import { POOL_POLICIES, type PoolPolicyName } from '../../app/shared/pool-config.ts';
 
 export const RUNTIME_MS_MIN = 10;
 export const RUNTIME_MS_MAX = 600_000;

@@ -7,7 +7,7 @@ import { KICK_MODES, type KickMode } from '../../app/shared/guest-job.ts';
 import type { LatencySummary } from '../../app/shared/histogram.ts';
 import type { MachineTrace } from '../../app/shared/trace.ts';
 import { checkVirtualSize } from '../../app/shared/image-format.ts';
-import type { PoolConfig, PoolPolicyName } from '../../app/shared/thread-pool.ts';
+import type { PoolConfig, PoolPolicyName } from '../../app/shared/pool-config.ts';
 import { ParamChecker } from './check.ts';
 import type { ColdBurstRatios, ColdBurstSummary } from './cold-burst-summary.ts';
 

@@ -4,7 +4,7 @@
 
 import type { RunReport } from '../../app/shared/run-report.ts';
 import { checkVirtualSize } from '../../app/shared/image-format.ts';
-import type { PoolPolicyName } from '../../app/shared/thread-pool.ts';
+import type { PoolPolicyName } from '../../app/shared/pool-config.ts';
 import { ParamChecker } from './check.ts';
 import { ratioOf, type BurstMeasure } from './cold-burst-params.ts';
 

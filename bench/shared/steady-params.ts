@@ -13,7 +13,7 @@ import {
   type AioConfig,
 } from '../../app/shared/aio-config.ts';
 import { checkChunkSize, checkVirtualSize } from '../../app/shared/image-format.ts';
-import type { PoolPolicyName } from '../../app/shared/thread-pool.ts';
+import type { PoolPolicyName } from '../../app/shared/pool-config.ts';
 import { ParamChecker, WARMUP_MS_MAX } from './check.ts';
 
 /** The operations, assigned round-robin to vCPUs (steady) and to plain workers (ceiling). */

@@ -22,7 +22,7 @@ import {
   type LinuxVariant,
 } from './linux-bench-params.ts';
 import { DEFAULT_AIO_CONFIG } from '../../app/shared/aio-config.ts';
-import { DEFAULT_POOL_CONFIG } from '../../app/shared/thread-pool.ts';
+import { DEFAULT_POOL_CONFIG } from '../../app/shared/pool-config.ts';
 
 /** Emulator IOPS per (aio mode, mix, operation); the ceilings' fixed below. */
 type Emu = (aio: string, mix: SteadyMix, name: string) => number;
