@@ -4,97 +4,33 @@
 // and completion bottom half as the toy machine's virtio-blk. The page owns it all: the image's
 // lock (another tab gets EBUSY), the control and staging buffers, the serial console.
 
-import { transfer, wrap, type Remote } from 'comlink';
-import { BlockBackend } from '../block-backend.ts';
-import { MainBql } from '../main-bql.ts';
-import { machineStats, type MachineStats, type VcpuIdentity } from '../machine-stats.ts';
-import { spawnLinuxWorker } from '../spawn.ts';
-import { TraceRecorder } from '../trace-recorder.ts';
-import type { AioConfig } from '../shared/aio-config.ts';
-import { BLOCK_OP_NAMES, SECTOR_SIZE, type BlockOp, type CacheMode } from '../shared/block.ts';
-import type { LinuxDiskInit, LinuxWorkerApi, SerialMessage } from '../shared/contracts.ts';
-import { Errno, ErrnoError, errnoName } from '../shared/errno.ts';
-import { ideRingPush } from '../shared/ide-ring.ts';
+import type { BlockBackend } from '../block-backend.ts';
+import type { MachineStats, VcpuIdentity } from '../machine-stats.ts';
+import type { TraceRecorder } from '../trace-recorder.ts';
+import type { LinuxDiskInit, SerialMessage } from '../shared/contracts.ts';
+import { Errno, ErrnoError } from '../shared/errno.ts';
 import type { Control } from '../shared/layout.ts';
 import { threadIdOfVcpu } from '../shared/record-layout.ts';
 import type { PoolConfig } from '../shared/pool-config.ts';
-import { raiseIrq } from '../shared/virtio-blk.ts';
-import { deadline } from '../shared/deadline.ts';
 import { guestFiles, type GuestFiles } from './guest-files.ts';
+import { ControlPort, type GuestState } from './guest-control.ts';
+import {
+  DEFAULT_CMDLINE,
+  DEFAULT_LINUX_DISK_MODE,
+  DEFAULT_MEMORY_MIB,
+  LINUX_DISK_MODES,
+  VCPU,
+  type LinuxConfig,
+  type LinuxDiskMode,
+} from './linux-config.ts';
+import { LinuxDisk, openLinuxDisk, type DiskFailure } from './linux-disk.ts';
 import { SerialConsole } from './serial-console.ts';
+import { initV86, spawnV86, type V86Thread } from './v86-thread.ts';
 
-/**
- * How the disk keeps what the guest writes. writeback: IDENTIFY advertises a write cache and
- * FLUSH CACHE reaches the block layer's durable flush, so what a completed flush covered
- * survives a crash or a power cut, as on a PC's disk. writethrough: no write cache; every write
- * is durable before it completes. unsafe: a write cache whose flush does nothing (for tests
- * that must find losses).
- */
-export const LINUX_DISK_MODES = ['writeback', 'writethrough', 'unsafe'] as const;
-export type LinuxDiskMode = (typeof LINUX_DISK_MODES)[number];
-export const DEFAULT_LINUX_DISK_MODE: LinuxDiskMode = 'writeback';
-
-const CACHE_OF_MODE: Record<LinuxDiskMode, CacheMode> = {
-  writeback: 'writeback',
-  writethrough: 'writethrough',
-  unsafe: 'unsafe',
-};
-
-/** Request slots of the IDE front end (v86 has one command at a time per channel, plus the
- *  answers it has not heard yet); a power of two, so the completion ring wraps cleanly. */
-const IDE_SLOTS = 32;
-/** The staging buffer: the largest ATA request (65 536 sectors, 32 MiB) and room besides. */
-const DMA_BYTES = 48 << 20;
-/** v86 loads the initramfs at 64 MiB: the guest needs more than that. */
-const DEFAULT_MEMORY_MIB = 128;
-/** The crypto self-tests cost seconds of boot in v86; ISA PnP probing finds nothing. */
-export const DEFAULT_CMDLINE = 'console=ttyS0 quiet cryptomgr.notests noisapnp';
-const VCPU = 0;
 const GRACEFUL_STOP_MS = 30_000;
-/** v86 fetching ~10 MB (wasm, BIOS, kernel, initramfs) and starting. */
-const START_MS = 120_000;
-
-export interface LinuxConfig {
-  /** The image v86's hard disk is; held for the machine's lifetime. */
-  image: string;
-  mode?: LinuxDiskMode;
-  pool?: Partial<PoolConfig>;
-  aio?: Partial<AioConfig>;
-  pageCacheBytes?: number;
-  memoryMiB?: number;
-  cmdline?: string;
-}
 
 /** The emulated PC: off, starting v86, running, or shutting down. */
 export type LinuxPower = 'off' | 'starting' | 'running' | 'stopping';
-
-/** What the guest's init last said on the control port (ttyS1). */
-export type GuestState =
-  | 'booting'
-  | 'ready'
-  | 'no-disk'
-  | 'no-filesystem'
-  | 'fsck-failed'
-  | 'mount-failed'
-  | 'shutting-down'
-  | 'unmounted';
-
-const CONTROL_LINES: [RegExp, GuestState][] = [
-  [/^booting$/, 'booting'],
-  [/^ready$/, 'ready'],
-  [/^nodisk$/, 'no-disk'],
-  [/^nofs$/, 'no-filesystem'],
-  [/^fsck \d+$/, 'fsck-failed'],
-  [/^nomount$/, 'mount-failed'],
-  [/^stopping$/, 'shutting-down'],
-  [/^unmounted$/, 'unmounted'],
-];
-
-/** A request the block layer failed, as the page reports it. */
-export interface DiskFailure {
-  t: number;
-  message: string;
-}
 
 export class LinuxMachine {
   readonly image: string;
@@ -107,28 +43,24 @@ export class LinuxMachine {
   power: LinuxPower = 'off';
   guest: GuestState = 'booting';
   /** Requests the block layer failed (the guest got an I/O error for each). */
-  readonly failures: DiskFailure[] = [];
+  readonly failures: readonly DiskFailure[];
   private readonly diskInit: LinuxDiskInit;
   private readonly memoryBytes: number;
   private readonly cmdline: string;
-  private readonly bql: MainBql | undefined;
+  /** The disk's wiring while the machine lives; undefined for the in-memory baseline. */
+  private readonly ide: LinuxDisk | undefined;
   private readonly vcpu: { index: number; generation: number; jobLabel: string } = {
     index: VCPU,
     generation: 0,
     jobLabel: 'Linux (v86)',
   };
   private worker: Worker | undefined;
-  private api: Remote<LinuxWorkerApi<MessagePort>> | undefined;
+  private api: V86Thread['api'] | undefined;
   private serial: MessagePort | undefined;
-  private controlText = '';
-  private irqOwed = false;
+  private readonly control = new ControlPort();
   private stopping: Promise<void> | undefined;
   private destroyed: Promise<void> | undefined;
   private readonly listeners = new Set<() => void>();
-  private readonly onHidden = () => {
-    if (document.visibilityState === 'hidden') this.writeBackBestEffort();
-  };
-  private readonly onPageHide = () => this.writeBackBestEffort();
 
   /** Take the image, start its pool and main loop, and power the PC on. */
   static async create(cfg: LinuxConfig): Promise<LinuxMachine> {
@@ -140,50 +72,16 @@ export class LinuxMachine {
         `disk mode "${String(mode)}" is not one of ${LINUX_DISK_MODES.join(', ')}`,
       );
     }
-    const opened = await BlockBackend.openImage(
-      cfg.image,
-      {
-        cache: CACHE_OF_MODE[mode],
-        pool: cfg.pool,
-        aio: cfg.aio,
-        pageCacheBytes: cfg.pageCacheBytes,
-      },
-      'linux',
-    );
-    let disk: BlockBackend | undefined;
+    const { disk, diskInit } = await openLinuxDisk(cfg, mode);
     let m: LinuxMachine | undefined;
     try {
-      const { virtualSize } = opened.meta;
-      if (virtualSize % SECTOR_SIZE !== 0 || virtualSize < SECTOR_SIZE) {
-        throw new ErrnoError(
-          Errno.EINVAL,
-          `image "${cfg.image}" is ${virtualSize} bytes: an IDE disk is whole 512-byte sectors`,
-        );
-      }
-      const dma = new SharedArrayBuffer(DMA_BYTES);
-      disk = new BlockBackend(opened, {
-        nslots: IDE_SLOTS,
-        maxIov: 1,
-        nvcpus: 1,
-        ideRing: IDE_SLOTS,
-        dma,
-      });
-      const diskInit: LinuxDiskInit = {
-        kind: 'aio',
-        ctl: disk.ctl.sab,
-        dma,
-        aio: disk.aioParams,
-        virtualSize,
-        writeCache: mode !== 'writethrough',
-      };
       m = new LinuxMachine(cfg, mode, files, diskInit, disk);
       await disk.start();
       await m.start();
       return m;
     } catch (e) {
       if (m) await m.destroy().catch(() => undefined);
-      else if (disk) await disk.close().catch(() => undefined);
-      else opened.release();
+      else await disk.close().catch(() => undefined);
       throw e;
     }
   }
@@ -218,21 +116,8 @@ export class LinuxMachine {
     this.memoryBytes = (cfg.memoryMiB ?? DEFAULT_MEMORY_MIB) << 20;
     this.cmdline = cfg.cmdline ?? DEFAULT_CMDLINE;
     this.console = new SerialConsole((bytes) => this.sendSerial(0, bytes));
-    if (disk) {
-      this.bql = new MainBql(disk.ctl);
-      // The main loop holds the BQL while it runs bottom halves, as QEMU's does.
-      disk.loop.setLock(this.bql);
-      disk.onComplete(threadIdOfVcpu(VCPU), (slot, ret) => this.complete(slot, ret));
-      // One interrupt per completion pass, after all its completions are in the ring.
-      disk.afterCompletions = () => {
-        if (!this.irqOwed) return;
-        this.irqOwed = false;
-        raiseIrq(disk.ctl, VCPU);
-      };
-      // A page being hidden may be gone next: write the page cache back while we can.
-      document.addEventListener('visibilitychange', this.onHidden);
-      addEventListener('pagehide', this.onPageHide);
-    }
+    this.ide = disk ? new LinuxDisk(disk, () => this.changed()) : undefined;
+    this.failures = this.ide?.failures ?? [];
   }
 
   // ---- what the page shows ----
@@ -264,22 +149,13 @@ export class LinuxMachine {
   }
 
   stats(): MachineStats | undefined {
-    const { disk, bql } = this;
-    if (!disk || !bql) return undefined;
-    return machineStats(disk.ctl, disk.stats(), bql, disk.pool.completionBatch, this.vcpus);
+    return this.ide?.stats(this.vcpus);
   }
 
   /** Record this machine's trace from now until stop() (app/trace-recorder.ts). */
   startTrace(): TraceRecorder {
-    const { disk } = this;
-    if (!disk) throw new Error('the in-memory machine has no trace');
-    return new TraceRecorder({
-      image: this.image,
-      ctl: disk.ctl,
-      disk,
-      vcpus: this.vcpus,
-      poolConfig: disk.poolConfig,
-    });
+    if (!this.ide) throw new Error('the in-memory machine has no trace');
+    return this.ide.startTrace(this.image, this.vcpus);
   }
 
   // ---- power ----
@@ -288,50 +164,29 @@ export class LinuxMachine {
   async start(): Promise<void> {
     this.checkAlive();
     if (this.power !== 'off') throw new Error(`the Linux machine is ${this.power}, not off`);
-    await this.drained();
+    await this.ide?.drained();
     if (this.disk) Atomics.store(this.disk.ctl.i32, this.disk.ctl.L.vcpu.irq.at(VCPU), 0);
     this.power = 'starting';
     this.guest = 'booting';
-    this.controlText = '';
+    this.control.reset();
     this.vcpu.generation++;
     this.changed();
-    const worker = spawnLinuxWorker();
-    const api = wrap<LinuxWorkerApi<MessagePort>>(worker);
-    const channel = new MessageChannel();
-    channel.port1.onmessage = (e: MessageEvent<SerialMessage>) => this.receive(e.data);
-    this.worker = worker;
-    this.api = api;
-    this.serial = channel.port1;
+    const v86 = spawnV86((m) => this.receive(m));
+    this.worker = v86.worker;
+    this.api = v86.api;
+    this.serial = v86.serial;
     const f = this.files;
-    // A worker that fails to load never answers: its error event, or the deadline, ends the wait.
-    const failed = new Promise<never>((_, reject) =>
-      worker.addEventListener(
-        'error',
-        (e) => reject(new Error(`v86's worker failed: ${e.message || 'see the console'}`)),
-        { once: true },
-      ),
-    );
-    // A failure after the start is the console's to show, not an unhandled rejection.
-    failed.catch(() => undefined);
     try {
-      const init = api.init(
-        {
-          wasmUrl: f.wasmUrl,
-          biosUrl: f.biosUrl,
-          vgaBiosUrl: f.vgaBiosUrl,
-          kernelUrl: f.kernelUrl,
-          initrdUrl: f.initrdUrl,
-          cmdline: this.cmdline,
-          memoryBytes: this.memoryBytes,
-          disk: this.diskInit,
-        },
-        transfer(channel.port2, [channel.port2]),
-      );
-      await deadline(
-        Promise.race([init, failed]),
-        START_MS,
-        'v86 starting (the guest\u2019s files)',
-      );
+      await initV86(v86, {
+        wasmUrl: f.wasmUrl,
+        biosUrl: f.biosUrl,
+        vgaBiosUrl: f.vgaBiosUrl,
+        kernelUrl: f.kernelUrl,
+        initrdUrl: f.initrdUrl,
+        cmdline: this.cmdline,
+        memoryBytes: this.memoryBytes,
+        disk: this.diskInit,
+      });
     } catch (e) {
       // Nothing more is asked of a worker that did not start: it is ended.
       this.api = undefined;
@@ -400,7 +255,7 @@ export class LinuxMachine {
       throw new Error(`the Linux machine is ${this.power}: nothing to reset`);
     }
     this.guest = 'booting';
-    this.controlText = '';
+    this.control.reset();
     this.changed();
     await this.api.reset();
   }
@@ -411,8 +266,7 @@ export class LinuxMachine {
       try {
         await this.stop();
       } finally {
-        document.removeEventListener('visibilitychange', this.onHidden);
-        removeEventListener('pagehide', this.onPageHide);
+        this.ide?.detach();
         await this.disk?.close();
       }
     })();
@@ -425,7 +279,7 @@ export class LinuxMachine {
     this.api = undefined;
     this.worker = undefined;
     await api?.stop().catch(() => undefined);
-    await this.drained();
+    await this.ide?.drained();
     const holdsPoolLock = (await api?.quiesce().catch(() => false)) ?? false;
     worker?.terminate();
     this.serial?.close();
@@ -434,18 +288,6 @@ export class LinuxMachine {
     if (this.disk) await this.disk.writeBack();
     this.power = 'off';
     this.changed();
-  }
-
-  /** Until every request the IDE front end submitted has completed. */
-  private async drained(): Promise<void> {
-    if (!this.disk) return;
-    const { i32, L } = this.disk.ctl;
-    for (;;) {
-      const n = Atomics.load(i32, L.ide.inflight);
-      if (n === 0) return;
-      const w = Atomics.waitAsync(i32, L.ide.inflight, n, 1000);
-      if (w.async) await w.value;
-    }
   }
 
   private untilGuest(state: GuestState, timeoutMs: number): Promise<void> {
@@ -464,12 +306,6 @@ export class LinuxMachine {
     });
   }
 
-  private writeBackBestEffort(): void {
-    void this.disk?.writeBack().catch((e: unknown) => {
-      console.warn(`Linux machine: write-back on hiding the page failed: ${(e as Error).message}`);
-    });
-  }
-
   // ---- serial ports ----
 
   private sendSerial(uart: number, bytes: Uint8Array): void {
@@ -481,39 +317,12 @@ export class LinuxMachine {
       this.console.receive(bytes);
       return;
     }
-    this.controlText += new TextDecoder().decode(bytes);
-    const lines = this.controlText.split('\n');
-    this.controlText = lines.pop() ?? '';
-    for (const raw of lines) {
-      const line = raw.replaceAll('\r', '').trim();
-      const state = CONTROL_LINES.find(([re]) => re.test(line))?.[1];
-      if (state && state !== this.guest) {
+    for (const state of this.control.receive(bytes)) {
+      if (state !== this.guest) {
         this.guest = state;
         this.changed();
       }
     }
-  }
-
-  // ---- completions (the main loop's completion BH, under the BQL) ----
-
-  private complete(slot: number, ret: number): void {
-    const ctl = this.ctl;
-    if (ret < 0) {
-      const { i32, f64, L } = ctl;
-      const op = i32[L.slot.op.at(slot)] as BlockOp;
-      const byteOffset = f64[L.slot.byteOffset.at(slot)];
-      const nbytes = f64[L.slot.nbytes.at(slot)];
-      const why = this.disk?.backingFault();
-      this.failures.push({
-        t: Date.now(),
-        message:
-          `${BLOCK_OP_NAMES[op]} of ${nbytes} bytes at sector ${byteOffset / SECTOR_SIZE} ` +
-          `failed with ${errnoName(ret)} (${ret})${why ? `: ${why}` : ''}`,
-      });
-      queueMicrotask(() => this.changed());
-    }
-    ideRingPush(ctl, slot, ret);
-    this.irqOwed = true;
   }
 
   private checkAlive(): void {

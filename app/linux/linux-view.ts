@@ -13,12 +13,9 @@ import { fmtUs } from '../ui/format.ts';
 import { PoolFigures } from '../ui/pool-figures.ts';
 import type { WebAio } from '../webaio.ts';
 import { guestFiles } from './guest-files.ts';
-import {
-  DEFAULT_LINUX_DISK_MODE,
-  type GuestState,
-  type LinuxDiskMode,
-  type LinuxMachine,
-} from './linux-machine.ts';
+import type { GuestState } from './guest-control.ts';
+import { DEFAULT_LINUX_DISK_MODE, type LinuxDiskMode } from './linux-config.ts';
+import type { LinuxMachine } from './linux-machine.ts';
 
 const REFRESH_MS = 500;
 const IMAGES_MS = 2000;

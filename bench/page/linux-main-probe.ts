@@ -4,7 +4,7 @@
 
 import { V86 } from 'v86';
 import { guestFiles } from '../../app/linux/guest-files.ts';
-import { DEFAULT_CMDLINE } from '../../app/linux/linux-machine.ts';
+import { DEFAULT_CMDLINE } from '../../app/linux/linux-config.ts';
 
 /** Boot on a blank in-memory disk of `diskBytes` until the guest's init says it is ready (on
  *  its control port), then destroy the PC. */

@@ -11,7 +11,8 @@ import { createImage } from '../../app/images.ts';
 // window.webaio's type: the Linux view's machine is window.webaio.linux.
 import type {} from '../../app/webaio.ts';
 import { guestFiles } from '../../app/linux/guest-files.ts';
-import { DEFAULT_LINUX_DISK_MODE, LinuxMachine } from '../../app/linux/linux-machine.ts';
+import { DEFAULT_LINUX_DISK_MODE } from '../../app/linux/linux-config.ts';
+import { LinuxMachine } from '../../app/linux/linux-machine.ts';
 import {
   checkLinuxBenchParams,
   summarizeLinux,
