@@ -1,6 +1,5 @@
 // The `power-cut` scenario: campaigns of crashes or power cuts (scripts/power-cut.ts) on WebAIO's
-// cache modes and on plain IndexedDB write patterns, each on a browser profile of its own, and a
-// table of what every restart found. It runs in Node beside the bench's page (it needs its own
+// cache modes, each on a browser profile of its own, and a table of what every restart found. It runs in Node beside the bench's page (it needs its own
 // browsers, on lazyfs for power cuts). See docs/durability.md.
 
 import { CUT_PATTERNS, type CutPattern } from '../../scripts/cut-writers.ts';
@@ -17,8 +16,7 @@ export interface PowerCutParams {
 }
 
 export const POWER_CUT_DEFAULTS: Readonly<PowerCutParams> = {
-  // Every pattern but idb-chunk-strict-parallel, which is asked for by name (docs/durability.md).
-  patterns: CUT_PATTERNS.filter((p) => p !== 'idb-chunk-strict-parallel'),
+  patterns: [...CUT_PATTERNS],
   cut: 'power',
   cuts: 25,
   seed: 3,

@@ -351,19 +351,5 @@ export function linuxTargets(r: LinuxBenchResult | undefined): TargetResult[] {
   ];
 }
 
-export function evaluateTargets(
-  coldBurst: ColdBurstResult | undefined,
-  steadyVsCeiling: SteadyComparisonRow[] | null,
-  block?: BlockBenchResult,
-  linux?: LinuxBenchResult,
-): TargetResult[] {
-  return [
-    ...coldBurstTargets(coldBurst),
-    ...steadyTargets(steadyVsCeiling),
-    blockTarget(block),
-    ...linuxTargets(linux),
-  ];
-}
-
 export const verdictOf = (t: TargetResult) =>
   t.met === null ? 'not measured' : t.met ? 'MET' : 'NOT MET';
