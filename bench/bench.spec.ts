@@ -291,7 +291,7 @@ test('bench cold-burst (page): trials of every policy and kick mode, interleaved
   expect(left.map((i) => i.name)).toEqual([]);
 });
 
-/** Keys an object of the documented schema must have (docs/benchmarks.md). */
+/** Keys an object of the report's types must have (BenchReport, cli/report.ts). */
 function expectKeys(what: string, obj: unknown, keys: string[]): void {
   expect(typeof obj, what).toBe('object');
   expect(Object.keys(obj as object).sort(), what).toEqual([...keys].sort());
