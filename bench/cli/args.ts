@@ -68,131 +68,112 @@ function checked<T>(flag: string, text: string, check: () => T): T {
 }
 
 const scenarioNames = () => SCENARIOS.map((s) => s.name);
-const optIn = () => SCENARIOS.filter((s) => s.optIn).map((s) => s.name);
 
-/** Every flag that takes a value: what the value is, what it does, how its text is read. */
+/** A flag that takes a value: what the value is (in --help), what it does, how it is read. */
+const flag = <T>(meta: string, help: string, parse: (flag: string, text: string) => T) => ({
+  meta,
+  help,
+  parse,
+});
+
 const VALUE_FLAGS = {
-  scenario: {
-    meta: 'LIST',
-    help: () =>
-      `scenarios to run, comma-separated: ${scenarioNames().join(', ')} (default: all but ` +
-      `${optIn().join(', ')}, which are opt-in)`,
-    parse: (f: string, t: string) => oneOf<ScenarioName>(f, t, scenarioNames()),
-  },
-  policy: {
-    meta: 'LIST',
-    help: () =>
-      `pool policies: ${POOL_POLICIES.join(', ')} (cold-burst: default all three, plus ` +
+  // Its help names the scenarios from the table, in usage().
+  scenario: flag('LIST', 'scenarios to run, comma-separated:', (f, t) =>
+    oneOf<ScenarioName>(f, t, scenarioNames()),
+  ),
+  policy: flag(
+    'LIST',
+    `pool policies: ${POOL_POLICIES.join(', ')} (cold-burst: default all three, plus ` +
       'inline-stop; steady and machine run under bh, never under inline)',
-    parse: (f: string, t: string) => oneOf(f, t, POOL_POLICIES),
-  },
-  vcpus: {
-    meta: 'N',
-    help: () => "vCPUs, and the ceilings' plain workers (default 4; machine's verify run 8)",
-    parse: (f: string, t: string) => integerIn(f, t, 1, 16),
-  },
-  runtime: {
-    meta: 'MS',
-    help: () =>
-      'ms per measured case (steady, ceilings, block); the light-I/O vCPUs around a burst ' +
+    (f, t) => oneOf(f, t, POOL_POLICIES),
+  ),
+  vcpus: flag(
+    'N',
+    "vCPUs, and the ceilings' plain workers (default 4; machine's verify 8)",
+    (f, t) => integerIn(f, t, 1, 16),
+  ),
+  runtime: flag(
+    'MS',
+    'ms per measured case (steady, ceilings, block); the light-I/O vCPUs around a burst ' +
       '(cold-burst, machine) (default 3000)',
-    parse: (f: string, t: string) => checked(f, t, () => checkRuntimeMs(parseInteger(f, t))),
-  },
-  warmup: {
-    meta: 'MS',
-    help: () => 'untimed warm-up before each timed case (steady, ceilings, block; 1000)',
-    parse: (f: string, t: string) => integerIn(f, t, 0, WARMUP_MS_MAX),
-  },
-  iodepth: {
-    meta: 'LIST',
-    help: () => 'requests in flight per operation, a case each (steady, ceilings: 32; block: 1,32)',
-    parse: (f: string, t: string) =>
-      listOf(f, t).map((s) => checked(f, s, () => checkIodepth(parseInteger(f, s)))),
-  },
-  bs: {
-    meta: 'LIST',
-    help: () =>
-      'request sizes, e.g. 4096,32k: block, a case each (4k,32k); steady and ceilings, one for ' +
+    (f, t) => checked(f, t, () => checkRuntimeMs(parseInteger(f, t))),
+  ),
+  warmup: flag(
+    'MS',
+    'untimed warm-up before each timed case (steady, ceilings, block; 1000)',
+    (f, t) => integerIn(f, t, 0, WARMUP_MS_MAX),
+  ),
+  iodepth: flag(
+    'LIST',
+    'requests in flight per operation, a case each (steady, ceilings: 32; block: 1,32)',
+    (f, t) => listOf(f, t).map((s) => checked(f, s, () => checkIodepth(parseInteger(f, s)))),
+  ),
+  bs: flag(
+    'LIST',
+    'request sizes, e.g. 4096,32k: block, a case each (4k,32k); steady and ceilings, one for ' +
       'all operations or two (random, sequential; 4k,32k); cold-burst and machine, the first (4k)',
-    parse: (f: string, t: string) =>
-      listOf(f, t).map((s) => checked(f, s, () => checkBs(parseBytes(f, s)))),
-  },
-  mix: {
-    meta: 'LIST',
-    help: () =>
-      'steady and ceilings: all (the operations at once), alone (each by itself) (default both)',
-    parse: (f: string, t: string) => oneOf(f, t, STEADY_MIXES),
-  },
-  aio: {
-    meta: 'LIST',
-    help: () =>
-      `steady: AIO modes, ${STEADY_AIO_MODES.join(', ')} (default all; cached: random writes ` +
+    (f, t) => listOf(f, t).map((s) => checked(f, s, () => checkBs(parseBytes(f, s)))),
+  ),
+  mix: flag(
+    'LIST',
+    'steady and ceilings: all (at once), alone (each by itself) (default both)',
+    (f, t) => oneOf(f, t, STEADY_MIXES),
+  ),
+  aio: flag(
+    'LIST',
+    `steady: AIO modes, ${STEADY_AIO_MODES.join(', ')} (default all; cached: random writes ` +
       'alone, a flush every 1000)',
-    parse: (f: string, t: string) => oneOf(f, t, STEADY_AIO_MODES),
-  },
-  batch: {
-    meta: 'LIST',
-    help: () => 'ceiling-batched: requests per transaction at most, cases each (default 16,32)',
-    parse: (f: string, t: string) => listOf(f, t).map((s) => parseInteger(f, s)),
-  },
-  op: {
-    meta: 'LIST',
-    help: () => 'block: read, write or both (default read,write)',
-    parse: (f: string, t: string) => listOf(f, t).map((s) => checked(f, s, () => checkOp(s))),
-  },
-  trials: {
-    meta: 'N',
-    help: () =>
-      'cold-burst: runs of each policy and kick mode, interleaved, each on a fresh machine; ' +
+    (f, t) => oneOf(f, t, STEADY_AIO_MODES),
+  ),
+  batch: flag('LIST', 'ceiling-batched: requests per transaction at most (default 16,32)', (f, t) =>
+    listOf(f, t).map((s) => parseInteger(f, s)),
+  ),
+  op: flag('LIST', 'block: read, write or both (default read,write)', (f, t) =>
+    listOf(f, t).map((s) => checked(f, s, () => checkOp(s))),
+  ),
+  trials: flag(
+    'N',
+    'cold-burst: runs of each policy and kick mode, interleaved, each on a fresh machine; ' +
       'figures are medians with min-max (default 5)',
-    parse: (f: string, t: string) => integerIn(f, t, 1, 50),
-  },
-  kick: {
-    meta: 'LIST',
-    help: () => 'cold-burst: batch (one doorbell for the burst), each (one per request) or both',
-    parse: (f: string, t: string) => oneOf(f, t, KICK_MODES),
-  },
-  cuts: {
-    meta: 'N',
-    help: () => 'power-cut: cuts per pattern, on one profile each (default 25)',
-    parse: (f: string, t: string) => integerIn(f, t, 1, 1000),
-  },
-  pattern: {
-    meta: 'LIST',
-    help: () => `power-cut: WebAIO's cache modes, ${CUT_PATTERNS.join(', ')} (default all)`,
-    parse: (f: string, t: string) => oneOf(f, t, CUT_PATTERNS),
-  },
-  cut: {
-    meta: 'KIND',
-    help: () =>
-      'power-cut: power (the profile on lazyfs loses what was not fsynced) or kill (SIGKILL to ' +
+    (f, t) => integerIn(f, t, 1, 50),
+  ),
+  kick: flag(
+    'LIST',
+    'cold-burst: batch (one doorbell for the burst), each (one per request)',
+    (f, t) => oneOf(f, t, KICK_MODES),
+  ),
+  cuts: flag('N', 'power-cut: cuts per pattern, on one profile each (default 25)', (f, t) =>
+    integerIn(f, t, 1, 1000),
+  ),
+  pattern: flag('LIST', `power-cut: WebAIO's cache modes, ${CUT_PATTERNS.join(', ')}`, (f, t) =>
+    oneOf(f, t, CUT_PATTERNS),
+  ),
+  cut: flag(
+    'KIND',
+    'power-cut: power (the profile on lazyfs loses what was not fsynced) or kill (SIGKILL to ' +
       'the browser) (default power)',
-    parse: (f: string, t: string) => {
+    (f, t) => {
       const kinds = oneOf(f, t, ['power', 'kill'] as const);
       if (kinds.length > 1) throw new UsageError(`${f} takes one of power, kill`);
       return kinds[0];
     },
-  },
-  boots: {
-    meta: 'N',
-    help: () =>
-      'linux: boots of each disk (memory, writeback, writethrough), interleaved, each on a ' +
-      'fresh blank disk (default 3)',
-    parse: (f: string, t: string) => integerIn(f, t, 1, 20),
-  },
-  trace: {
-    meta: 'DIR',
-    help: () =>
-      "cold-burst: write every run's trace to DIR, a Chrome trace-event JSON file per run " +
-      '(Perfetto UI, chrome://tracing)',
-    parse: (f: string, t: string) => (t ? t : failEmpty(f, 'a directory')),
-  },
-  json: {
-    meta: 'FILE',
-    help: () => 'also write every figure to FILE (the BenchReport type in bench/cli/report.ts)',
-    parse: (f: string, t: string) => (t ? t : failEmpty(f, 'a file name')),
-  },
-} as const;
+  ),
+  boots: flag(
+    'N',
+    'linux: boots of each disk (memory, writeback, writethrough), interleaved (default 3)',
+    (f, t) => integerIn(f, t, 1, 20),
+  ),
+  trace: flag(
+    'DIR',
+    "cold-burst: write every run's trace to DIR, a Chrome trace-event JSON file per run",
+    (f, t) => t || failEmpty(f, 'a directory'),
+  ),
+  json: flag(
+    'FILE',
+    'also write every figure to FILE (BenchReport, bench/cli/report.ts)',
+    (f, t) => t || failEmpty(f, 'a file name'),
+  ),
+};
 
 function failEmpty(flag: string, what: string): never {
   throw new UsageError(`${flag} needs ${what}`);
@@ -200,9 +181,9 @@ function failEmpty(flag: string, what: string): never {
 
 /** Flags without a value. */
 const SWITCHES = {
-  'no-build': { help: () => 'serve dist/ as it is, without `vite build` first' },
-  help: { help: () => 'this text' },
-} as const;
+  'no-build': 'serve dist/ as it is, without `vite build` first',
+  help: 'this text',
+};
 
 export type FlagName = keyof typeof VALUE_FLAGS;
 /** Each flag given, as its parser read it. */
@@ -235,12 +216,16 @@ function wrapped(text: string): string {
 }
 
 export function usage(): string {
-  const line = (flag: string, help: string) => `  ${flag.padEnd(18)}${wrapped(help)}`;
+  const line = (name: string, help: string) => `  ${name.padEnd(18)}${wrapped(help)}`;
+  const optIn = SCENARIOS.filter((s) => s.optIn).map((s) => s.name);
+  const scenarios = `${scenarioNames().join(', ')} (default: all but ${optIn.join(', ')})`;
   return [
     'usage: npm run bench -- [options]',
     '',
-    ...Object.entries(VALUE_FLAGS).map(([name, f]) => line(`--${name} ${f.meta}`, f.help())),
-    ...Object.entries(SWITCHES).map(([name, f]) => line(`--${name}`, f.help())),
+    ...Object.entries(VALUE_FLAGS).map(([name, f]) =>
+      line(`--${name} ${f.meta}`, name === 'scenario' ? `${f.help} ${scenarios}` : f.help),
+    ),
+    ...Object.entries(SWITCHES).map(([name, help]) => line(`--${name}`, help)),
     '',
   ].join('\n');
 }
