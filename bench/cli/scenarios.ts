@@ -139,7 +139,11 @@ export interface ScenarioRow {
 
 function row<K extends Key>(s: Scenario<K>): ScenarioRow {
   return {
-    ...s,
+    name: s.name,
+    key: s.key,
+    optIn: s.optIn,
+    warm: s.warm,
+    targets: s.targets,
     flags: s.flags as FlagMap<never>,
     params(f) {
       const p: Partial<Params[K]> = {};
