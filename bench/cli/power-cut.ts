@@ -6,6 +6,7 @@ import { CUT_PATTERNS, type CutPattern } from '../../scripts/cut-writers.ts';
 import { lazyfsMissing } from '../../scripts/lazyfs.ts';
 import { badSectors, runCuts, type CutKind, type CutsResult } from '../../scripts/power-cut.ts';
 import { ParamChecker } from '../shared/check.ts';
+import { markdownTable } from './report.ts';
 
 export interface PowerCutParams {
   patterns: CutPattern[];
@@ -108,13 +109,10 @@ export function powerCutReport(r: PowerCutCampaign): string {
     'phantom',
     'bad sectors per cut',
   ];
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [
     `power-cut (${r.params.cut}, seed ${r.params.seed}, ${(r.elapsedMs / 1000).toFixed(0)} s): ` +
       'a cut "with loss" left a sector that a completed flush covered older than acknowledged, ' +
       "torn, holding another sector's data, or holding data never written there",
-    line(head),
-    line(head.map(() => '---')),
-    ...rows.map(line),
+    markdownTable(head, rows, 1),
   ].join('\n');
 }
