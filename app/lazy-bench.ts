@@ -29,7 +29,6 @@ export function lazyBench(): Bench {
     ceilingBatched: async (params) => (await loaded()).ceilingBatched(params),
     machine: async (params) => (await loaded()).machine(params),
     block: async (params) => (await loaded()).block(params),
-    shape: async (params) => (await loaded()).shape(params),
     linux: async (params) => (await loaded()).linux(params),
   };
 }

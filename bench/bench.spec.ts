@@ -12,7 +12,7 @@ import { COLD_BURST_FIGURES } from './shared/cold-burst-summary.ts';
 import type { ChromeTrace } from '../app/shared/chrome-trace.ts';
 import type { LatencySummary } from '../app/shared/histogram.ts';
 import { traceNestingViolations } from '../app/shared/trace-nesting.ts';
-import type { BenchReport } from './cli/bench-report.ts';
+import type { BenchReport } from './cli/report.ts';
 import { expect, test } from '../e2e/fixtures.ts';
 
 test('bench block: every case has both sides measured and ratios of emulator / baseline', async ({
@@ -85,89 +85,6 @@ test('bench block: a bad parameter is refused with EINVAL naming it', async ({ a
     ),
   );
   expect(err).toEqual({ name: 'EINVAL', message: expect.stringContaining('bs 1000') });
-});
-
-test('bench shape: every cell of every part measured on plain IndexedDB, and nothing left behind', async ({
-  profile,
-}) => {
-  const page = await profile.open();
-  const params = {
-    trials: 2,
-    runtimeMs: 100,
-    warmupMs: 20,
-    layouts: ['stores-1', 'stores-2', 'dbs-2', 'buckets-2'],
-    alone: 'first' as const,
-    batches: [1, 4],
-    regionBytes: 1 << 20,
-    sizes: [4096, 65536],
-    blobSizes: [32768],
-    batch: 4,
-  };
-  const r = await page.evaluate((p) => window.webaio.bench.shape(p), params);
-
-  expect(r.scenario).toBe('shape');
-  expect(r.params).toMatchObject(params);
-  expect(r.prefill.every((p) => p.ms > 0 && p.error === null)).toBe(true);
-  // Chromium 156 has storage buckets, in the page and in a dedicated worker.
-  expect(r.storageBuckets).toEqual({ page: true, worker: true, error: null });
-  expect(r.cells.map((c) => c.cell.key)).toContain('mixed buckets-2 x4 mixed');
-  expect(r.cells).toHaveLength(4 * 2 + 2 * 2 + 2 * 2 + 1 * 2 * 2 + 2 * 2);
-  for (const c of r.cells) {
-    const at = c.cell.key;
-    expect(
-      c.trials.map((t) => [t.trial, t.error]),
-      at,
-    ).toEqual([
-      [1, null],
-      [2, null],
-    ]);
-    for (const t of c.trials) {
-      const sides = [
-        [t.reads, c.cell.readers],
-        [t.writes, c.cell.writers],
-      ] as const;
-      for (const [side, workers] of sides) {
-        if (workers === 0) {
-          expect(side, at).toBeNull();
-          continue;
-        }
-        if (!side) throw new Error(`${at}: a side with workers has no figures`);
-        expect(side.workers, at).toBe(workers);
-        expect(side.txs, at).toBeGreaterThan(0);
-        expect(side.ops, at).toBe(side.txs * c.cell.batch);
-        expect(side.opsPerS, at).toBeCloseTo(side.txPerS * c.cell.batch, 6);
-        expect(side.mbPerS, at).toBeCloseTo((side.opsPerS * c.cell.setup.valueBytes) / 1e6, 6);
-        expect(side.txP50Ms, at).toBeLessThanOrEqual(side.txP99Ms);
-      }
-    }
-    for (const spreads of [c.reads, c.writes]) {
-      if (!spreads) continue;
-      for (const s of Object.values(spreads)) {
-        expect(s.min, at).toBeLessThanOrEqual(s.median);
-        expect(s.median, at).toBeLessThanOrEqual(s.max);
-      }
-    }
-  }
-  // The scenario deletes its databases and buckets.
-  const left = await page.evaluate(async () => {
-    const buckets = (navigator as unknown as { storageBuckets: { keys(): Promise<string[]> } })
-      .storageBuckets;
-    return [
-      ...(await indexedDB.databases()).map((d) => d.name ?? ''),
-      ...(await buckets.keys()),
-    ].filter((name) => name.startsWith('bench-shape-'));
-  });
-  expect(left).toEqual([]);
-});
-
-test('bench shape: a bad parameter is refused with EINVAL naming it', async ({ app }) => {
-  const err = await app.evaluate(() =>
-    window.webaio.bench.shape({ layouts: ['tables-2'] }).then(
-      () => null,
-      (e: Error) => ({ name: e.name, message: e.message }),
-    ),
-  );
-  expect(err).toEqual({ name: 'EINVAL', message: expect.stringContaining('layout "tables-2"') });
 });
 
 // ---- steady and the two ceilings: every mix and AIO mode, and the comparison ----
@@ -374,7 +291,7 @@ test('bench cold-burst (page): trials of every policy and kick mode, interleaved
   expect(left.map((i) => i.name)).toEqual([]);
 });
 
-/** Keys an object of the documented schema must have (docs/benchmarks.md). */
+/** Keys an object of the report's types must have (BenchReport, cli/report.ts). */
 function expectKeys(what: string, obj: unknown, keys: string[]): void {
   expect(typeof obj, what).toBe('object');
   expect(Object.keys(obj as object).sort(), what).toEqual([...keys].sort());

@@ -1,10 +1,10 @@
 // Crashes and power cuts, counted. A persistent browser profile; batches of self-describing
-// sectors (the guest's verify format, workers/guest/verify.ts) written at random places, each batch followed by a flush; at a random
-// moment the browser is killed (SIGKILL to all its processes) or the power goes (the profile is
-// on lazyfs, whose unsynced data the cut throws away, then the browser is killed). After each
-// restart every sector is read back and judged: a sector a completed flush covered must hold that
-// write or a newer one, whole, and its own. Used by the e2e tests (a few cuts) and by
-// `npm run bench -- --scenario power-cut` (campaigns).
+// sectors (the guest's verify format, workers/guest/verify.ts) written through WebAIO at random
+// places, each batch followed by a flush; at a random moment the browser is killed (SIGKILL to
+// all its processes) or the power goes (the profile is on lazyfs, whose unsynced data the cut
+// throws away, then the browser is killed). After each restart every sector is read back and
+// judged: a sector a completed flush covered must hold that write or a newer one, whole, and its
+// own. Used by e2e/power-cut.spec.ts (a few cuts) and `npm run bench -- --scenario power-cut`.
 
 import type { Page } from '@playwright/test';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';

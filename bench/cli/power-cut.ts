@@ -1,12 +1,12 @@
 // The `power-cut` scenario: campaigns of crashes or power cuts (scripts/power-cut.ts) on WebAIO's
-// cache modes and on plain IndexedDB write patterns, each on a browser profile of its own, and a
-// table of what every restart found. It runs in Node beside the bench's page (it needs its own
+// cache modes, each on a browser profile of its own, and a table of what every restart found. It runs in Node beside the bench's page (it needs its own
 // browsers, on lazyfs for power cuts). See docs/durability.md.
 
 import { CUT_PATTERNS, type CutPattern } from '../../scripts/cut-writers.ts';
 import { lazyfsMissing } from '../../scripts/lazyfs.ts';
 import { badSectors, runCuts, type CutKind, type CutsResult } from '../../scripts/power-cut.ts';
 import { ParamChecker } from '../shared/check.ts';
+import { markdownTable } from './report.ts';
 
 export interface PowerCutParams {
   patterns: CutPattern[];
@@ -17,8 +17,7 @@ export interface PowerCutParams {
 }
 
 export const POWER_CUT_DEFAULTS: Readonly<PowerCutParams> = {
-  // Every pattern but idb-chunk-strict-parallel, which is asked for by name (docs/durability.md).
-  patterns: CUT_PATTERNS.filter((p) => p !== 'idb-chunk-strict-parallel'),
+  patterns: [...CUT_PATTERNS],
   cut: 'power',
   cuts: 25,
   seed: 3,
@@ -110,13 +109,10 @@ export function powerCutReport(r: PowerCutCampaign): string {
     'phantom',
     'bad sectors per cut',
   ];
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [
     `power-cut (${r.params.cut}, seed ${r.params.seed}, ${(r.elapsedMs / 1000).toFixed(0)} s): ` +
       'a cut "with loss" left a sector that a completed flush covered older than acknowledged, ' +
       "torn, holding another sector's data, or holding data never written there",
-    line(head),
-    line(head.map(() => '---')),
-    ...rows.map(line),
+    markdownTable(head, rows, 1),
   ].join('\n');
 }

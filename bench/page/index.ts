@@ -12,9 +12,6 @@ import { runLinuxBench } from './linux.ts';
 import type { LinuxBenchParams, LinuxBenchResult } from '../shared/linux-bench-params.ts';
 import { runMachineBench } from './machine-bench.ts';
 import type { MachineBenchParams, MachineBenchResult } from '../shared/machine-bench-params.ts';
-import { runShape } from './shape.ts';
-import type { ShapeParams } from '../shared/shape-params.ts';
-import type { ShapeResult } from '../shared/shape-summary.ts';
 import { runSteady } from './steady.ts';
 import type { CeilingResult, SteadyParams, SteadyResult } from '../shared/steady-params.ts';
 
@@ -31,8 +28,6 @@ export interface Bench {
   machine(params?: Partial<MachineBenchParams>): Promise<MachineBenchResult>;
   /** The emulator's random reads and writes against a plain idb-keyval loop (docs/benchmarks.md). */
   block(params?: Partial<BlockBenchParams>): Promise<BlockBenchResult>;
-  /** Plain IndexedDB's limit: store layouts under mixed load, value sizes, Blobs, durability. */
-  shape(params?: Partial<ShapeParams>): Promise<ShapeResult>;
   /** Linux in v86 on a WebAIO disk against an in-memory disk: boots, guest dd, main thread. */
   linux(params?: Partial<LinuxBenchParams>): Promise<LinuxBenchResult>;
 }
@@ -45,7 +40,6 @@ export function createBench(): Bench {
     ceilingBatched: (params) => runCeiling(params, 'ceiling-batched'),
     machine: runMachineBench,
     block: runBlockBench,
-    shape: runShape,
     linux: runLinuxBench,
   };
 }

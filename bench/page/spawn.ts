@@ -8,11 +8,3 @@ export function spawnCeilingWorker(): Worker {
     name: 'ceiling',
   });
 }
-
-/** The shape scenario's plain IndexedDB worker (shape.ts). */
-export function spawnShapeWorker(): Worker {
-  return new Worker(new URL('../worker/shape-worker.ts', import.meta.url), {
-    type: 'module',
-    name: 'shape',
-  });
-}

@@ -10,9 +10,9 @@ import {
   type SideResult,
 } from './bench-contracts.ts';
 import type { CacheMode } from '../../app/shared/block.ts';
-import { Errno, ErrnoError } from '../../app/shared/errno.ts';
 import { checkChunkSize, checkVirtualSize } from '../../app/shared/image-format.ts';
 import type { PoolConfig } from '../../app/shared/pool-config.ts';
+import { ParamChecker, WARMUP_MS_MAX } from './check.ts';
 
 export interface BlockBenchParams {
   ops: BenchOp[];
@@ -51,86 +51,50 @@ export const BLOCK_BENCH_DEFAULTS: Readonly<BlockBenchParams> = {
   pageCache: false,
 };
 
-export const BS_MIN = 512;
-export const BS_MAX = 1 << 20;
-export const IODEPTH_MAX = 256;
-export const RUNTIME_MS_MIN = 10;
-export const RUNTIME_MS_MAX = 600_000;
-export const WARMUP_MS_MAX = 60_000;
+const BS_MIN = 512;
+const BS_MAX = 1 << 20;
+/** The backend's request slots. */
+const IODEPTH_MAX = 256;
 
-const einval = (message: string) => new ErrnoError(Errno.EINVAL, `bench block: ${message}`);
-
-function integerIn(name: string, v: unknown, lo: number, hi: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-    throw einval(`${name} ${String(v)} is not an integer from ${lo} to ${hi}`);
-  }
-  return v;
-}
-
-function listOf<T>(name: string, v: unknown, check: (item: unknown) => T): T[] {
-  if (!Array.isArray(v) || v.length === 0) {
-    throw einval(`${name} ${JSON.stringify(v)} is not a non-empty list`);
-  }
-  return [...new Set(v.map(check))];
-}
+const c = new ParamChecker('block');
 
 export function checkOp(v: unknown): BenchOp {
   if (!BENCH_OPS.includes(v as BenchOp)) {
-    throw einval(`op ${JSON.stringify(v)} is not one of ${BENCH_OPS.join(', ')}`);
+    c.fail(`op ${JSON.stringify(v)} is not one of ${BENCH_OPS.join(', ')}`);
   }
   return v as BenchOp;
 }
 
-export function checkBs(v: unknown): number {
-  const bs = integerIn('bs', v, BS_MIN, BS_MAX);
-  if ((bs & (bs - 1)) !== 0) throw einval(`bs ${bs} is not a power of two`);
-  return bs;
-}
-
-export const checkIodepth = (v: unknown) => integerIn('iodepth', v, 1, IODEPTH_MAX);
-export const checkRuntimeMs = (v: unknown) =>
-  integerIn('runtimeMs', v, RUNTIME_MS_MIN, RUNTIME_MS_MAX);
+export const checkBs = (v: unknown) => c.pow2('bs', v, BS_MIN, BS_MAX);
+export const checkIodepth = (v: unknown) => c.int('iodepth', v, 1, IODEPTH_MAX);
+export const checkRuntimeMs = (v: unknown) => c.runtimeMs(v);
 
 /** Fill in the defaults and check every value; the error names the value that is wrong. */
 export function checkBlockParams(input: Partial<BlockBenchParams> = {}): BlockBenchParams {
-  if (typeof input !== 'object' || input === null) {
-    throw einval(`parameters ${String(input)} are not an object`);
-  }
-  for (const key of Object.keys(input)) {
-    if (!(key in BLOCK_BENCH_DEFAULTS)) {
-      throw einval(
-        `unknown parameter "${key}" (known: ${Object.keys(BLOCK_BENCH_DEFAULTS).join(', ')})`,
-      );
-    }
-  }
-  const p = { ...BLOCK_BENCH_DEFAULTS, ...input };
+  const p = c.merge(BLOCK_BENCH_DEFAULTS, input);
   const chunkSize = checkChunkSize(p.chunkSize);
   const imageBytes = checkVirtualSize(p.imageBytes);
-  const regionBytes = integerIn('regionBytes', p.regionBytes, chunkSize, imageBytes);
+  const regionBytes = c.int('regionBytes', p.regionBytes, chunkSize, imageBytes);
   if (regionBytes % chunkSize !== 0) {
-    throw einval(`regionBytes ${regionBytes} is not a multiple of the chunk size ${chunkSize}`);
+    c.fail(`regionBytes ${regionBytes} is not a multiple of the chunk size ${chunkSize}`);
   }
-  const bs = listOf('bs', p.bs, checkBs);
+  const bs = c.list('bs', p.bs, checkBs);
   for (const size of bs) {
-    if (regionBytes % size !== 0) {
-      throw einval(`regionBytes ${regionBytes} is not a multiple of bs ${size}`);
-    }
-  }
-  for (const key of ['keepImages', 'pageCache'] as const) {
-    if (typeof p[key] !== 'boolean') throw einval(`${key} ${String(p[key])} is not a boolean`);
+    if (regionBytes % size !== 0)
+      c.fail(`regionBytes ${regionBytes} is not a multiple of bs ${size}`);
   }
   return {
-    ops: listOf('ops', p.ops, checkOp),
+    ops: c.list('ops', p.ops, checkOp),
     bs,
-    iodepth: listOf('iodepth', p.iodepth, checkIodepth),
+    iodepth: c.list('iodepth', p.iodepth, checkIodepth),
     runtimeMs: checkRuntimeMs(p.runtimeMs),
-    warmupMs: integerIn('warmupMs', p.warmupMs, 0, WARMUP_MS_MAX),
+    warmupMs: c.int('warmupMs', p.warmupMs, 0, WARMUP_MS_MAX),
     imageBytes,
     regionBytes,
     chunkSize,
-    seed: integerIn('seed', p.seed, 0, 2 ** 32 - 1),
-    keepImages: p.keepImages,
-    pageCache: p.pageCache,
+    seed: c.int('seed', p.seed, 0, 2 ** 32 - 1),
+    keepImages: c.bool('keepImages', p.keepImages),
+    pageCache: c.bool('pageCache', p.pageCache),
   };
 }
 

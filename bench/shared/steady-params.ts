@@ -101,7 +101,7 @@ export const STEADY_DEFAULTS: Readonly<SteadyParams> = {
 
 /**
  * `ceiling-batched`'s requests per transaction, "as many as help": each operation's figure is the
- * best of these. In short runs here (iodepth 32; docs/benchmarks.md) 4 was worse than 1 and 8
+ * best of these. In short runs here (iodepth 32; docs/runs/issue-11-short-runs.md) 4 was worse than 1 and 8
  * never the best; 16 won the reads alone and all four at once in one run, 32 everything in
  * another and the writes alone in both. Above 32 nothing changes: only 32 are in flight.
  */

@@ -7,13 +7,7 @@ import { checkBlockParams } from './block-params.ts';
 import { compareSteady } from './steady-compare.ts';
 import type { SteadyMix } from './steady-params.ts';
 import { ceilingResult, latency, runs, side, steadyCase, steadyResult } from './steady-testing.ts';
-import {
-  blockTarget,
-  evaluateTargets,
-  linuxTargets,
-  steadyTargets,
-  type TargetResult,
-} from './targets.ts';
+import { blockTarget, linuxTargets, steadyTargets, type TargetResult } from './targets.ts';
 import {
   checkLinuxBenchParams,
   summarizeLinux,
@@ -220,28 +214,5 @@ describe('targets', () => {
     expect(read.met).toBe(true);
     expect(read.measured).toContain('x0.81 (limit x0.8)');
     expect(linuxTargets(undefined).map((t) => t.met)).toEqual([null, null, null]);
-  });
-
-  it('bench/targets-all-in-order', () => {
-    expect(evaluateTargets(undefined, null).map((t) => [t.id, t.met])).toEqual([
-      ['inline-bh-exit-hold', null],
-      ['bh-exit-hold', null],
-      ['others-bql-wait', null],
-      ['prealloc-first-completion', null],
-      ['steady-vs-ceiling', null],
-      ['random-vs-ceiling-all', null],
-      ['random-vs-ceiling-batched-all', null],
-      ['sequential-vs-ceiling-all', null],
-      ['random-vs-ceiling-alone', null],
-      ['random-vs-ceiling-batched-alone', null],
-      ['sequential-vs-ceiling-alone', null],
-      ['cached-flush-vs-ceiling', null],
-      ['faithful-vs-today', null],
-      ['faithful-vs-today-ratio', null],
-      ['qd1-read-p50', null],
-      ['linux-boot', null],
-      ['linux-dd-write', null],
-      ['linux-dd-read', null],
-    ]);
   });
 });

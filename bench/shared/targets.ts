@@ -118,7 +118,7 @@ const perTx = (v: number | null) => (v === null ? '–' : v.toFixed(1));
 export const TODAY_STEADY_IOPS = { min: 312, max: 320 } as const;
 
 /** The same, as a ratio to the ceiling of its run: 0.78–0.82 in the main branch's last default
- *  run in docs/benchmarks.md (2026-11-27, "the default run on the final tree"). */
+ *  run, docs/runs/2026-11-27-default.md. */
 export const TODAY_STEADY_VS_CEILING = { min: 0.78, max: 0.82 } as const;
 
 const STEADY_IODEPTH = 32;
@@ -348,20 +348,6 @@ export function linuxTargets(r: LinuxBenchResult | undefined): TargetResult[] {
       'linux: guest dd read (caches dropped) on WebAIO at least 0.8x the in-memory throughput',
       () => linuxRatio(r, 'readMbPerS', (x) => x >= 0.8, 'x0.8'),
     ),
-  ];
-}
-
-export function evaluateTargets(
-  coldBurst: ColdBurstResult | undefined,
-  steadyVsCeiling: SteadyComparisonRow[] | null,
-  block?: BlockBenchResult,
-  linux?: LinuxBenchResult,
-): TargetResult[] {
-  return [
-    ...coldBurstTargets(coldBurst),
-    ...steadyTargets(steadyVsCeiling),
-    blockTarget(block),
-    ...linuxTargets(linux),
   ];
 }
 

@@ -17,7 +17,7 @@ import type {
 import { verdictOf, type TargetResult } from '../shared/targets.ts';
 import type { JobReport } from '../../app/shared/guest-job.ts';
 import type { LatencySummary } from '../../app/shared/histogram.ts';
-import { fixed, int, kib, markdownTable, sideLine, textTable } from './bench-report.ts';
+import { fixed, int, kib, markdownTable, sideLine, textTable } from './report.ts';
 
 const msOf = (us: number) => fixed(us / 1000, 2);
 const summary = (l: LatencySummary) =>

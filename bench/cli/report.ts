@@ -1,19 +1,13 @@
-// What `npm run bench` prints and writes: a fio-like report per case, comparison tables (in
-// Markdown, to paste into docs/benchmarks.md), and the JSON document (schema in that file).
-// The block scenario's report is here; the others' are in bench-report-scenarios.ts.
+// What `npm run bench` prints and writes: the JSON document (BenchReport), a fio-like report per
+// case and Markdown tables (to paste into docs/benchmarks.md). The block scenario's report is
+// here; the others' are in report-scenarios.ts.
 
 import type { BlockBenchResult, BlockCaseResult } from '../shared/block-params.ts';
 import type { TextTable } from '../shared/cold-burst-table.ts';
-import type { ColdBurstResult } from '../shared/cold-burst-params.ts';
-import type { LinuxBenchResult } from '../shared/linux-bench-params.ts';
-import type { MachineBenchResult } from '../shared/machine-bench-params.ts';
-import type { ShapeResult } from '../shared/shape-summary.ts';
-import type { PowerCutCampaign } from './power-cut.ts';
 import type { SteadyComparisonRow } from '../shared/steady-compare.ts';
-import type { CeilingResult, SteadyResult } from '../shared/steady-params.ts';
 import type { TargetResult } from '../shared/targets.ts';
 import type { SideResult } from '../shared/bench-contracts.ts';
-import type { ScenarioName, ScenarioParams } from './bench-args.ts';
+import type { Results, ScenarioName, ScenarioParams } from './scenarios.ts';
 
 export const REPORT_SCHEMA = 'webaio-bench/4';
 
@@ -37,17 +31,8 @@ export interface BenchReport {
   scenarios: ScenarioName[];
   /** What the command line gave each scenario (the page fills in the rest: results[].params). */
   requested: ScenarioParams;
-  results: {
-    coldBurst?: ColdBurstResult;
-    ceiling?: CeilingResult;
-    ceilingBatched?: CeilingResult;
-    steady?: SteadyResult;
-    machine?: MachineBenchResult;
-    block?: BlockBenchResult;
-    shape?: ShapeResult;
-    powerCut?: PowerCutCampaign;
-    linux?: LinuxBenchResult;
-  };
+  /** Each scenario that ran, under its key in scenarios.ts. */
+  results: Partial<Results>;
   comparison: {
     /** Each steady lane against the ceilings' (null unless steady and a ceiling ran). */
     steadyVsCeiling: SteadyComparisonRow[] | null;

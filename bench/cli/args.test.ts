@@ -2,7 +2,7 @@
 // scenarios it applies to, and a clear error for each bad value, naming the flag.
 
 import { describe, expect, it } from 'vitest';
-import { parseArgs, UsageError } from './bench-args.ts';
+import { parseArgs, UsageError } from './args.ts';
 
 const none = {
   coldBurst: {},
@@ -11,7 +11,6 @@ const none = {
   steady: {},
   machine: {},
   block: {},
-  shape: {},
   powerCut: {},
   linux: {},
 };
@@ -100,32 +99,6 @@ describe('bench args', () => {
     );
   });
 
-  it('bench/args-shape-is-opt-in-and-takes-its-flags', () => {
-    expect(parseArgs([]).scenarios).not.toContain('shape');
-    const a = parseArgs([
-      '--scenario',
-      'shape',
-      '--runtime',
-      '400',
-      '--warmup',
-      '100',
-      '--trials',
-      '2',
-      '--part',
-      'mixed,durability',
-      '--layout',
-      'stores-1,dbs-4,buckets-2',
-    ]);
-    expect(a.scenarios).toEqual(['shape']);
-    expect(a.params.shape).toEqual({
-      runtimeMs: 400,
-      warmupMs: 100,
-      trials: 2,
-      parts: ['mixed', 'durability'],
-      layouts: ['stores-1', 'dbs-4', 'buckets-2'],
-    });
-  });
-
   it('bench/args-linux-is-opt-in-and-takes-boots', () => {
     expect(parseArgs([]).scenarios).not.toContain('linux');
     expect(parseArgs(['--scenario', 'linux', '--boots', '5']).params.linux).toEqual({ boots: 5 });
@@ -145,13 +118,13 @@ describe('bench args', () => {
       '--cuts',
       '4',
       '--pattern',
-      'writeback,idb-batch-strict',
+      'writeback,unsafe',
       '--cut',
       'kill',
     ]);
     expect(a.params.powerCut).toEqual({
       cuts: 4,
-      patterns: ['writeback', 'idb-batch-strict'],
+      patterns: ['writeback', 'unsafe'],
       cut: 'kill',
     });
   });
@@ -181,22 +154,24 @@ describe('bench args', () => {
     [['--bs', '4k,8k,16k'], 'steady and ceiling take one size or two'],
     [['--iodepth', '0'], '--iodepth 0: iodepth 0 is not an integer from 1 to 256'],
     [['--iodepth', '200'], 'bench ceiling: iodepth 200 is not an integer from 1 to 128'],
-    [['--iodepth', '-1'], '--iodepth: "-1" is not a whole number'],
+    [['--iodepth=-1'], '--iodepth: "-1" is not a whole number'],
+    [['--iodepth', '-1'], '--iodepth needs a value ("-1" looks like a flag; --iodepth=-1 if'],
     [['--iodepth', '--op'], '--iodepth needs a value'],
     [['--op', 'trim'], '--op trim: op "trim" is not one of read, write'],
     [
       ['--scenario', 'net'],
-      '--scenario: "net" is not one of cold-burst, ceiling, ceiling-batched, steady, machine, block, shape, power-cut, linux',
+      '--scenario: "net" is not one of cold-burst, ceiling, ceiling-batched, steady, machine, block, power-cut, linux',
     ],
     [['--mix', 'some'], '--mix: "some" is not one of all, alone'],
     [['--aio', 'fast'], '--aio: "fast" is not one of batched, faithful, cached'],
     [['--batch', 'x'], '--batch: "x" is not a whole number'],
     [['--batch', '1'], 'bench ceiling-batched: batch 1 is not an integer from 2 to 64'],
-    [['--cuts', '3'], "--cuts, --pattern and --cut are power-cut's: add power-cut to --scenario"],
+    [['--cuts', '3'], "--cuts is power-cut's: add power-cut to --scenario"],
+    [['--scenario', 'cold-burst', '--warmup', '0'], "--warmup is ceiling's, ceiling-batched's"],
     [['--scenario', 'power-cut', '--cuts', '0'], '--cuts 0: not from 1 to 1000'],
     [
       ['--scenario', 'power-cut', '--pattern', 'fsync'],
-      '--pattern: "fsync" is not one of writeback',
+      '--pattern: "fsync" is not one of writeback, writethrough, unsafe',
     ],
     [['--scenario', 'power-cut', '--cut', 'power,kill'], '--cut takes one of power, kill'],
     [
@@ -209,16 +184,10 @@ describe('bench args', () => {
     [['--no-build=yes'], '--no-build takes no value (got "yes")'],
     [['--runtime', '100', '--runtime', '200'], '--runtime is given twice'],
     [['--fast'], 'unknown argument "--fast" (see --help)'],
-    [['--scenario', 'shape', '--part', 'mixed,fast'], '--part: "fast" is not one of mixed'],
+    [['--scenario', 'cold-burst', '--trials', '0'], '--trials 0: not from 1 to 50'],
     [
-      ['--scenario', 'shape', '--layout', 'stores-4,tables-2'],
-      '--layout tables-2: layout "tables-2" is not stores-K, dbs-K or buckets-K',
-    ],
-    [['--layout', 'dbs-4'], "--layout is shape's: add shape to --scenario"],
-    [['--scenario', 'shape', '--trials', '0'], '--trials 0: not from 1 to 50'],
-    [
-      ['--scenario', 'shape', '--layout', 'stores-48', '--part', 'mixed'],
-      'bench shape: regionBytes 33554432 must hold a whole number of 32768-byte values, a multiple of 48',
+      ['--scenario', 'block', '--trace', 'out'],
+      "--trace is cold-burst's: add cold-burst to --scenario",
     ],
   ])('bench/args-refuses %j', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
