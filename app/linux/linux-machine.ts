@@ -2,11 +2,15 @@
 // running the main loop's bottom halves and the UI), booting the guest built from Debian's
 // packages, its IDE hard disk a front end on a BlockBackend — the same AIO pool, counters, trace
 // and completion bottom half as the toy machine's virtio-blk. The page owns it all: the image's
-// lock (another tab gets EBUSY), the control and staging buffers, the serial console.
+// lock (another tab gets EBUSY), the control and staging buffers, the main loop and its BQL, the
+// serial console.
 
 import { transfer, wrap, type Remote } from 'comlink';
-import { BlockBackend } from '../block-backend.ts';
+import { BlockBackend, blockControlParams } from '../block-backend.ts';
+import { resolveBlockConfig } from '../block-config.ts';
+import { openImage } from '../block-open.ts';
 import { MainBql } from '../main-bql.ts';
+import { MainLoop } from '../main-loop.ts';
 import { machineStats, type MachineStats, type VcpuIdentity } from '../machine-stats.ts';
 import { spawnLinuxWorker } from '../spawn.ts';
 import { TraceRecorder } from '../trace-recorder.ts';
@@ -15,7 +19,7 @@ import { BLOCK_OP_NAMES, SECTOR_SIZE, type BlockOp, type CacheMode } from '../sh
 import type { LinuxDiskInit, LinuxWorkerApi, SerialMessage } from '../shared/contracts.ts';
 import { Errno, ErrnoError, errnoName } from '../shared/errno.ts';
 import { ideRingPush } from '../shared/ide-ring.ts';
-import { threadIdOfVcpu, type Control } from '../shared/layout.ts';
+import { createControl, threadIdOfVcpu, type Control } from '../shared/layout.ts';
 import type { PoolConfig } from '../shared/thread-pool.ts';
 import { raiseIrq } from '../shared/virtio-blk.ts';
 import { deadline } from '../shared/deadline.ts';
@@ -89,6 +93,13 @@ const CONTROL_LINES: [RegExp, GuestState][] = [
   [/^unmounted$/, 'unmounted'],
 ];
 
+/** A machine with a disk on the block layer: its main loop, the BQL the loop holds, the disk. */
+interface AioDisk {
+  loop: MainLoop;
+  bql: MainBql;
+  disk: BlockBackend;
+}
+
 /** A request the block layer failed, as the page reports it. */
 export interface DiskFailure {
   t: number;
@@ -110,6 +121,7 @@ export class LinuxMachine {
   private readonly diskInit: LinuxDiskInit;
   private readonly memoryBytes: number;
   private readonly cmdline: string;
+  private readonly loop: MainLoop | undefined;
   private readonly bql: MainBql | undefined;
   private readonly vcpu: { index: number; generation: number; jobLabel: string } = {
     index: VCPU,
@@ -139,17 +151,14 @@ export class LinuxMachine {
         `disk mode "${String(mode)}" is not one of ${LINUX_DISK_MODES.join(', ')}`,
       );
     }
-    const opened = await BlockBackend.openImage(
-      cfg.image,
-      {
-        cache: CACHE_OF_MODE[mode],
-        pool: cfg.pool,
-        aio: cfg.aio,
-        pageCacheBytes: cfg.pageCacheBytes,
-      },
-      'linux',
-    );
-    let disk: BlockBackend | undefined;
+    const { pool, aio, pageCacheBytes } = cfg;
+    const config = resolveBlockConfig(cfg.image, {
+      cache: CACHE_OF_MODE[mode],
+      pool,
+      aio,
+      pageCacheBytes,
+    });
+    const opened = await openImage(config, 'linux');
     let m: LinuxMachine | undefined;
     try {
       const { virtualSize } = opened.meta;
@@ -160,28 +169,27 @@ export class LinuxMachine {
         );
       }
       const dma = new SharedArrayBuffer(DMA_BYTES);
-      disk = new BlockBackend(opened, {
-        nslots: IDE_SLOTS,
-        maxIov: 1,
-        nvcpus: 1,
-        ideRing: IDE_SLOTS,
-        dma,
-      });
+      const fe = { nslots: IDE_SLOTS, maxIov: 1, ideRing: IDE_SLOTS };
+      const ctl = createControl({ ...blockControlParams(opened, fe), nvcpus: 1 });
+      const bql = new MainBql(ctl);
+      const loop = new MainLoop(ctl, bql);
+      const disk = new BlockBackend(opened, loop, dma);
       const diskInit: LinuxDiskInit = {
         kind: 'aio',
-        ctl: disk.ctl.sab,
+        ctl: ctl.sab,
         dma,
         aio: disk.aioParams,
         virtualSize,
         writeCache: mode !== 'writethrough',
       };
-      m = new LinuxMachine(cfg, mode, files, diskInit, disk);
+      m = new LinuxMachine(cfg, mode, files, diskInit, { loop, bql, disk });
+      loop.start();
       await disk.start();
       await m.start();
       return m;
     } catch (e) {
+      // Before the constructor returned nothing ran: the image's lock is all there is to undo.
       if (m) await m.destroy().catch(() => undefined);
-      else if (disk) await disk.close().catch(() => undefined);
       else opened.release();
       throw e;
     }
@@ -207,26 +215,26 @@ export class LinuxMachine {
     mode: LinuxDiskMode,
     files: GuestFiles,
     diskInit: LinuxDiskInit,
-    disk?: BlockBackend,
+    aio?: AioDisk,
   ) {
     this.image = cfg.image;
     this.mode = mode;
     this.files = files;
     this.diskInit = diskInit;
-    this.disk = disk;
+    this.loop = aio?.loop;
+    this.bql = aio?.bql;
+    this.disk = aio?.disk;
     this.memoryBytes = (cfg.memoryMiB ?? DEFAULT_MEMORY_MIB) << 20;
     this.cmdline = cfg.cmdline ?? DEFAULT_CMDLINE;
     this.console = new SerialConsole((bytes) => this.sendSerial(0, bytes));
+    const disk = aio?.disk;
     if (disk) {
-      this.bql = new MainBql(disk.ctl);
-      // The main loop holds the BQL while it runs bottom halves, as QEMU's does.
-      disk.loop.setLock(this.bql);
       disk.onComplete(threadIdOfVcpu(VCPU), (slot, ret) => this.complete(slot, ret));
       // One interrupt per completion pass, after all its completions are in the ring.
       disk.afterCompletions = () => {
         if (!this.irqOwed) return;
         this.irqOwed = false;
-        raiseIrq(disk.ctl, VCPU);
+        raiseIrq(this.ctl, VCPU);
       };
       // A page being hidden may be gone next: write the page cache back while we can.
       document.addEventListener('visibilitychange', this.onHidden);
@@ -246,10 +254,10 @@ export class LinuxMachine {
     for (const fn of this.listeners) fn();
   }
 
-  /** The disk's control buffer (the pool's, the IDE front end's and the vCPU's words). */
+  /** The control buffer (the pool's, the IDE front end's and the vCPU's words). */
   get ctl(): Control {
-    if (!this.disk) throw new Error('the in-memory machine has no control buffer');
-    return this.disk.ctl;
+    if (!this.loop) throw new Error('the in-memory machine has no control buffer');
+    return this.loop.ctl;
   }
 
   /** v86's thread, as the page's tables and traces name vCPUs. */
@@ -265,16 +273,17 @@ export class LinuxMachine {
   stats(): MachineStats | undefined {
     const { disk, bql } = this;
     if (!disk || !bql) return undefined;
-    return machineStats(disk.ctl, disk.stats(), bql, disk.pool.completionBatch, this.vcpus);
+    return machineStats(this.ctl, disk.stats(), bql, disk.pool.completionBatch, this.vcpus);
   }
 
   /** Record this machine's trace from now until stop() (app/trace-recorder.ts). */
   startTrace(): TraceRecorder {
-    const { disk } = this;
-    if (!disk) throw new Error('the in-memory machine has no trace');
+    const { disk, loop } = this;
+    if (!disk || !loop) throw new Error('the in-memory machine has no trace');
     return new TraceRecorder({
       image: this.image,
-      ctl: disk.ctl,
+      ctl: loop.ctl,
+      loop,
       disk,
       vcpus: this.vcpus,
       poolConfig: disk.poolConfig,
@@ -288,7 +297,7 @@ export class LinuxMachine {
     this.checkAlive();
     if (this.power !== 'off') throw new Error(`the Linux machine is ${this.power}, not off`);
     await this.drained();
-    if (this.disk) Atomics.store(this.disk.ctl.i32, this.disk.ctl.L.vcpu.irq.at(VCPU), 0);
+    if (this.loop) Atomics.store(this.ctl.i32, this.ctl.L.vcpu.irq.at(VCPU), 0);
     this.power = 'starting';
     this.guest = 'booting';
     this.controlText = '';
@@ -412,7 +421,11 @@ export class LinuxMachine {
       } finally {
         document.removeEventListener('visibilitychange', this.onHidden);
         removeEventListener('pagehide', this.onPageHide);
-        await this.disk?.close();
+        try {
+          await this.disk?.close();
+        } finally {
+          await this.loop?.stop();
+        }
       }
     })();
     return this.destroyed;
@@ -437,8 +450,8 @@ export class LinuxMachine {
 
   /** Until every request the IDE front end submitted has completed. */
   private async drained(): Promise<void> {
-    if (!this.disk) return;
-    const { i32, L } = this.disk.ctl;
+    if (!this.loop) return;
+    const { i32, L } = this.ctl;
     for (;;) {
       const n = Atomics.load(i32, L.ide.inflight);
       if (n === 0) return;
