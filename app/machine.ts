@@ -18,11 +18,11 @@ import { TraceRecorder } from './trace-recorder.ts';
 import { Vcpu } from './vcpu.ts';
 import type { ResolvedJob } from './shared/guest-job.ts';
 import { runReport, type RunReport } from './shared/run-report.ts';
-import { createControl, SlotState, threadIdOfVcpu, type Control } from './shared/layout.ts';
+import { createControl, threadIdOfVcpu, type Control } from './shared/layout.ts';
 import type { AioConfig } from './shared/aio-config.ts';
 import type { PoolConfig } from './shared/thread-pool.ts';
-import { raiseIrq, virtioBlkComplete } from './shared/virtio-blk.ts';
-import { BlkStatus, GuestMemory } from './shared/virtio.ts';
+import { raiseIrq, virtioBlkRwComplete } from './shared/virtio-blk-complete.ts';
+import { GuestMemory } from './shared/virtio.ts';
 
 export class Machine {
   readonly config: ResolvedMachineConfig;
@@ -104,26 +104,10 @@ export class Machine {
     await Promise.all(this.vcpus.map((v) => v.boot()));
   }
 
-  /** The virtio-blk side of a completion (under the BQL): status byte, used ring, interrupt. */
+  /** The virtio-blk side of a completion (under the BQL): status bytes, used ring; the
+   *  interrupt once the pass is over. */
   private complete(v: number, slot: number, ret: number): void {
-    const { i32, L } = this.ctl;
-    const ok = ret >= 0;
-    // The request, then the requests the device merged into it (they ride on its slot).
-    for (let s = slot; s !== -1;) {
-      virtioBlkComplete(
-        this.ctl,
-        this.ram,
-        v,
-        i32[L.slot.tag.at(s)],
-        i32[L.vreq.statusAddr.at(s)],
-        ok ? BlkStatus.OK : BlkStatus.IOERR,
-        ok ? i32[L.vreq.inLen.at(s)] : 1,
-      );
-      // The vCPU ends every chain with -1, a request that carries no riders included.
-      const next = i32[L.vreq.mergedNext.at(s)];
-      if (s !== slot) Atomics.store(i32, L.slot.state.at(s), SlotState.FREE);
-      s = next;
-    }
+    virtioBlkRwComplete(this.ctl, this.ram, v, slot, ret);
     this.irqPending.add(v);
   }
 

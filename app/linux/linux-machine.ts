@@ -21,7 +21,7 @@ import { Errno, ErrnoError, errnoName } from '../shared/errno.ts';
 import { ideRingPush } from '../shared/ide-ring.ts';
 import { createControl, threadIdOfVcpu, type Control } from '../shared/layout.ts';
 import type { PoolConfig } from '../shared/thread-pool.ts';
-import { raiseIrq } from '../shared/virtio-blk.ts';
+import { raiseIrq } from '../shared/virtio-blk-complete.ts';
 import { deadline } from '../shared/deadline.ts';
 import { guestFiles, type GuestFiles } from './guest-files.ts';
 import { SerialConsole } from './serial-console.ts';

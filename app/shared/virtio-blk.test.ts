@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { BlockOp, type BlockRequest } from '../../app/shared/block.ts';
+import { BlockOp, type BlockRequest } from './block.ts';
 import {
   createControl,
   SlotState,
   vcpuCounter,
   vcpuHistogram,
   type VcpuCounter,
-} from '../../app/shared/layout.ts';
+} from './layout.ts';
 import {
   BlkStatus,
   BlkType,
@@ -16,8 +16,8 @@ import {
   Mmio,
   segMaxFor,
   VRING_USED_F_NO_NOTIFY,
-} from '../../app/shared/virtio.ts';
-import { BlkDriver, STATUS_NONE, type Bus, type RawDesc } from '../guest/driver.ts';
+} from './virtio.ts';
+import { BlkDriver, STATUS_NONE, type Bus, type RawDesc } from '../../workers/guest/driver.ts';
 import { VirtioBlk } from './virtio-blk.ts';
 
 const RAM = 1 << 20;
@@ -42,7 +42,7 @@ function rig() {
     ctl,
     mem,
     0,
-    { virtualSize: DISK, id: 'disk-under-test' },
+    { virtualSize: DISK, id: new TextEncoder().encode('disk-under-test') },
     QUEUE,
     segMaxFor(QUEUE),
     (reqs) => {
