@@ -38,7 +38,7 @@ function fail(message: string): never {
   throw new ErrnoError(Errno.EINVAL, message);
 }
 
-/** Check what can be checked without the disk; `resolveJobs` finishes once its size is known. */
+/** Check what can be checked without the disk; resolveVcpuJob() finishes once its size is known. */
 export function checkMachineConfig(cfg: MachineConfig): ResolvedMachineConfig {
   if (typeof cfg !== 'object' || cfg === null)
     fail(`machine configuration ${String(cfg)} is not an object`);
