@@ -4,11 +4,15 @@
 // order for a slot and bounce space.
 
 import { acctTypeOf } from './block-acct.ts';
-import { BlockBackend, type BlockBackendOptions, type OpenedImage } from './block-backend.ts';
+import { BlockBackend, blockControlParams } from './block-backend.ts';
+import { resolveBlockConfig, type BlockBackendOptions } from './block-config.ts';
+import { openImage, type OpenedImage } from './block-open.ts';
+import { MainLoop } from './main-loop.ts';
 import { BounceBuffer } from './shared/bounce.ts';
 import { BLOCK_OP_NAMES, BlockOp, requestRangeError, writeSlot } from './shared/block.ts';
 import { stampMs } from './shared/clock.ts';
 import { Errno, ErrnoError, errnoName } from './shared/errno.ts';
+import { createControl } from './shared/layout.ts';
 import { THREAD_MAIN } from './shared/record-layout.ts';
 
 /** Requests in flight at once; more wait for a slot. */
@@ -39,21 +43,31 @@ export class BlockIo extends BlockBackend {
   private readonly unsettled = new Set<Promise<unknown>>();
   private closed = false;
 
-  /** openBlock(): take the image's lock, read its metadata, start a main loop and a pool. */
+  /** openBlock(): check the options, take the image's lock, read its metadata, start a main
+   *  loop of its own (no machine: no vCPU, no BQL) and a pool. */
   static async open(
     image: string,
     opts: BlockBackendOptions = {},
     holder = 'openBlock',
   ): Promise<BlockIo> {
-    const opened = await BlockBackend.openImage(image, opts, holder);
-    const bounce = new BounceBuffer(BOUNCE_BYTES);
-    const b = new BlockIo(opened, bounce);
-    await b.start();
-    return b;
+    const opened = await openImage(resolveBlockConfig(image, opts), holder);
+    let b: BlockIo | undefined;
+    try {
+      const fe = { nslots: SLOTS, maxIov: 1 };
+      const loop = new MainLoop(createControl({ ...blockControlParams(opened, fe), nvcpus: 0 }));
+      b = new BlockIo(opened, loop, new BounceBuffer(BOUNCE_BYTES));
+      loop.start();
+      await b.start();
+      return b;
+    } catch (e) {
+      if (b) await b.close().catch(() => undefined);
+      else opened.release();
+      throw e;
+    }
   }
 
-  private constructor(opened: OpenedImage, bounce: BounceBuffer) {
-    super(opened, { nslots: SLOTS, maxIov: 1, nvcpus: 0, dma: bounce.sab });
+  private constructor(opened: OpenedImage, loop: MainLoop, bounce: BounceBuffer) {
+    super(opened, loop, bounce.sab);
     this.bounce = bounce;
     this.freeSlots = Array.from({ length: SLOTS }, (_, i) => SLOTS - 1 - i);
     this.onComplete(THREAD_MAIN, (slot, ret) => this.completed(slot, ret));
@@ -100,11 +114,16 @@ export class BlockIo extends BlockBackend {
     await this.request(BlockOp.WRITE_ZEROES, byteOffset, nbytes);
   }
 
-  /** Drain in-flight requests, then shut the backend down (every worker exits), then unlock. */
+  /** Drain in-flight requests, then shut the backend down (every worker exits), unlock, and
+   *  stop the main loop, which is this front end's own. */
   override async close(): Promise<void> {
     this.closed = true;
     await Promise.allSettled([...this.unsettled]);
-    await super.close();
+    try {
+      await super.close();
+    } finally {
+      await this.loop.stop();
+    }
   }
 
   // ---- one request ----

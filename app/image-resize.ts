@@ -40,10 +40,10 @@ export async function resizeImage(
   sizeBytes: number,
   opts: ResizeOptions = {},
 ): Promise<ImageInfo> {
-  checkImageName(name);
+  const image = checkImageName(name);
   const size = checkVirtualSize(sizeBytes);
   await withImageLock(name, 'resize', async () => {
-    const meta = await readImageMeta(name);
+    const meta = await readImageMeta(image);
     if (meta.importing) {
       throw new ErrnoError(Errno.EBUSY, `image "${name}" is still being imported`);
     }

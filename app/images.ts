@@ -21,6 +21,7 @@ import {
   STORE_META,
   type ImageInfo,
   type ImageMeta,
+  type ImageName,
 } from './shared/image-format.ts';
 import { imageUsers, withImageLock } from './image-lock.ts';
 
@@ -64,9 +65,8 @@ export async function openDb(name: string): Promise<IDBDatabase> {
   }
 }
 
-/** Read an image's metadata, checked. */
-export async function readImageMeta(name: string): Promise<ImageMeta> {
-  checkImageName(name);
+/** Read an image's metadata, checked (its name was, by whoever took it in). */
+export async function readImageMeta(name: ImageName): Promise<ImageMeta> {
   const db = await openDb(name);
   try {
     if (!db.objectStoreNames.contains(STORE_META) || !db.objectStoreNames.contains(STORE_CHUNKS)) {
@@ -193,7 +193,7 @@ async function chunkCount(name: string): Promise<number> {
 }
 
 export async function imageInfo(name: string): Promise<ImageInfo> {
-  const meta = await readImageMeta(name);
+  const meta = await readImageMeta(checkImageName(name));
   const users = await imageUsers();
   return infoOf(name, meta, await chunkCount(name), users.get(name) ?? []);
 }
@@ -212,7 +212,8 @@ export async function listImages(): Promise<ImageInfo[]> {
     names.map(async (name): Promise<ImageInfo | undefined> => {
       const inUse = users.get(name) ?? [];
       try {
-        const meta = await readImageMeta(name);
+        // A database named past the prefix by someone else is listed with the name's error.
+        const meta = await readImageMeta(checkImageName(name));
         if (meta.importing && inUse.length === 0) {
           await withImageLock(name, 'delete', () => dropImageDb(name)).catch(() => undefined);
           return undefined;

@@ -1,39 +1,29 @@
 // A machine's configuration, checked before anything is allocated: every refusal names the
 // value and the limit it broke.
 
-import { DEFAULT_AIO_CONFIG, mergeAioConfig, type AioConfig } from './shared/aio-config.ts';
-import { checkCacheMode, type CacheMode } from './shared/block.ts';
+import { resolveBlockConfig, type BlockBackendOptions, type BlockConfig } from './block-config.ts';
 import { Errno, ErrnoError } from './shared/errno.ts';
 import { guestRamNeeded, resolveJob, type GuestJob, type ResolvedJob } from './shared/guest-job.ts';
-import { checkImageName } from './shared/image-format.ts';
 import { MAX_VCPUS } from './shared/vcpu-layout.ts';
 import { segMaxFor } from './shared/virtio.ts';
-import { DEFAULT_POOL_CONFIG, mergePoolConfig, type PoolConfig } from './shared/pool-config.ts';
 
-export interface MachineConfig {
+/** The disk's settings (cache, pool, aio, pageCacheBytes) are openBlock()'s. */
+export interface MachineConfig extends BlockBackendOptions {
   image: string;
   vcpus: number;
   ramBytes?: number;
   queueSize?: number;
-  cache?: CacheMode;
-  pool?: Partial<PoolConfig>;
-  /** Batching, merging, the page cache (see BlockBackendOptions); default all on. */
-  aio?: Partial<AioConfig>;
-  pageCacheBytes?: number;
   /** One job for every vCPU, or one per vCPU. */
   jobs: GuestJob | GuestJob[];
 }
 
 export interface ResolvedMachineConfig {
-  image: string;
+  /** The disk's image and settings, resolved. */
+  block: BlockConfig;
   vcpus: number;
   ramBytes: number;
   queueSize: number;
   segMax: number;
-  cache: CacheMode;
-  pool: PoolConfig;
-  aio: AioConfig;
-  pageCacheBytes: number | undefined;
   jobs: GuestJob[];
   /** Each vCPU's part of guest RAM for its guest program: [base, base + size). */
   ramShareBytes: number;
@@ -48,7 +38,7 @@ function fail(message: string): never {
   throw new ErrnoError(Errno.EINVAL, message);
 }
 
-/** Check what can be checked without the disk; `resolveJobs` finishes once its size is known. */
+/** Check what can be checked without the disk; resolveVcpuJob() finishes once its size is known. */
 export function checkMachineConfig(cfg: MachineConfig): ResolvedMachineConfig {
   if (typeof cfg !== 'object' || cfg === null)
     fail(`machine configuration ${String(cfg)} is not an object`);
@@ -64,7 +54,7 @@ export function checkMachineConfig(cfg: MachineConfig): ResolvedMachineConfig {
     'jobs',
   ]);
   for (const key of Object.keys(cfg)) if (!known.has(key)) fail(`unknown machine setting "${key}"`);
-  checkImageName(cfg.image);
+  const block = resolveBlockConfig(cfg.image, cfg);
   const { vcpus } = cfg;
   if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > MAX_VCPUS) {
     fail(`vcpus ${String(vcpus)} is not an integer in 1..${MAX_VCPUS}`);
@@ -93,15 +83,11 @@ export function checkMachineConfig(cfg: MachineConfig): ResolvedMachineConfig {
   if (jobs.length !== vcpus)
     fail(`jobs has ${jobs.length} entries for ${vcpus} vCPUs (give one, or one per vCPU)`);
   return {
-    image: cfg.image,
+    block,
     vcpus,
     ramBytes,
     queueSize,
     segMax: segMaxFor(queueSize),
-    cache: checkCacheMode(cfg.cache ?? 'writeback'),
-    pool: mergePoolConfig(DEFAULT_POOL_CONFIG, cfg.pool ?? {}),
-    aio: mergeAioConfig(DEFAULT_AIO_CONFIG, cfg.aio ?? {}),
-    pageCacheBytes: cfg.pageCacheBytes,
     jobs,
     ramShareBytes: Math.floor(ramBytes / vcpus / 4096) * 4096,
   };

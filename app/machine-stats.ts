@@ -2,7 +2,7 @@
 // state, exits, stall, BQL wait and hold, halted time and interrupt delivery, the main loop's
 // BQL times; and at the end of a run, fio-like per-job reports.
 
-import type { BlockStats } from './block-backend.ts';
+import type { BlockStats } from './block-stats.ts';
 import { Histogram, type LatencySummary } from './shared/histogram.ts';
 import type { Control } from './shared/layout.ts';
 import { stateNames } from './shared/layout-region.ts';

@@ -1,9 +1,10 @@
 // A machine: guest RAM, vCPU threads running toy guests, one virtio-blk device with a queue per
-// vCPU, and an AIO pool serving it. The page owns it all: it allocates every SharedArrayBuffer,
-// runs the main loop (which holds the BQL while it completes requests), and starts and stops
-// the threads.
+// vCPU, and an AIO pool serving it. The page owns it all, as QEMU's process does: it allocates
+// every SharedArrayBuffer, owns the main loop and the BQL (the loop holds it while it completes
+// requests), and starts and stops the threads; the disk's BlockBackend attaches to its loop.
 
-import { BlockBackend } from './block-backend.ts';
+import { BlockBackend, blockControlParams } from './block-backend.ts';
+import { openImage, type OpenedImage } from './block-open.ts';
 import {
   checkMachineConfig,
   resolveVcpuJob,
@@ -11,25 +12,29 @@ import {
   type ResolvedMachineConfig,
 } from './machine-config.ts';
 import { MainBql } from './main-bql.ts';
+import { MainLoop } from './main-loop.ts';
 import { machineStats, type MachineStats } from './machine-stats.ts';
 import { TraceRecorder } from './trace-recorder.ts';
 import { Vcpu } from './vcpu.ts';
 import type { ResolvedJob } from './shared/guest-job.ts';
 import { runReport, type RunReport } from './shared/run-report.ts';
-import type { Control } from './shared/layout.ts';
+import { createControl, type Control } from './shared/layout.ts';
 import { threadIdOfVcpu } from './shared/record-layout.ts';
-import { SlotState } from './shared/slot-layout.ts';
 import type { AioConfig } from './shared/aio-config.ts';
 import type { PoolConfig } from './shared/pool-config.ts';
-import { raiseIrq, virtioBlkComplete } from './shared/virtio-blk.ts';
-import { BlkStatus, GuestMemory } from './shared/virtio.ts';
+import { raiseIrq, virtioBlkRwComplete } from './shared/virtio-blk-complete.ts';
+import { GuestMemory } from './shared/virtio.ts';
 
 export class Machine {
   readonly config: ResolvedMachineConfig;
   readonly image: string;
   readonly ram: GuestMemory;
   readonly vcpus: Vcpu[];
-  /** The disk: virtio-blk's BlockBackend (image, pool, main loop, accounting). */
+  /** The control buffer: the vCPUs' words, the device's, and the block layer's. */
+  readonly ctl: Control;
+  /** The main loop, which holds the BQL while it runs bottom halves. */
+  readonly loop: MainLoop;
+  /** The disk: virtio-blk's BlockBackend (image, pool, accounting), on this machine's loop. */
   readonly disk: BlockBackend;
   private readonly jobs: ResolvedJob[];
   private readonly bql: MainBql;
@@ -39,56 +44,47 @@ export class Machine {
   /** createMachine(): check the configuration, take the image, allocate, boot the vCPUs. */
   static async create(cfg: MachineConfig): Promise<Machine> {
     const config = checkMachineConfig(cfg);
-    const opened = await BlockBackend.openImage(config.image, config, 'machine');
-    let disk: BlockBackend | undefined;
+    const opened = await openImage(config.block, 'machine');
     let machine: Machine | undefined;
     try {
       const { virtualSize } = opened.meta;
       const jobs = config.jobs.map((job, v) => resolveVcpuJob(config, v, job, virtualSize));
-      const ram = new GuestMemory(new SharedArrayBuffer(config.ramBytes));
-      disk = new BlockBackend(opened, {
-        nslots: config.vcpus * config.queueSize,
-        maxIov: config.segMax,
-        nvcpus: config.vcpus,
-        dma: ram.sab,
-      });
-      machine = new Machine(config, jobs, ram, disk);
+      machine = new Machine(config, jobs, opened);
       await machine.boot();
       return machine;
     } catch (e) {
+      // Before the constructor returned nothing ran: the image's lock is all there is to undo.
       if (machine) await machine.destroy().catch(() => undefined);
-      else if (disk) await disk.close().catch(() => undefined);
       else opened.release();
       throw e;
     }
   }
 
-  private constructor(
-    config: ResolvedMachineConfig,
-    jobs: ResolvedJob[],
-    ram: GuestMemory,
-    disk: BlockBackend,
-  ) {
+  private constructor(config: ResolvedMachineConfig, jobs: ResolvedJob[], opened: OpenedImage) {
     this.config = config;
-    this.image = config.image;
+    this.image = config.block.image;
     this.jobs = jobs;
+    const ram = new GuestMemory(new SharedArrayBuffer(config.ramBytes));
     this.ram = ram;
+    const fe = { nslots: config.vcpus * config.queueSize, maxIov: config.segMax };
+    const ctl = createControl({ ...blockControlParams(opened, fe), nvcpus: config.vcpus });
+    this.ctl = ctl;
+    this.bql = new MainBql(ctl);
+    this.loop = new MainLoop(ctl, this.bql);
+    const disk = new BlockBackend(opened, this.loop, ram.sab);
     this.disk = disk;
-    this.bql = new MainBql(disk.ctl);
-    // The main loop holds the BQL while it runs bottom halves, as QEMU's does.
-    disk.loop.setLock(this.bql);
     this.vcpus = Array.from({ length: config.vcpus }, (_, v) => {
       disk.onComplete(threadIdOfVcpu(v), (slot, ret) => this.complete(v, slot, ret));
       return new Vcpu(
-        disk.ctl,
+        ctl,
         {
-          ctl: disk.ctl.sab,
+          ctl: ctl.sab,
           ram: ram.sab,
           vcpu: v,
           ramBase: v * config.ramShareBytes,
           ramSize: config.ramShareBytes,
           virtualSize: disk.virtualSize,
-          diskId: config.image,
+          diskId: config.block.image,
           queueSize: config.queueSize,
           segMax: config.segMax,
           aio: disk.aioParams,
@@ -98,41 +94,21 @@ export class Machine {
     });
     // Raise each interrupt once per completion pass, after all its requests are in.
     disk.afterCompletions = () => {
-      for (const v of this.irqPending) raiseIrq(disk.ctl, v);
+      for (const v of this.irqPending) raiseIrq(ctl, v);
       this.irqPending.clear();
     };
   }
 
   private async boot(): Promise<void> {
+    this.loop.start();
     await this.disk.start();
     await Promise.all(this.vcpus.map((v) => v.boot()));
   }
 
-  /** The disk's control buffer: the pool's, the device's and the vCPUs' words. */
-  get ctl(): Control {
-    return this.disk.ctl;
-  }
-
-  /** The virtio-blk side of a completion (under the BQL): status byte, used ring, interrupt. */
+  /** The virtio-blk side of a completion (under the BQL): status bytes, used ring; the
+   *  interrupt once the pass is over. */
   private complete(v: number, slot: number, ret: number): void {
-    const { i32, L } = this.disk.ctl;
-    const ok = ret >= 0;
-    // The request, then the requests the device merged into it (they ride on its slot).
-    for (let s = slot; s !== -1;) {
-      virtioBlkComplete(
-        this.disk.ctl,
-        this.ram,
-        v,
-        i32[L.slot.tag.at(s)],
-        i32[L.vreq.statusAddr.at(s)],
-        ok ? BlkStatus.OK : BlkStatus.IOERR,
-        ok ? i32[L.vreq.inLen.at(s)] : 1,
-      );
-      // The vCPU ends every chain with -1, a request that carries no riders included.
-      const next = i32[L.vreq.mergedNext.at(s)];
-      if (s !== slot) Atomics.store(i32, L.slot.state.at(s), SlotState.FREE);
-      s = next;
-    }
+    virtioBlkRwComplete(this.ctl, this.ram, v, slot, ret);
     this.irqPending.add(v);
   }
 
@@ -170,7 +146,7 @@ export class Machine {
 
   stats(): MachineStats {
     const { disk } = this;
-    return machineStats(disk.ctl, disk.stats(), this.bql, disk.pool.completionBatch, this.vcpus);
+    return machineStats(this.ctl, disk.stats(), this.bql, disk.pool.completionBatch, this.vcpus);
   }
 
   /** Record this machine's trace from now until stop() (app/trace-recorder.ts). */
@@ -200,13 +176,18 @@ export class Machine {
     return this.disk.aioConfig;
   }
 
-  /** Stop the vCPUs, let their requests complete, shut the disk down, release the image. */
+  /** Stop the vCPUs, let their requests complete, shut the disk down, release the image, stop
+   *  the main loop. */
   destroy(): Promise<void> {
     this.destroyed ??= (async () => {
       try {
         await this.stop();
       } finally {
-        await this.disk.close();
+        try {
+          await this.disk.close();
+        } finally {
+          await this.loop.stop();
+        }
       }
     })();
     return this.destroyed;

@@ -50,7 +50,9 @@ export class MainLoop {
   private readonly bhs: (Bh | undefined)[] = new Array(BH_COUNT);
   private running = false;
   private done: Promise<void> = Promise.resolve();
-  private lock: LoopLock | undefined;
+  /** The control buffer whose notifier and scheduled bits it waits on; one per main loop. */
+  readonly ctl: Control;
+  private readonly lock: LoopLock | undefined;
   private parked = false;
   /** Passes that ran at least one bottom half. */
   passes = 0;
@@ -59,10 +61,11 @@ export class MainLoop {
   /** Told of every bottom-half run (stamps), while a trace is being recorded. */
   onRun: ((name: string, t0: number, t1: number) => void) | undefined;
 
-  private readonly ctl: Control;
-
-  constructor(ctl: Control) {
+  /** A loop on `ctl`; a machine's holds `lock`, its BQL, while bottom halves run, as QEMU's
+   *  main loop does (openBlock's has no machine, hence no BQL). */
+  constructor(ctl: Control, lock?: LoopLock) {
     this.ctl = ctl;
+    this.lock = lock;
   }
 
   /**
@@ -81,11 +84,6 @@ export class MainLoop {
       totalMs: 0,
       hist: Histogram.create(),
     };
-  }
-
-  /** Hold `lock` while bottom halves run, as QEMU's main loop holds the BQL. */
-  setLock(lock: LoopLock | undefined): void {
-    this.lock = lock;
   }
 
   start(): void {

@@ -3,6 +3,7 @@
 // main thread to the main loop's bottom-half runs and the completion BH's requests.
 
 import type { BlockBackend } from './block-backend.ts';
+import type { MainLoop } from './main-loop.ts';
 import { BLOCK_OP_NAMES, type BlockOp } from './shared/block.ts';
 import { stampMs } from './shared/clock.ts';
 import type { Control } from './shared/layout.ts';
@@ -21,6 +22,7 @@ import {
 export interface Traceable {
   readonly image: string;
   readonly ctl: Control;
+  readonly loop: MainLoop;
   readonly disk: BlockBackend;
   readonly vcpus: readonly { readonly index: number }[];
   readonly poolConfig: Readonly<{ policy: string }>;
@@ -48,7 +50,7 @@ export class TraceRecorder {
     this.ctl = m.ctl;
     this.vcpuRings = m.vcpus.map((v) => vcpuTraceReader(this.ctl, v.index));
     this.poolRing = poolTraceReader(this.ctl);
-    m.disk.loop.onRun = (name, t0, t1) => this.bhRuns.push({ name, t0, t1 });
+    m.loop.onRun = (name, t0, t1) => this.bhRuns.push({ name, t0, t1 });
     m.disk.onTrace = (slot, tComplete) => this.request(slot, tComplete);
     this.timer = setInterval(() => this.drain(), DRAIN_MS);
   }
@@ -101,7 +103,7 @@ export class TraceRecorder {
     if (this.stopped) return this.stopped;
     clearInterval(this.timer);
     this.drain();
-    this.m.disk.loop.onRun = undefined;
+    this.m.loop.onRun = undefined;
     this.m.disk.onTrace = undefined;
     const tEnd = stampMs();
     const dropped = this.vcpuRings.reduce((n, r) => n + r.dropped, this.poolRing.dropped);

@@ -1,7 +1,7 @@
 // window.webaio: the scripting API that the page, the benchmark and the tests all use.
 
 import type { Bench } from '../bench/page/index.ts';
-import type { BlockBackendOptions } from './block-backend.ts';
+import type { BlockBackendOptions } from './block-config.ts';
 import { BlockIo } from './block-io.ts';
 import { exportImage } from './image-export.ts';
 import { importImage, type ImportOptions } from './image-import.ts';

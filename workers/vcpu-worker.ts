@@ -6,25 +6,19 @@
 import { expose, wrap } from 'comlink';
 import { aioWorkerCreator, type AioSpawn } from '../app/shared/aio-creator.ts';
 import { quiesceOwnWorkers } from '../app/shared/pool-orphans.ts';
-import { writeSlot } from '../app/shared/block.ts';
-import { stampMs } from '../app/shared/clock.ts';
 import type { AioWorkerApi, VcpuInit, VcpuWorkerApi } from '../app/shared/contracts.ts';
 import type { ResolvedJob } from '../app/shared/guest-job.ts';
 import { attachControl, LAYOUT_VERSION, type Control } from '../app/shared/layout.ts';
 import { threadIdOfVcpu } from '../app/shared/record-layout.ts';
-import { SlotState } from '../app/shared/slot-layout.ts';
 import { PoolCore } from '../app/shared/thread-pool.ts';
+import { VirtioBlk, type BlkRequest } from '../app/shared/virtio-blk.ts';
+import { virtioBlkPrepareMultireq } from '../app/shared/virtio-blk-merge.ts';
 import { GuestMemory } from '../app/shared/virtio.ts';
 import { BlkDriver } from './guest/driver.ts';
 import { runFuzz } from './guest/fuzz.ts';
 import { runJob } from './guest/job.ts';
 import { Cpu } from './vcpu/cpu.ts';
-import { mergeRequests, type MergedRequest } from './vcpu/merge.ts';
-import { VirtioBlk, type BlkRequest } from './vcpu/virtio-blk.ts';
 import { warmUpExitPath } from './vcpu/warm-up.ts';
-
-/** A request that carries no others. */
-const NO_RIDERS: readonly number[] = [];
 
 /** A pool worker created by this vCPU (`inline`): nested, owned by this thread, dies with it. */
 const spawnNestedAioWorker: AioSpawn = (name) => {
@@ -55,32 +49,9 @@ const api = {
     // wake-ups once the exit has dropped the BQL.
     const slots = new Int32Array(init.queueSize);
     let owed = 0;
-    const { i32, L } = ctl;
     const submit = (reqs: readonly BlkRequest[]) => {
-      const tSubmit = stampMs();
-      // virtio-blk's request-merging, when it is on (aio.merge); without it, the exit's own
-      // requests as they are (no object per request).
-      const merged: readonly (BlkRequest | MergedRequest)[] = Atomics.load(i32, L.aio.merge)
-        ? mergeRequests(reqs, L.params.maxIov)
-        : reqs;
-      for (let i = 0; i < merged.length; i++) {
-        const m = merged[i];
-        const { slot, req } = m;
-        const riders = 'riders' in m ? m.riders : NO_RIDERS;
-        writeSlot(ctl, slot, req, thread, device.headOf(slot), tSubmit);
-        // Riders are linked from the slot that carries them, each with its own descriptor head
-        // as its tag; the completion frees them.
-        let prev = slot;
-        for (const rider of riders) {
-          i32[L.slot.tag.at(rider)] = device.headOf(rider);
-          Atomics.store(i32, L.slot.state.at(rider), SlotState.MERGED);
-          i32[L.vreq.mergedNext.at(prev)] = rider;
-          prev = rider;
-        }
-        i32[L.vreq.mergedNext.at(prev)] = -1;
-        slots[i] = slot;
-      }
-      owed += pool.queueMany(slots, merged.length, creator);
+      const n = virtioBlkPrepareMultireq(ctl, reqs, thread, device.slotBase, slots);
+      owed += pool.queueMany(slots, n, creator);
     };
     const afterExit = () => {
       pool.wake(owed);
@@ -90,7 +61,7 @@ const api = {
       ctl,
       mem,
       init.vcpu,
-      { virtualSize: init.virtualSize, id: init.diskId },
+      { virtualSize: init.virtualSize, id: new TextEncoder().encode(init.diskId) },
       init.queueSize,
       init.segMax,
       submit,

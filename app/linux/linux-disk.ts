@@ -1,18 +1,22 @@
 // A Linux machine's disk on the page: the image opened as an IDE disk on a BlockBackend, and its
-// wiring while the machine lives — the BQL the main loop takes, the IDE front end's completions
+// wiring while the machine lives — the machine's control buffer, main loop and the BQL it takes, the IDE front end's completions
 // into its ring with one interrupt per pass, the requests the block layer failed, the page cache
 // written back when the page may be going away, and the figures and trace the page shows.
 
-import { BlockBackend } from '../block-backend.ts';
+import { BlockBackend, blockControlParams } from '../block-backend.ts';
+import { resolveBlockConfig } from '../block-config.ts';
+import { openImage } from '../block-open.ts';
 import { MainBql } from '../main-bql.ts';
+import { MainLoop } from '../main-loop.ts';
 import { machineStats, type MachineStats, type VcpuIdentity } from '../machine-stats.ts';
 import { TraceRecorder } from '../trace-recorder.ts';
 import { BLOCK_OP_NAMES, SECTOR_SIZE, type BlockOp } from '../shared/block.ts';
 import type { LinuxDiskInit } from '../shared/contracts.ts';
 import { Errno, ErrnoError, errnoName } from '../shared/errno.ts';
 import { ideRingPush } from '../shared/ide-ring.ts';
+import { createControl } from '../shared/layout.ts';
 import { threadIdOfVcpu } from '../shared/record-layout.ts';
-import { raiseIrq } from '../shared/virtio-blk.ts';
+import { raiseIrq } from '../shared/virtio-blk-complete.ts';
 import {
   CACHE_OF_MODE,
   DMA_BYTES,
@@ -33,17 +37,15 @@ export interface DiskFailure {
 export async function openLinuxDisk(
   cfg: LinuxConfig,
   mode: LinuxDiskMode,
-): Promise<{ disk: BlockBackend; diskInit: LinuxDiskInit }> {
-  const opened = await BlockBackend.openImage(
-    cfg.image,
-    {
-      cache: CACHE_OF_MODE[mode],
-      pool: cfg.pool,
-      aio: cfg.aio,
-      pageCacheBytes: cfg.pageCacheBytes,
-    },
-    'linux',
-  );
+): Promise<{ disk: BlockBackend; bql: MainBql; diskInit: LinuxDiskInit }> {
+  const { pool, aio, pageCacheBytes } = cfg;
+  const config = resolveBlockConfig(cfg.image, {
+    cache: CACHE_OF_MODE[mode],
+    pool,
+    aio,
+    pageCacheBytes,
+  });
+  const opened = await openImage(config, 'linux');
   try {
     const { virtualSize } = opened.meta;
     if (virtualSize % SECTOR_SIZE !== 0 || virtualSize < SECTOR_SIZE) {
@@ -52,23 +54,22 @@ export async function openLinuxDisk(
         `image "${cfg.image}" is ${virtualSize} bytes: an IDE disk is whole 512-byte sectors`,
       );
     }
+    // The machine's control buffer, BQL and main loop (one vCPU: v86's thread); the disk
+    // attaches to the loop, as a BlockBackend does to the machine's.
     const dma = new SharedArrayBuffer(DMA_BYTES);
-    const disk = new BlockBackend(opened, {
-      nslots: IDE_SLOTS,
-      maxIov: 1,
-      nvcpus: 1,
-      ideRing: IDE_SLOTS,
-      dma,
-    });
+    const fe = { nslots: IDE_SLOTS, maxIov: 1, ideRing: IDE_SLOTS };
+    const ctl = createControl({ ...blockControlParams(opened, fe), nvcpus: 1 });
+    const bql = new MainBql(ctl);
+    const disk = new BlockBackend(opened, new MainLoop(ctl, bql), dma);
     const diskInit: LinuxDiskInit = {
       kind: 'aio',
-      ctl: disk.ctl.sab,
+      ctl: ctl.sab,
       dma,
       aio: disk.aioParams,
       virtualSize,
       writeCache: mode !== 'writethrough',
     };
-    return { disk, diskInit };
+    return { disk, bql, diskInit };
   } catch (e) {
     opened.release();
     throw e;
@@ -88,12 +89,10 @@ export class LinuxDisk {
   };
   private readonly onPageHide = () => this.writeBackBestEffort();
 
-  constructor(disk: BlockBackend, changed: () => void) {
+  constructor(disk: BlockBackend, bql: MainBql, changed: () => void) {
     this.backend = disk;
     this.changed = changed;
-    this.bql = new MainBql(disk.ctl);
-    // The main loop holds the BQL while it runs bottom halves, as QEMU's does.
-    disk.loop.setLock(this.bql);
+    this.bql = bql;
     disk.onComplete(threadIdOfVcpu(VCPU), (slot, ret) => this.complete(slot, ret));
     // One interrupt per completion pass, after all its completions are in the ring.
     disk.afterCompletions = () => {
@@ -132,7 +131,14 @@ export class LinuxDisk {
   /** Record the trace of the machine on `image` from now until stop(). */
   startTrace(image: string, vcpus: readonly VcpuIdentity[]): TraceRecorder {
     const disk = this.backend;
-    return new TraceRecorder({ image, ctl: disk.ctl, disk, vcpus, poolConfig: disk.poolConfig });
+    return new TraceRecorder({
+      image,
+      ctl: disk.ctl,
+      loop: disk.loop,
+      disk,
+      vcpus,
+      poolConfig: disk.poolConfig,
+    });
   }
 
   private writeBackBestEffort(): void {

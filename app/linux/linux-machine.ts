@@ -5,6 +5,7 @@
 // lock (another tab gets EBUSY), the control and staging buffers, the serial console.
 
 import type { BlockBackend } from '../block-backend.ts';
+import type { MainBql } from '../main-bql.ts';
 import type { MachineStats, VcpuIdentity } from '../machine-stats.ts';
 import type { TraceRecorder } from '../trace-recorder.ts';
 import type { LinuxDiskInit, SerialMessage } from '../shared/contracts.ts';
@@ -72,10 +73,11 @@ export class LinuxMachine {
         `disk mode "${String(mode)}" is not one of ${LINUX_DISK_MODES.join(', ')}`,
       );
     }
-    const { disk, diskInit } = await openLinuxDisk(cfg, mode);
+    const { disk, bql, diskInit } = await openLinuxDisk(cfg, mode);
     let m: LinuxMachine | undefined;
     try {
-      m = new LinuxMachine(cfg, mode, files, diskInit, disk);
+      m = new LinuxMachine(cfg, mode, files, diskInit, { disk, bql });
+      disk.loop.start();
       await disk.start();
       await m.start();
       return m;
@@ -106,17 +108,17 @@ export class LinuxMachine {
     mode: LinuxDiskMode,
     files: GuestFiles,
     diskInit: LinuxDiskInit,
-    disk?: BlockBackend,
+    aio?: { disk: BlockBackend; bql: MainBql },
   ) {
     this.image = cfg.image;
     this.mode = mode;
     this.files = files;
     this.diskInit = diskInit;
-    this.disk = disk;
+    this.disk = aio?.disk;
     this.memoryBytes = (cfg.memoryMiB ?? DEFAULT_MEMORY_MIB) << 20;
     this.cmdline = cfg.cmdline ?? DEFAULT_CMDLINE;
     this.console = new SerialConsole((bytes) => this.sendSerial(0, bytes));
-    this.ide = disk ? new LinuxDisk(disk, () => this.changed()) : undefined;
+    this.ide = aio ? new LinuxDisk(aio.disk, aio.bql, () => this.changed()) : undefined;
     this.failures = this.ide?.failures ?? [];
   }
 
@@ -267,7 +269,11 @@ export class LinuxMachine {
         await this.stop();
       } finally {
         this.ide?.detach();
-        await this.disk?.close();
+        try {
+          await this.disk?.close();
+        } finally {
+          await this.disk?.loop.stop();
+        }
       }
     })();
     return this.destroyed;

@@ -88,7 +88,11 @@ export const imageDbName = (name: string) => `${IMAGE_DB_PREFIX}${name}`;
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-export function checkImageName(name: unknown): string {
+declare const imageName: unique symbol;
+/** A name checkImageName() accepted: what takes one need not check it again. */
+export type ImageName = string & { readonly [imageName]: true };
+
+export function checkImageName(name: unknown): ImageName {
   if (typeof name !== 'string' || !NAME_RE.test(name)) {
     throw new ErrnoError(
       Errno.EINVAL,
@@ -96,7 +100,7 @@ export function checkImageName(name: unknown): string {
         `starting with a letter or digit`,
     );
   }
-  return name;
+  return name as ImageName;
 }
 
 export function checkChunkSize(chunkSize: unknown): number {

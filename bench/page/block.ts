@@ -4,7 +4,7 @@
 // side after the other, never both at once.
 
 import { wrap } from 'comlink';
-import type { BlockBackendOptions } from '../../app/block-backend.ts';
+import type { BlockBackendOptions } from '../../app/block-config.ts';
 import { BlockIo } from '../../app/block-io.ts';
 import { createImage, deleteImage } from '../../app/images.ts';
 import { deleteIfPresent } from './bench-images.ts';

@@ -10,7 +10,7 @@ import { vcpuCounter, vcpuHistogram, VcpuState } from '../../app/shared/vcpu-lay
 import { QemuMutex } from '../../app/shared/mutex.ts';
 import { vcpuTrace, VcpuTraceKind } from '../../app/shared/trace-ring.ts';
 import { Mmio } from '../../app/shared/virtio.ts';
-import type { VirtioBlk } from './virtio-blk.ts';
+import type { VirtioBlk } from '../../app/shared/virtio-blk.ts';
 
 export class Cpu {
   readonly index: number;

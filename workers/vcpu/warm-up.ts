@@ -4,17 +4,16 @@
 // ~0.03 ms hot. QEMU's device code is compiled ahead of time; this is the nearest thing here: the same
 // code (driver, exit, device, pool submit) run on a scratch queue no guest or other thread sees.
 
-import { writeSlot } from '../../app/shared/block.ts';
-import { stampMs } from '../../app/shared/clock.ts';
 import { createControl } from '../../app/shared/layout.ts';
-import { threadIdOfVcpu } from '../../app/shared/record-layout.ts';
 import { SlotState } from '../../app/shared/slot-layout.ts';
+import { threadIdOfVcpu } from '../../app/shared/record-layout.ts';
 import { PoolCore } from '../../app/shared/thread-pool.ts';
-import { virtioBlkComplete } from '../../app/shared/virtio-blk.ts';
-import { BlkStatus, BlkType, GuestMemory } from '../../app/shared/virtio.ts';
+import { VirtioBlk, type BlkRequest } from '../../app/shared/virtio-blk.ts';
+import { virtioBlkRwComplete } from '../../app/shared/virtio-blk-complete.ts';
+import { virtioBlkPrepareMultireq } from '../../app/shared/virtio-blk-merge.ts';
+import { BlkType, GuestMemory } from '../../app/shared/virtio.ts';
 import { BlkDriver, type Bus } from '../guest/driver.ts';
 import { Cpu } from './cpu.ts';
-import { VirtioBlk, type BlkRequest } from './virtio-blk.ts';
 
 const QUEUE = 16;
 /** Rounds of one batched exit each: enough for V8 to compile the path and optimise much of it.
@@ -40,25 +39,19 @@ export function warmUpExitPath(segMax: number): void {
   const slots = new Int32Array(QUEUE);
   let owed = 0;
   const submit = (reqs: readonly BlkRequest[]) => {
-    const tSubmit = stampMs();
-    for (let i = 0; i < reqs.length; i++) {
-      writeSlot(ctl, reqs[i].slot, reqs[i].req, creator.thread, reqs[i].slot, tSubmit);
-      slots[i] = reqs[i].slot;
-    }
-    owed += pool.queueMany(slots, reqs.length, creator);
+    const n = virtioBlkPrepareMultireq(ctl, reqs, creator.thread, 0, slots);
+    owed += pool.queueMany(slots, n, creator);
     // Nobody serves the scratch pool: take the requests back and answer them as the main loop
     // would, so the slots and the guest's ids come back for the next round.
     pool.lock.lock();
-    for (let i = 0; i < reqs.length; i++) pool.cancelLocked(reqs[i].slot);
+    for (let i = 0; i < n; i++) pool.cancelLocked(slots[i]);
     pool.lock.unlock();
-    const { i32, L } = ctl;
-    for (let i = 0; i < reqs.length; i++) {
-      const slot = reqs[i].slot;
-      virtioBlkComplete(ctl, mem, 0, slot, i32[L.vreq.statusAddr.at(slot)], BlkStatus.OK, 1);
-      Atomics.store(i32, L.slot.state.at(slot), SlotState.FREE);
+    for (let i = 0; i < n; i++) {
+      virtioBlkRwComplete(ctl, mem, 0, slots[i], 0);
+      Atomics.store(ctl.i32, ctl.L.slot.state.at(slots[i]), SlotState.FREE);
     }
   };
-  const disk = { virtualSize: 1 << 30, id: 'warm-up' };
+  const disk = { virtualSize: 1 << 30, id: new TextEncoder().encode('warm-up') };
   const device = new VirtioBlk(ctl, mem, 0, disk, QUEUE, segMax, submit);
   const cpu = new Cpu(ctl, 0, device, () => {
     pool.wake(owed);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BlockOp, type BlockRequest } from '../../app/shared/block.ts';
-import { createControl } from '../../app/shared/layout.ts';
-import { SlotState } from '../../app/shared/slot-layout.ts';
-import { vcpuCounter, vcpuHistogram, type VcpuCounter } from '../../app/shared/vcpu-layout.ts';
+import { BlockOp, type BlockRequest } from './block.ts';
+import { createControl } from './layout.ts';
+import { SlotState } from './slot-layout.ts';
+import { vcpuCounter, vcpuHistogram, type VcpuCounter } from './vcpu-layout.ts';
 import {
   BlkStatus,
   BlkType,
@@ -12,8 +12,8 @@ import {
   Mmio,
   segMaxFor,
   VRING_USED_F_NO_NOTIFY,
-} from '../../app/shared/virtio.ts';
-import { BlkDriver, STATUS_NONE, type Bus, type RawDesc } from '../guest/driver.ts';
+} from './virtio.ts';
+import { BlkDriver, STATUS_NONE, type Bus, type RawDesc } from '../../workers/guest/driver.ts';
 import { VirtioBlk } from './virtio-blk.ts';
 
 const RAM = 1 << 20;
@@ -38,7 +38,7 @@ function rig() {
     ctl,
     mem,
     0,
-    { virtualSize: DISK, id: 'disk-under-test' },
+    { virtualSize: DISK, id: new TextEncoder().encode('disk-under-test') },
     QUEUE,
     segMaxFor(QUEUE),
     (reqs) => {

@@ -1,10 +1,14 @@
 // Request merging (cf. virtio_blk_submit_multireq in hw/block/virtio-blk.c): the requests one
 // drain collected, reads with reads and writes with writes, sorted by sector; a run in which each
 // starts where the previous one ends becomes one block request — at most MERGE_MAX_REQS of them,
-// MERGE_MAX_BYTES in all, and no more segments than a slot carries. The others ride along on it.
+// MERGE_MAX_BYTES in all, and no more segments than a slot carries. The others ride along on it
+// (their chain is virtio-blk-complete.ts's). The vCPU prepares one drain's slots here.
 
-import { BlockOp, type BlockRequest, type Iovec } from '../../app/shared/block.ts';
+import { BlockOp, writeSlot, type BlockRequest, type Iovec } from './block.ts';
+import { stampMs } from './clock.ts';
+import type { Control } from './layout.ts';
 import type { BlkRequest } from './virtio-blk.ts';
+import { virtioBlkLinkRiders } from './virtio-blk-complete.ts';
 
 /** QEMU's VIRTIO_BLK_MAX_MERGE_REQS. */
 export const MERGE_MAX_REQS = 32;
@@ -16,6 +20,37 @@ export interface MergedRequest {
   slot: number;
   req: BlockRequest;
   riders: number[];
+}
+
+/** A request that carries no others. */
+const NO_RIDERS: readonly number[] = [];
+
+/**
+ * virtio_blk_submit_multireq() up to the block layer's submit: one drain's requests written into
+ * their slots — merged first when the AIO layer says so (aio.merge), riders chained to their
+ * carrier — and the slots to submit put in `slots`, in order; returns how many. A slot's tag is
+ * its descriptor head (this queue's slots start at `slotBase`); `client` is the submitting vCPU.
+ */
+export function virtioBlkPrepareMultireq(
+  ctl: Control,
+  reqs: readonly BlkRequest[],
+  client: number,
+  slotBase: number,
+  slots: Int32Array,
+): number {
+  const { i32, L } = ctl;
+  const tSubmit = stampMs();
+  // Without merging, the exit's own requests as they are (no object per request).
+  const merged: readonly (BlkRequest | MergedRequest)[] = Atomics.load(i32, L.aio.merge)
+    ? mergeRequests(reqs, L.params.maxIov)
+    : reqs;
+  for (let i = 0; i < merged.length; i++) {
+    const m = merged[i];
+    writeSlot(ctl, m.slot, m.req, client, m.slot - slotBase, tSubmit);
+    virtioBlkLinkRiders(ctl, m.slot, 'riders' in m ? m.riders : NO_RIDERS, slotBase);
+    slots[i] = m.slot;
+  }
+  return merged.length;
 }
 
 const mergeable = (op: BlockOp) => op === BlockOp.READ || op === BlockOp.WRITE;

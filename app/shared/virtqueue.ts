@@ -2,12 +2,7 @@
 // descriptor chain in guest RAM, direct or through an indirect table, and refuse chains that
 // loop, point outside RAM, nest indirect tables or put a readable buffer after a writable one.
 
-import {
-  DESC_SIZE,
-  DescFlag,
-  VRING_USED_F_NO_NOTIFY,
-  type GuestMemory,
-} from '../../app/shared/virtio.ts';
+import { DESC_SIZE, DescFlag, VRING_USED_F_NO_NOTIFY, type GuestMemory } from './virtio.ts';
 
 export interface Desc {
   addr: number;
