@@ -2,7 +2,8 @@
 // app/shared/ from app/, and app/shared/ imports nothing outside itself. Worker entry points are
 // referenced by URL from app/spawn.ts and nowhere else in app/. The benchmark is bench/'s alone:
 // the product reaches it only through one lazy import() (app/lazy-bench.ts) and erased types.
-// A region of the control buffer (app/shared/*-layout.ts) never imports the core that places it.
+// A region of the control buffer (app/shared/**/*-layout.ts) never imports the core that places it,
+// and the primitives (app/shared/sync/) import nothing above them.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -106,9 +107,15 @@ const benchPageOk: Allowed = (t, file, kind) =>
 
 /** A region of the control buffer (app/shared/*-layout.ts) declares its words; only the core,
  *  layout.ts, places it. A region that reached the core would tie its words to another's place. */
-const isRegion = (file: string) => /^app\/shared\/[a-z-]+-layout\.ts$/.test(file);
-const CORE = ['app/shared/layout.ts', 'app/shared/control-params.ts'];
+const isRegion = (file: string) => /^app\/shared\/([a-z]+\/)?[a-z-]+-layout\.ts$/.test(file);
+const CORE = ['app/shared/layout/layout.ts', 'app/shared/layout/control-params.ts'];
 const regionOk: Allowed = (t) => !CORE.includes(t);
+
+/** The primitives (app/shared/sync/: mutex, condvar, bottom halves, clock, deadline) sit under
+ *  everything else: they know the layout core's types and nothing of the pool, the block layer,
+ *  the devices or the trace. */
+const syncOk: Allowed = (t, _file, kind) =>
+  inside('app/shared/sync')(t) || (kind === 'type' && inside('app/shared/layout')(t));
 
 /** Code that ships in the page or its workers. */
 const PRODUCT = ['app', 'workers', 'bench/shared', 'bench/page', 'bench/worker'];
@@ -118,14 +125,26 @@ describe('architecture', () => {
     expect(violations('app/shared', inside('app/shared'), false)).toEqual([]);
   });
 
-  it('a region (app/shared/*-layout.ts) imports neither the layout core nor its parameters', () => {
+  it('a region (app/shared/**/*-layout.ts) imports neither the layout core nor its parameters', () => {
     const regions = sources('app/shared').filter(isRegion);
-    expect(regions).toContain('app/shared/slot-layout.ts');
+    expect(regions).toContain('app/shared/block/slot-layout.ts');
     const text = (file: string) => readFileSync(join(root, file), 'utf8');
     expect(regions.flatMap((f) => offences(f, text(f), regionOk, false))).toEqual([]);
-    const planted = "import type { Control } from './layout.ts';";
-    expect(offences('app/shared/planted-layout.ts', planted, regionOk, false)).toEqual([
-      'app/shared/planted-layout.ts -> ./layout.ts',
+    const planted = "import type { Control } from '../layout/layout.ts';";
+    expect(offences('app/shared/pool/planted-layout.ts', planted, regionOk, false)).toEqual([
+      'app/shared/pool/planted-layout.ts -> ../layout/layout.ts',
+    ]);
+  });
+
+  it("the primitives (app/shared/sync/) import only each other and the layout core's types", () => {
+    expect(violations('app/shared/sync', syncOk, false)).toEqual([]);
+    const planted =
+      "import type { Control } from '../layout/layout.ts';\n" +
+      "import { PoolCore } from '../pool/thread-pool.ts';\n" +
+      "import { createControl } from '../layout/layout.ts';";
+    expect(offences('app/shared/sync/planted.ts', planted, syncOk, false)).toEqual([
+      'app/shared/sync/planted.ts -> ../pool/thread-pool.ts',
+      'app/shared/sync/planted.ts -> ../layout/layout.ts',
     ]);
   });
 

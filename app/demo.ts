@@ -3,15 +3,19 @@
 // HTTP), read-verify guests that check every sector the base holds. URL parameters choose the
 // same things the controls do; a bad one is refused with a message naming it.
 
-import { DEFAULT_AIO_CONFIG, FAITHFUL_AIO_CONFIG, type AioConfig } from './shared/aio-config.ts';
-import type { MachineConfig } from './machine-config.ts';
-import { DEFAULT_BASE } from './shared/default-base.ts';
-import { Errno, ErrnoError } from './shared/errno.ts';
-import type { GuestJob } from './shared/guest-job.ts';
-import { checkImageName, type ImageInfo } from './shared/image-format.ts';
-import { POOL_MAX_THREADS } from './shared/pool-layout.ts';
-import { MAX_VCPUS } from './shared/vcpu-layout.ts';
-import { POOL_POLICIES, type PoolPolicyName } from './shared/pool-config.ts';
+import {
+  DEFAULT_AIO_CONFIG,
+  FAITHFUL_AIO_CONFIG,
+  type AioConfig,
+} from './shared/block/aio-config.ts';
+import type { MachineConfig } from './machine/machine-config.ts';
+import { DEFAULT_BASE } from './shared/block/default-base.ts';
+import { Errno, ErrnoError } from './shared/block/errno.ts';
+import type { GuestJob } from './shared/guest/guest-job.ts';
+import { checkImageName, type ImageInfo } from './shared/block/image-format.ts';
+import { POOL_MAX_THREADS } from './shared/pool/pool-layout.ts';
+import { MAX_VCPUS } from './shared/machine/vcpu-layout.ts';
+import { POOL_POLICIES, type PoolPolicyName } from './shared/pool/pool-config.ts';
 
 export const DEFAULT_IMAGE = 'default';
 export const DEFAULT_IMAGE_BYTES = 64 << 20;

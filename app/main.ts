@@ -15,7 +15,7 @@ import {
   type DemoSettings,
 } from './demo.ts';
 import { h } from './dom.ts';
-import { createImage, imageInfo, listImages } from './images.ts';
+import { createImage, imageInfo, listImages } from './images/images.ts';
 import { isolationNote, supplyIsolation } from './coi.ts';
 import { checkIsolation } from './isolation.ts';
 import { LessonView } from './lesson/lesson-view.ts';

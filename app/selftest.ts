@@ -2,13 +2,13 @@
 // on it; shows that the BH ran on the main thread and how long the worker -> main wake-up took.
 
 import { wrap } from 'comlink';
-import { stampMs } from './shared/clock.ts';
+import { stampMs } from './shared/sync/clock.ts';
 import type { AttachInfo, SelftestWorkerApi } from './shared/contracts.ts';
-import { Histogram, type LatencySummary } from './shared/histogram.ts';
-import { MIN_CONTROL_PARAMS } from './shared/control-params.ts';
-import { createControl } from './shared/layout.ts';
-import { BH } from './shared/loop-layout.ts';
-import { MainLoop } from './main-loop.ts';
+import { Histogram, type LatencySummary } from './shared/stats/histogram.ts';
+import { MIN_CONTROL_PARAMS } from './shared/layout/control-params.ts';
+import { createControl } from './shared/layout/layout.ts';
+import { BH } from './shared/sync/loop-layout.ts';
+import { MainLoop } from './machine/main-loop.ts';
 import { spawnSelftestWorker } from './spawn.ts';
 
 export interface SelftestResult {

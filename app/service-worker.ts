@@ -1,4 +1,4 @@
-// Waiting on a service worker's lifecycle: the page's two workers (app/coi.ts, app/download.ts)
+// Waiting on a service worker's lifecycle: the page's two workers (app/coi.ts, app/images/download.ts)
 // are of use only once active.
 
 /** `reg`'s newest worker once it is activated (its activate handler has run, claims included);

@@ -2,7 +2,7 @@
 // `new Worker(new URL('…', import.meta.url), { type: 'module' })` written out literally.
 
 import { wrap } from 'comlink';
-import type { AioSpawn } from './shared/aio-creator.ts';
+import type { AioSpawn } from './shared/pool/aio-creator.ts';
 import type { AioWorkerApi } from './shared/contracts.ts';
 
 export function spawnSelftestWorker(): Worker {

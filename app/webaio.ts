@@ -1,22 +1,28 @@
 // window.webaio: the scripting API that the page, the benchmark and the tests all use.
 
 import type { Bench } from '../bench/page/index.ts';
-import type { BlockBackendOptions } from './block-config.ts';
-import { BlockIo } from './block-io.ts';
-import { exportImage } from './image-export.ts';
-import { importImage, type ImportOptions } from './image-import.ts';
-import { resizeImage, type ResizeOptions } from './image-resize.ts';
-import { createImage, deleteImage, imageInfo, listImages, type CreateOptions } from './images.ts';
+import type { BlockBackendOptions } from './block/block-config.ts';
+import { BlockIo } from './block/block-io.ts';
+import { exportImage } from './images/image-export.ts';
+import { importImage, type ImportOptions } from './images/image-import.ts';
+import { resizeImage, type ResizeOptions } from './images/image-resize.ts';
+import {
+  createImage,
+  deleteImage,
+  imageInfo,
+  listImages,
+  type CreateOptions,
+} from './images/images.ts';
 import { checkIsolation, type IsolationReport } from './isolation.ts';
 import { lazyBench } from './lazy-bench.ts';
 import type { LinuxConfig } from './linux/linux-config.ts';
 import { LinuxMachine } from './linux/linux-machine.ts';
-import { Machine } from './machine.ts';
-import type { MachineConfig } from './machine-config.ts';
+import { Machine } from './machine/machine.ts';
+import type { MachineConfig } from './machine/machine-config.ts';
 import { runSelftest, type SelftestResult } from './selftest.ts';
-import { chromeTrace, type ChromeTrace } from './shared/chrome-trace.ts';
-import type { ImageInfo } from './shared/image-format.ts';
-import type { MachineTrace } from './shared/trace.ts';
+import { chromeTrace, type ChromeTrace } from './shared/trace/chrome-trace.ts';
+import type { ImageInfo } from './shared/block/image-format.ts';
+import type { MachineTrace } from './shared/trace/trace.ts';
 
 export interface Images {
   /** A blank image of `sizeBytes`, or — with `{ backing: url }` and no size — an overlay of a

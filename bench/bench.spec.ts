@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 import type { ColdBurstResult } from './shared/cold-burst-params.ts';
 import { compareSteady } from './shared/steady-compare.ts';
 import { COLD_BURST_FIGURES } from './shared/cold-burst-summary.ts';
-import type { ChromeTrace } from '../app/shared/chrome-trace.ts';
-import type { LatencySummary } from '../app/shared/histogram.ts';
-import { traceNestingViolations } from '../app/shared/trace-nesting.ts';
+import type { ChromeTrace } from '../app/shared/trace/chrome-trace.ts';
+import type { LatencySummary } from '../app/shared/stats/histogram.ts';
+import { traceNestingViolations } from '../app/shared/trace/trace-nesting.ts';
 import type { BenchReport } from './cli/report.ts';
 import { expect, test } from '../e2e/fixtures.ts';
 

@@ -3,9 +3,9 @@
 // every request's phases and every worker's life, and exports as Chrome trace-event JSON that
 // draws as recorded.
 
-import type { ChromeTrace } from '../app/shared/chrome-trace.ts';
-import type { MachineTrace } from '../app/shared/trace.ts';
-import { traceNestingViolations } from '../app/shared/trace-nesting.ts';
+import type { ChromeTrace } from '../app/shared/trace/chrome-trace.ts';
+import type { MachineTrace } from '../app/shared/trace/trace.ts';
+import { traceNestingViolations } from '../app/shared/trace/trace-nesting.ts';
 import { expect, test } from './fixtures.ts';
 
 type Machine = Awaited<ReturnType<typeof window.webaio.createMachine>>;

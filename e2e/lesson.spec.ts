@@ -5,8 +5,8 @@
 import { expect, test } from './fixtures.ts';
 import type { Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import type { ChromeTrace } from '../app/shared/chrome-trace.ts';
-import { traceNestingViolations } from '../app/shared/trace-nesting.ts';
+import type { ChromeTrace } from '../app/shared/trace/chrome-trace.ts';
+import { traceNestingViolations } from '../app/shared/trace/trace-nesting.ts';
 
 const HEADLINE =
   /^Before the patch \(inline\), vCPU 0 held the big lock for ([\d.]+) ms while it created (\d+) pool workers itself; with the patch \(bh\), the main thread created them and vCPU 0 held the lock for ([\d.]+) ms — /;

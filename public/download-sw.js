@@ -1,6 +1,6 @@
 // WebAIO's download service worker: turns a ReadableStream the page hands over (a transferable
 // stream) into a file download, so an export is streamed to disk instead of first being
-// assembled in memory. Its scope is its own (BASE_URL + "__webaio-download/", app/download.ts),
+// assembled in memory. Its scope is its own (BASE_URL + "__webaio-download/", app/images/download.ts),
 // so it never controls the page: on a host without COOP/COEP the coi worker does (app/coi.ts).
 'use strict';
 

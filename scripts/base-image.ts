@@ -5,8 +5,8 @@
 import { mkdirSync, openSync, readSync, closeSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Plugin } from 'vite';
-import { SECTOR_SIZE } from '../app/shared/block.ts';
-import { DEFAULT_BASE } from '../app/shared/default-base.ts';
+import { SECTOR_SIZE } from '../app/shared/block/block.ts';
+import { DEFAULT_BASE } from '../app/shared/block/default-base.ts';
 import { checkSector, fillSector, runIdOf } from '../workers/guest/verify.ts';
 
 /** The image's bytes: sector s is the verify sector of s for DEFAULT_BASE's seed. */

@@ -4,7 +4,7 @@
 
 import { chromium, type BrowserContext, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { deadline } from '../app/shared/deadline.ts';
+import { deadline } from '../app/shared/sync/deadline.ts';
 import { launchOptions } from './chromium.ts';
 
 /** How long Playwright may take to notice that a killed browser is gone. */

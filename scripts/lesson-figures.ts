@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { spreadOf } from '../app/shared/spread.ts';
+import { spreadOf } from '../app/shared/stats/spread.ts';
 import { launchOptions } from './chromium.ts';
 import { npmStart } from './npm-start.ts';
 import { staticHost } from './static-host.ts';

@@ -1,13 +1,13 @@
-// An AIO pool worker: the thread that runs worker_thread() (app/shared/worker-thread.ts) with the
+// An AIO pool worker: the thread that runs worker_thread() (app/shared/pool/worker-thread.ts) with the
 // raw driver against an image in IndexedDB, then closes itself.
 
 import { expose } from 'comlink';
-import { readSlot } from '../app/shared/block.ts';
+import { readSlot } from '../app/shared/block/block.ts';
 import { lifetimeLockName, type AioInit, type AioWorkerApi } from '../app/shared/contracts.ts';
-import { Errno } from '../app/shared/errno.ts';
-import { attachControl, LAYOUT_VERSION, type Control } from '../app/shared/layout.ts';
-import { PoolCore } from '../app/shared/thread-pool.ts';
-import { workerThread, type PoolIo } from '../app/shared/worker-thread.ts';
+import { Errno } from '../app/shared/block/errno.ts';
+import { attachControl, LAYOUT_VERSION, type Control } from '../app/shared/layout/layout.ts';
+import { PoolCore } from '../app/shared/pool/thread-pool.ts';
+import { workerThread, type PoolIo } from '../app/shared/pool/worker-thread.ts';
 import { nextTask, openImageDb } from './block/image-db.ts';
 import { PageCache } from './block/page-cache.ts';
 import { RawImage } from './block/raw-idb.ts';

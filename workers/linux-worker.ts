@@ -6,19 +6,19 @@
 
 import { expose, wrap } from 'comlink';
 import { V86, type V86Image } from 'v86';
-import { aioWorkerCreator, type AioSpawn } from '../app/shared/aio-creator.ts';
-import { quiesceOwnWorkers } from '../app/shared/pool-orphans.ts';
-import { BounceBuffer } from '../app/shared/bounce.ts';
+import { aioWorkerCreator, type AioSpawn } from '../app/shared/pool/aio-creator.ts';
+import { quiesceOwnWorkers } from '../app/shared/pool/pool-orphans.ts';
+import { BounceBuffer } from '../app/shared/block/bounce.ts';
 import type {
   AioWorkerApi,
   LinuxInit,
   LinuxWorkerApi,
   SerialMessage,
 } from '../app/shared/contracts.ts';
-import { ideRingReset } from '../app/shared/ide-ring.ts';
-import { attachControl, LAYOUT_VERSION } from '../app/shared/layout.ts';
-import { threadIdOfVcpu } from '../app/shared/record-layout.ts';
-import { PoolCore } from '../app/shared/thread-pool.ts';
+import { ideRingReset } from '../app/shared/virtio/ide-ring.ts';
+import { attachControl, LAYOUT_VERSION } from '../app/shared/layout/layout.ts';
+import { threadIdOfVcpu } from '../app/shared/pool/record-layout.ts';
+import { PoolCore } from '../app/shared/pool/thread-pool.ts';
 import { AioDisk } from './linux/aio-disk.ts';
 
 /** v86 is vCPU 0 of its machine. */

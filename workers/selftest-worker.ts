@@ -2,11 +2,11 @@
 // half, stamping each schedule so the page can time the worker -> main wake-up.
 
 import { expose } from 'comlink';
-import { bhSchedule } from '../app/shared/bh.ts';
-import { stampMs } from '../app/shared/clock.ts';
+import { bhSchedule } from '../app/shared/sync/bh.ts';
+import { stampMs } from '../app/shared/sync/clock.ts';
 import type { SelftestWorkerApi } from '../app/shared/contracts.ts';
-import { attachControl, LAYOUT_VERSION, type Control } from '../app/shared/layout.ts';
-import { BH } from '../app/shared/loop-layout.ts';
+import { attachControl, LAYOUT_VERSION, type Control } from '../app/shared/layout/layout.ts';
+import { BH } from '../app/shared/sync/loop-layout.ts';
 
 let ctl: Control | undefined;
 

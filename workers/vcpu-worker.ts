@@ -4,16 +4,16 @@
 // workers it owns, which cannot start until it yields and which die with it.
 
 import { expose, wrap } from 'comlink';
-import { aioWorkerCreator, type AioSpawn } from '../app/shared/aio-creator.ts';
-import { quiesceOwnWorkers } from '../app/shared/pool-orphans.ts';
+import { aioWorkerCreator, type AioSpawn } from '../app/shared/pool/aio-creator.ts';
+import { quiesceOwnWorkers } from '../app/shared/pool/pool-orphans.ts';
 import type { AioWorkerApi, VcpuInit, VcpuWorkerApi } from '../app/shared/contracts.ts';
-import type { ResolvedJob } from '../app/shared/guest-job.ts';
-import { attachControl, LAYOUT_VERSION, type Control } from '../app/shared/layout.ts';
-import { threadIdOfVcpu } from '../app/shared/record-layout.ts';
-import { PoolCore } from '../app/shared/thread-pool.ts';
-import { VirtioBlk, type BlkRequest } from '../app/shared/virtio-blk.ts';
-import { virtioBlkPrepareMultireq } from '../app/shared/virtio-blk-merge.ts';
-import { GuestMemory } from '../app/shared/virtio.ts';
+import type { ResolvedJob } from '../app/shared/guest/guest-job.ts';
+import { attachControl, LAYOUT_VERSION, type Control } from '../app/shared/layout/layout.ts';
+import { threadIdOfVcpu } from '../app/shared/pool/record-layout.ts';
+import { PoolCore } from '../app/shared/pool/thread-pool.ts';
+import { VirtioBlk, type BlkRequest } from '../app/shared/virtio/virtio-blk.ts';
+import { virtioBlkPrepareMultireq } from '../app/shared/virtio/virtio-blk-merge.ts';
+import { GuestMemory } from '../app/shared/virtio/virtio.ts';
 import { BlkDriver } from './guest/driver.ts';
 import { runFuzz } from './guest/fuzz.ts';
 import { runJob } from './guest/job.ts';

@@ -5,19 +5,19 @@
 /** What the page shows: the seed's three ideas, where they live, and what QEMU calls them. */
 export const LESSON_FUNCTIONS = [
   {
-    file: 'app/shared/thread-pool.ts',
+    file: 'app/shared/pool/thread-pool.ts',
     name: 'spawnThreadLocked',
     qemu: 'spawn_thread()',
     role: 'a request finds no idle worker',
   },
   {
-    file: 'app/shared/thread-pool.ts',
+    file: 'app/shared/pool/thread-pool.ts',
     name: 'spawnThreadBh',
     qemu: 'spawn_thread_bh_fn(), the new_thread_bh bottom half',
     role: 'the main thread creates one worker',
   },
   {
-    file: 'app/shared/thread-pool.ts',
+    file: 'app/shared/pool/thread-pool.ts',
     name: 'workerStartedLocked',
     qemu: "the newborn's first act in worker_thread()",
     role: 'the newborn asks for the next one',
@@ -26,7 +26,7 @@ export const LESSON_FUNCTIONS = [
 
 /** This build's text of each file the lesson cuts from, loaded on first use. */
 export const LESSON_SOURCES: Record<string, () => Promise<{ default: string }>> = {
-  'app/shared/thread-pool.ts': () => import('../shared/thread-pool.ts?raw'),
+  'app/shared/pool/thread-pool.ts': () => import('../shared/pool/thread-pool.ts?raw'),
 };
 
 /** The lesson's functions as this build has them: [the function, its excerpt]. */

@@ -3,7 +3,7 @@
 // and how many trials the figures rest on. No DOM: the page and its tests share it.
 
 import type { ColdBurstRun, ColdBurstVariant } from '../../bench/shared/cold-burst-params.ts';
-import { median, spreadOf, type Spread } from '../shared/spread.ts';
+import { median, spreadOf, type Spread } from '../shared/stats/spread.ts';
 
 /** One policy's figures over the trials that finished. */
 export interface PolicyFigures {

@@ -7,7 +7,7 @@
 import type { ColdBurstRun } from '../../bench/shared/cold-burst-params.ts';
 import { h } from '../dom.ts';
 import { setBusy } from '../ui/busy.ts';
-import type { MachineTrace } from '../shared/trace.ts';
+import type { MachineTrace } from '../shared/trace/trace.ts';
 import { timelineData } from '../ui/timeline-data.ts';
 import {
   laneLegend,

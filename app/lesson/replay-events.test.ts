@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { MachineTrace } from '../shared/trace.ts';
+import type { MachineTrace } from '../shared/trace/trace.ts';
 import { timelineData } from '../ui/timeline-data.ts';
 import { replayEvents } from './replay-events.ts';
 

@@ -4,9 +4,9 @@
 // the same kind of event is told three times, then summed up, so that a burst of 64 reads the
 // eye can follow. No DOM: the replay view and its tests share it.
 
-import type { MachineTrace } from '../shared/trace.ts';
-import { PoolTraceKind, VcpuTraceKind } from '../shared/trace-ring.ts';
-import { Mmio } from '../shared/virtio.ts';
+import type { MachineTrace } from '../shared/trace/trace.ts';
+import { PoolTraceKind, VcpuTraceKind } from '../shared/trace/trace-ring.ts';
+import { Mmio } from '../shared/virtio/virtio.ts';
 import { MAIN_LANE, vcpuLane, workerLane } from '../ui/timeline-data.ts';
 import { fmtMs } from './headline.ts';
 

@@ -3,10 +3,10 @@
 // The events are the trial's own measurements, not an animation. Below: the source of the
 // functions that make the difference, cut from this build, and the trial's trace to download.
 
-import { chromeTrace } from '../shared/chrome-trace.ts';
-import type { MachineTrace } from '../shared/trace.ts';
+import { chromeTrace } from '../shared/trace/chrome-trace.ts';
+import type { MachineTrace } from '../shared/trace/trace.ts';
 import { h } from '../dom.ts';
-import { saveBlob } from '../download.ts';
+import { saveBlob } from '../images/download.ts';
 import { timelineData, type TimelineData } from '../ui/timeline-data.ts';
 import { lanesChart, type DrawnChart, type PlotModule } from '../ui/timeline-chart.ts';
 import { lessonExcerpts } from './excerpts.ts';

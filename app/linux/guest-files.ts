@@ -9,7 +9,7 @@ import {
   GUEST_ASSETS_DIR,
   GUEST_MANIFEST_FILE,
   type GuestManifest,
-} from '../shared/guest-manifest.ts';
+} from '../shared/guest/guest-manifest.ts';
 
 export interface GuestFiles {
   manifest: GuestManifest;

@@ -1,9 +1,9 @@
 // A Linux machine's configuration: the disk modes it offers, what the caller may set, and the
 // PC's fixed dimensions (its IDE front end's slots, the staging buffer, memory, kernel cmdline).
 
-import type { AioConfig } from '../shared/aio-config.ts';
-import type { CacheMode } from '../shared/block.ts';
-import type { PoolConfig } from '../shared/pool-config.ts';
+import type { AioConfig } from '../shared/block/aio-config.ts';
+import type { CacheMode } from '../shared/block/block.ts';
+import type { PoolConfig } from '../shared/pool/pool-config.ts';
 
 /**
  * How the disk keeps what the guest writes. writeback: IDENTIFY advertises a write cache and

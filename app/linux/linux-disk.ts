@@ -3,20 +3,20 @@
 // into its ring with one interrupt per pass, the requests the block layer failed, the page cache
 // written back when the page may be going away, and the figures and trace the page shows.
 
-import { BlockBackend, blockControlParams } from '../block-backend.ts';
-import { resolveBlockConfig } from '../block-config.ts';
-import { openImage } from '../block-open.ts';
-import { MainBql } from '../main-bql.ts';
-import { MainLoop } from '../main-loop.ts';
-import { machineStats, type MachineStats, type VcpuIdentity } from '../machine-stats.ts';
-import { TraceRecorder } from '../trace-recorder.ts';
-import { BLOCK_OP_NAMES, SECTOR_SIZE, type BlockOp } from '../shared/block.ts';
+import { BlockBackend, blockControlParams } from '../block/block-backend.ts';
+import { resolveBlockConfig } from '../block/block-config.ts';
+import { openImage } from '../block/block-open.ts';
+import { MainBql } from '../machine/main-bql.ts';
+import { MainLoop } from '../machine/main-loop.ts';
+import { machineStats, type MachineStats, type VcpuIdentity } from '../machine/machine-stats.ts';
+import { TraceRecorder } from '../machine/trace-recorder.ts';
+import { BLOCK_OP_NAMES, SECTOR_SIZE, type BlockOp } from '../shared/block/block.ts';
 import type { LinuxDiskInit } from '../shared/contracts.ts';
-import { Errno, ErrnoError, errnoName } from '../shared/errno.ts';
-import { ideRingPush } from '../shared/ide-ring.ts';
-import { createControl } from '../shared/layout.ts';
-import { threadIdOfVcpu } from '../shared/record-layout.ts';
-import { raiseIrq } from '../shared/virtio-blk-complete.ts';
+import { Errno, ErrnoError, errnoName } from '../shared/block/errno.ts';
+import { ideRingPush } from '../shared/virtio/ide-ring.ts';
+import { createControl } from '../shared/layout/layout.ts';
+import { threadIdOfVcpu } from '../shared/pool/record-layout.ts';
+import { raiseIrq } from '../shared/virtio/virtio-blk-complete.ts';
 import {
   CACHE_OF_MODE,
   DMA_BYTES,

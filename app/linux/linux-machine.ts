@@ -4,15 +4,15 @@
 // and completion bottom half as the toy machine's virtio-blk. The page owns it all: the image's
 // lock (another tab gets EBUSY), the control and staging buffers, the serial console.
 
-import type { BlockBackend } from '../block-backend.ts';
-import type { MainBql } from '../main-bql.ts';
-import type { MachineStats, VcpuIdentity } from '../machine-stats.ts';
-import type { TraceRecorder } from '../trace-recorder.ts';
+import type { BlockBackend } from '../block/block-backend.ts';
+import type { MainBql } from '../machine/main-bql.ts';
+import type { MachineStats, VcpuIdentity } from '../machine/machine-stats.ts';
+import type { TraceRecorder } from '../machine/trace-recorder.ts';
 import type { LinuxDiskInit, SerialMessage } from '../shared/contracts.ts';
-import { Errno, ErrnoError } from '../shared/errno.ts';
-import type { Control } from '../shared/layout.ts';
-import { threadIdOfVcpu } from '../shared/record-layout.ts';
-import type { PoolConfig } from '../shared/pool-config.ts';
+import { Errno, ErrnoError } from '../shared/block/errno.ts';
+import type { Control } from '../shared/layout/layout.ts';
+import { threadIdOfVcpu } from '../shared/pool/record-layout.ts';
+import type { PoolConfig } from '../shared/pool/pool-config.ts';
 import { guestFiles, type GuestFiles } from './guest-files.ts';
 import { ControlPort, type GuestState } from './guest-control.ts';
 import {
@@ -154,7 +154,7 @@ export class LinuxMachine {
     return this.ide?.stats(this.vcpus);
   }
 
-  /** Record this machine's trace from now until stop() (app/trace-recorder.ts). */
+  /** Record this machine's trace from now until stop() (app/machine/trace-recorder.ts). */
   startTrace(): TraceRecorder {
     if (!this.ide) throw new Error('the in-memory machine has no trace');
     return this.ide.startTrace(this.image, this.vcpus);

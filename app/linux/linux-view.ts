@@ -4,11 +4,11 @@
 // Live updates change text in place: the terminal and the controls keep the user's focus.
 
 import { h } from '../dom.ts';
-import { saveBlob } from '../download.ts';
+import { saveBlob } from '../images/download.ts';
 import { isBusy, setBusy } from '../ui/busy.ts';
-import type { TraceRecorder } from '../trace-recorder.ts';
-import { chromeTrace } from '../shared/chrome-trace.ts';
-import type { ImageInfo } from '../shared/image-format.ts';
+import type { TraceRecorder } from '../machine/trace-recorder.ts';
+import { chromeTrace } from '../shared/trace/chrome-trace.ts';
+import type { ImageInfo } from '../shared/block/image-format.ts';
 import { fmtUs } from '../ui/format.ts';
 import { PoolFigures } from '../ui/pool-figures.ts';
 import type { WebAio } from '../webaio.ts';

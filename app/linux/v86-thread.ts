@@ -4,7 +4,7 @@
 import { transfer, wrap, type Remote } from 'comlink';
 import { spawnLinuxWorker } from '../spawn.ts';
 import type { LinuxInit, LinuxWorkerApi, SerialMessage } from '../shared/contracts.ts';
-import { deadline } from '../shared/deadline.ts';
+import { deadline } from '../shared/sync/deadline.ts';
 
 /** v86 fetching ~10 MB (wasm, BIOS, kernel, initramfs) and starting. */
 const START_MS = 120_000;

@@ -1,9 +1,9 @@
 // Control-plane contracts (comlink): what each worker exposes. Workers implement these with
 // `satisfies`; the page calls them through wrap<...>(). The data plane never goes through here.
 
-import type { CacheMode } from './block.ts';
-import type { BackingMeta } from './image-format.ts';
-import type { JobReport, ResolvedJob } from './guest-job.ts';
+import type { CacheMode } from './block/block.ts';
+import type { BackingMeta } from './block/image-format.ts';
+import type { JobReport, ResolvedJob } from './guest/guest-job.ts';
 
 /** What a worker saw when it attached to a control buffer. */
 export interface AttachInfo {

@@ -3,9 +3,9 @@
 // and export one, resize, delete (asking first), and the image the machine boots on.
 
 import { h } from '../dom.ts';
-import { saveStream } from '../download.ts';
-import { Errno, ErrnoError } from '../shared/errno.ts';
-import type { ImageInfo } from '../shared/image-format.ts';
+import { saveStream } from '../images/download.ts';
+import { Errno, ErrnoError } from '../shared/block/errno.ts';
+import type { ImageInfo } from '../shared/block/image-format.ts';
 import type { WebAio } from '../webaio.ts';
 import { confirmDialog } from './dialogs.ts';
 import { fmtBytes } from './format.ts';

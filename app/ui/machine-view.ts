@@ -4,11 +4,11 @@
 
 import { h } from '../dom.ts';
 import { isBusy, setBusy } from './busy.ts';
-import type { Machine } from '../machine.ts';
-import type { MachineStats } from '../machine-stats.ts';
-import { POOL_POLICIES, type PoolPolicyName } from '../shared/pool-config.ts';
-import { POOL_MAX_THREADS } from '../shared/pool-layout.ts';
-import { MAX_VCPUS } from '../shared/vcpu-layout.ts';
+import type { Machine } from '../machine/machine.ts';
+import type { MachineStats } from '../machine/machine-stats.ts';
+import { POOL_POLICIES, type PoolPolicyName } from '../shared/pool/pool-config.ts';
+import { POOL_MAX_THREADS } from '../shared/pool/pool-layout.ts';
+import { MAX_VCPUS } from '../shared/machine/vcpu-layout.ts';
 import { AIO_MODES, AIO_OF_MODE, type AioMode, type DemoSettings } from '../demo.ts';
 import { fmtUs } from './format.ts';
 import { PoolFigures } from './pool-figures.ts';

@@ -4,7 +4,7 @@
 // times a second moves neither the page nor anyone's focus.
 
 import { h } from '../dom.ts';
-import type { MachineStats } from '../machine-stats.ts';
+import type { MachineStats } from '../machine/machine-stats.ts';
 import { fmtBandwidth, fmtBytes, fmtRate, fmtUs } from './format.ts';
 
 const POOL_COUNTERS = [

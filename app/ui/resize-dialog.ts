@@ -2,7 +2,7 @@
 // lost ticked (qemu-img resize --shrink).
 
 import { h } from '../dom.ts';
-import type { ImageInfo } from '../shared/image-format.ts';
+import type { ImageInfo } from '../shared/block/image-format.ts';
 import { fmtBytes } from './format.ts';
 import { parseSize, SIZE_UNITS } from './size-text.ts';
 

@@ -3,7 +3,7 @@
 
 import { isBusy, setBusy } from './busy.ts';
 import { h } from '../dom.ts';
-import { requestPersistence, storageEstimate } from '../storage.ts';
+import { requestPersistence, storageEstimate } from '../images/storage.ts';
 import { fmtBytes } from './format.ts';
 
 export class StorageView {

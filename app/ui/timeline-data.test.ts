@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { SpawnRecord } from '../shared/spawn-records.ts';
-import type { MachineTrace } from '../shared/trace.ts';
-import { PoolTraceKind, VcpuTraceKind } from '../shared/trace-ring.ts';
-import { Mmio } from '../shared/virtio.ts';
+import type { SpawnRecord } from '../shared/pool/spawn-records.ts';
+import type { MachineTrace } from '../shared/trace/trace.ts';
+import { PoolTraceKind, VcpuTraceKind } from '../shared/trace/trace-ring.ts';
+import { Mmio } from '../shared/virtio/virtio.ts';
 import { MAIN_LANE, timelineData, vcpuLane, workerLane } from './timeline-data.ts';
 
 const T0 = 1_700_000_000_000;

@@ -2,10 +2,10 @@
 // pool worker (named with its creator), each a list of stretches in a state, and the pool's
 // counters as steps; times in ms from the trace's origin (the burst's first submission).
 
-import { IDE_SUBMIT } from '../shared/ide-ring.ts';
-import type { MachineTrace } from '../shared/trace.ts';
-import { PoolTraceKind, VcpuTraceKind } from '../shared/trace-ring.ts';
-import { Mmio } from '../shared/virtio.ts';
+import { IDE_SUBMIT } from '../shared/virtio/ide-ring.ts';
+import type { MachineTrace } from '../shared/trace/trace.ts';
+import { PoolTraceKind, VcpuTraceKind } from '../shared/trace/trace-ring.ts';
+import { Mmio } from '../shared/virtio/virtio.ts';
 
 /** What a stretch of a lane shows; the legend's order. */
 export const LANE_STATES = [

@@ -6,8 +6,8 @@ import { parseArgs as parseNodeArgs, type ParseArgsConfig } from 'node:util';
 import { checkBs, checkIodepth, checkOp, checkRuntimeMs } from '../shared/block-params.ts';
 import { WARMUP_MS_MAX } from '../shared/check.ts';
 import { STEADY_AIO_MODES, STEADY_MIXES } from '../shared/steady-params.ts';
-import { POOL_POLICIES } from '../../app/shared/pool-config.ts';
-import { KICK_MODES } from '../../app/shared/guest-job.ts';
+import { POOL_POLICIES } from '../../app/shared/pool/pool-config.ts';
+import { KICK_MODES } from '../../app/shared/guest/guest-job.ts';
 import { CUT_PATTERNS } from '../../scripts/cut-writers.ts';
 import {
   SCENARIOS,

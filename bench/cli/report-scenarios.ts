@@ -15,8 +15,8 @@ import type {
   SteadyResult,
 } from '../shared/steady-params.ts';
 import { verdictOf, type TargetResult } from '../shared/targets.ts';
-import type { JobReport } from '../../app/shared/guest-job.ts';
-import type { LatencySummary } from '../../app/shared/histogram.ts';
+import type { JobReport } from '../../app/shared/guest/guest-job.ts';
+import type { LatencySummary } from '../../app/shared/stats/histogram.ts';
 import { fixed, int, kib, markdownTable, sideLine, textTable } from './report.ts';
 
 const msOf = (us: number) => fixed(us / 1000, 2);

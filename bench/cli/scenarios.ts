@@ -33,7 +33,7 @@ import {
   steadyTargets,
   type TargetResult,
 } from '../shared/targets.ts';
-import type { PoolPolicyName } from '../../app/shared/pool-config.ts';
+import type { PoolPolicyName } from '../../app/shared/pool/pool-config.ts';
 import type { Bench } from '../page/index.ts';
 import type { FlagName, FlagValues } from './args.ts';
 import {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROGRESS_PREFIX } from '../shared/progress.ts';
-import { deadline } from '../../app/shared/deadline.ts';
+import { deadline } from '../../app/shared/sync/deadline.ts';
 import { launchOptions } from '../../scripts/chromium.ts';
 import { freePort } from '../../scripts/free-port.ts';
 

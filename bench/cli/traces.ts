@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ColdBurstRun } from '../shared/cold-burst-params.ts';
-import { chromeTrace } from '../../app/shared/chrome-trace.ts';
+import { chromeTrace } from '../../app/shared/trace/chrome-trace.ts';
 
 /** One file per run: cold-burst-<trial>-<kick>-<variant>.json. */
 export function writeTraces(

@@ -1,8 +1,8 @@
 // The benchmark's disk images: fresh ones per run (never the demo's "default"), filled with
 // random bytes where requests will read, and removed afterwards.
 
-import { BlockIo } from '../../app/block-io.ts';
-import { createImage, deleteImage, listImages } from '../../app/images.ts';
+import { BlockIo } from '../../app/block/block-io.ts';
+import { createImage, deleteImage, listImages } from '../../app/images/images.ts';
 import {
   extentsOf,
   PREFILL_CHUNKS,
@@ -10,7 +10,7 @@ import {
   randomBytes,
   runConcurrently,
 } from '../shared/bench-loop.ts';
-import { nowMs } from '../../app/shared/clock.ts';
+import { nowMs } from '../../app/shared/sync/clock.ts';
 
 const errnoOf = (e: unknown) => (e as { name?: unknown }).name;
 

@@ -4,9 +4,9 @@
 // side after the other, never both at once.
 
 import { wrap } from 'comlink';
-import type { BlockBackendOptions } from '../../app/block-config.ts';
-import { BlockIo } from '../../app/block-io.ts';
-import { createImage, deleteImage } from '../../app/images.ts';
+import type { BlockBackendOptions } from '../../app/block/block-config.ts';
+import { BlockIo } from '../../app/block/block-io.ts';
+import { createImage, deleteImage } from '../../app/images/images.ts';
 import { deleteIfPresent } from './bench-images.ts';
 import { spawnCeilingWorker } from './spawn.ts';
 import type { CeilingSideResult, CeilingWorkerApi, IoJob } from '../shared/bench-contracts.ts';
@@ -21,11 +21,11 @@ import {
   sideResult,
   type ClosedLoopRun,
 } from '../shared/bench-loop.ts';
-import { nowMs } from '../../app/shared/clock.ts';
-import type { AioConfig } from '../../app/shared/aio-config.ts';
-import type { CacheMode } from '../../app/shared/block.ts';
-import { Histogram } from '../../app/shared/histogram.ts';
-import type { PoolConfig } from '../../app/shared/pool-config.ts';
+import { nowMs } from '../../app/shared/sync/clock.ts';
+import type { AioConfig } from '../../app/shared/block/aio-config.ts';
+import type { CacheMode } from '../../app/shared/block/block.ts';
+import { Histogram } from '../../app/shared/stats/histogram.ts';
+import type { PoolConfig } from '../../app/shared/pool/pool-config.ts';
 import {
   checkBlockParams,
   type BlockBenchParams,

@@ -4,20 +4,20 @@
 // window — the vCPU's stall, its doorbell exits' BQL wait and hold, the others' BQL wait, the
 // main thread, the device's completions — and, if asked, the machine's whole trace.
 
-import { TraceRecorder } from '../../app/trace-recorder.ts';
-import type { MachineTrace } from '../../app/shared/trace.ts';
-import { vcpuTraceReader, VcpuTraceKind } from '../../app/shared/trace-ring.ts';
-import { Mmio } from '../../app/shared/virtio.ts';
+import { TraceRecorder } from '../../app/machine/trace-recorder.ts';
+import type { MachineTrace } from '../../app/shared/trace/trace.ts';
+import { vcpuTraceReader, VcpuTraceKind } from '../../app/shared/trace/trace-ring.ts';
+import { Mmio } from '../../app/shared/virtio/virtio.ts';
 
-import type { Machine } from '../../app/machine.ts';
-import type { MachineStats } from '../../app/machine-stats.ts';
-import type { RunReport } from '../../app/shared/run-report.ts';
-import type { SpawnRecord } from '../../app/shared/spawn-records.ts';
-import { stampMs } from '../../app/shared/clock.ts';
-import { watchdog } from '../../app/shared/deadline.ts';
-import type { Histogram } from '../../app/shared/histogram.ts';
-import type { Control } from '../../app/shared/layout.ts';
-import { vcpuCounter, vcpuHistogram } from '../../app/shared/vcpu-layout.ts';
+import type { Machine } from '../../app/machine/machine.ts';
+import type { MachineStats } from '../../app/machine/machine-stats.ts';
+import type { RunReport } from '../../app/shared/stats/run-report.ts';
+import type { SpawnRecord } from '../../app/shared/pool/spawn-records.ts';
+import { stampMs } from '../../app/shared/sync/clock.ts';
+import { watchdog } from '../../app/shared/sync/deadline.ts';
+import type { Histogram } from '../../app/shared/stats/histogram.ts';
+import type { Control } from '../../app/shared/layout/layout.ts';
+import { vcpuCounter, vcpuHistogram } from '../../app/shared/machine/vcpu-layout.ts';
 import type { BottomHalfWindow, BurstMeasure } from '../shared/cold-burst-params.ts';
 import { MainThreadWatch } from './main-thread-watch.ts';
 
@@ -27,7 +27,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * The machine's progress as one string: it changes whenever the pool, the device or a guest
  * moves. A wait on a machine fails only when this stops changing (a hang), never because a
- * loaded machine is slow (app/shared/deadline.ts watchdog).
+ * loaded machine is slow (app/shared/sync/deadline.ts watchdog).
  */
 export function machineProgress(m: Machine): string {
   const s = m.stats();

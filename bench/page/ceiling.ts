@@ -4,7 +4,7 @@
 // (`ceiling`), or up to `batch` of them (`ceiling-batched`). The physical limits the emulator's
 // `steady` figures are measured against.
 
-import { nowMs } from '../../app/shared/clock.ts';
+import { nowMs } from '../../app/shared/sync/clock.ts';
 import type { IoJob } from '../shared/bench-contracts.ts';
 import { deleteIfPresent, freshImage, freshImageName, sweepImages } from './bench-images.ts';
 import { CeilingWorkers } from './ceiling-workers.ts';

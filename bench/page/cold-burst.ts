@@ -4,11 +4,11 @@
 // `inline` with vCPU 0 stopped right after its burst, so the workers it created die with it
 // (the browser's difference: a worker belongs to the thread that created it). Figures are summarised across trials (median, min–max).
 
-import { Machine } from '../../app/machine.ts';
-import { FAITHFUL_AIO_CONFIG } from '../../app/shared/aio-config.ts';
-import { nowMs } from '../../app/shared/clock.ts';
-import type { GuestJob, KickMode } from '../../app/shared/guest-job.ts';
-import type { PoolConfig } from '../../app/shared/pool-config.ts';
+import { Machine } from '../../app/machine/machine.ts';
+import { FAITHFUL_AIO_CONFIG } from '../../app/shared/block/aio-config.ts';
+import { nowMs } from '../../app/shared/sync/clock.ts';
+import type { GuestJob, KickMode } from '../../app/shared/guest/guest-job.ts';
+import type { PoolConfig } from '../../app/shared/pool/pool-config.ts';
 import {
   deleteIfPresent,
   deleteLater,

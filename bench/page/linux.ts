@@ -5,9 +5,9 @@
 // task while the guest boots — v86 on its worker as the product runs it, through the page's
 // Linux view (its terminal and figures live), and, once, v86 on the main thread itself.
 
-import { nowMs } from '../../app/shared/clock.ts';
-import { deadline } from '../../app/shared/deadline.ts';
-import { createImage } from '../../app/images.ts';
+import { nowMs } from '../../app/shared/sync/clock.ts';
+import { deadline } from '../../app/shared/sync/deadline.ts';
+import { createImage } from '../../app/images/images.ts';
 // window.webaio's type: the Linux view's machine is window.webaio.linux.
 import type {} from '../../app/webaio.ts';
 import { guestFiles } from '../../app/linux/guest-files.ts';

@@ -3,11 +3,11 @@
 // pool of the same machine (the warm run starts on new vCPU threads; the pool's workers, created
 // by the page, stay).
 
-import { Machine } from '../../app/machine.ts';
-import { FAITHFUL_AIO_CONFIG } from '../../app/shared/aio-config.ts';
-import { nowMs } from '../../app/shared/clock.ts';
-import type { GuestJob } from '../../app/shared/guest-job.ts';
-import type { PoolPolicyName } from '../../app/shared/pool-config.ts';
+import { Machine } from '../../app/machine/machine.ts';
+import { FAITHFUL_AIO_CONFIG } from '../../app/shared/block/aio-config.ts';
+import { nowMs } from '../../app/shared/sync/clock.ts';
+import type { GuestJob } from '../../app/shared/guest/guest-job.ts';
+import type { PoolPolicyName } from '../../app/shared/pool/pool-config.ts';
 import {
   deleteIfPresent,
   deleteLater,

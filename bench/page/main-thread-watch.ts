@@ -3,7 +3,7 @@
 // of its beats. The heartbeat alternates a MessageChannel message and a 1 ms timer, so timers
 // never nest deep enough to be clamped to 4 ms and the thread still idles between beats.
 
-import { nowMs } from '../../app/shared/clock.ts';
+import { nowMs } from '../../app/shared/sync/clock.ts';
 import type { MainThreadReport } from '../shared/cold-burst-params.ts';
 
 export class MainThreadWatch {

@@ -5,12 +5,12 @@
 // keeps the pool (its workers belong to the page under bh and prealloc). The AIO layer's
 // transactions over the timed run are the difference of stats() before and after it.
 
-import { Machine } from '../../app/machine.ts';
-import type { MachineStats } from '../../app/machine-stats.ts';
+import { Machine } from '../../app/machine/machine.ts';
+import type { MachineStats } from '../../app/machine/machine-stats.ts';
 import type { SideResult } from '../shared/bench-contracts.ts';
-import { nowMs } from '../../app/shared/clock.ts';
-import type { GuestJob, JobKind, JobReport } from '../../app/shared/guest-job.ts';
-import type { PoolPolicyName } from '../../app/shared/pool-config.ts';
+import { nowMs } from '../../app/shared/sync/clock.ts';
+import type { GuestJob, JobKind, JobReport } from '../../app/shared/guest/guest-job.ts';
+import type { PoolPolicyName } from '../../app/shared/pool/pool-config.ts';
 import {
   deleteIfPresent,
   freshImage,

@@ -1,7 +1,7 @@
 // The benchmark's shapes and its comlink contract: one timed case, what a side of a comparison
 // measured, and the baseline ("ceiling") worker that does the emulator's I/O with plain idb-keyval.
 
-import type { LatencySummary } from '../../app/shared/histogram.ts';
+import type { LatencySummary } from '../../app/shared/stats/histogram.ts';
 
 export const BENCH_OPS = ['read', 'write'] as const;
 export type BenchOp = (typeof BENCH_OPS)[number];

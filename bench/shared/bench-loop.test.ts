@@ -13,7 +13,7 @@ import {
   runConcurrently,
   sideResult,
 } from './bench-loop.ts';
-import { Histogram } from '../../app/shared/histogram.ts';
+import { Histogram } from '../../app/shared/stats/histogram.ts';
 
 const tick = () => new Promise((r) => setTimeout(r, 1));
 

@@ -3,9 +3,9 @@
 // `iodepth` requests in flight for a fixed time, and its result (cf. fio's time_based jobs).
 
 import type { IoJob, SideResult } from './bench-contracts.ts';
-import { nowMs } from '../../app/shared/clock.ts';
-import { Histogram } from '../../app/shared/histogram.ts';
-import { Rng } from '../../app/shared/rng.ts';
+import { nowMs } from '../../app/shared/sync/clock.ts';
+import { Histogram } from '../../app/shared/stats/histogram.ts';
+import { Rng } from '../../app/shared/guest/rng.ts';
 
 /** A prefill writes this many chunks per request, this many requests in flight, on both sides. */
 export const PREFILL_CHUNKS = 32;

@@ -1,17 +1,17 @@
 // The `block` scenario's parameters, their defaults and checks, and the shape of its result.
 // No DOM here: `npm run bench` checks its command line with these same functions.
 
-import type { AioConfig } from '../../app/shared/aio-config.ts';
-import type { LatencySplit } from '../../app/shared/latency-split.ts';
+import type { AioConfig } from '../../app/shared/block/aio-config.ts';
+import type { LatencySplit } from '../../app/shared/stats/latency-split.ts';
 import {
   BENCH_OPS,
   type BenchOp,
   type CeilingSideResult,
   type SideResult,
 } from './bench-contracts.ts';
-import type { CacheMode } from '../../app/shared/block.ts';
-import { checkChunkSize, checkVirtualSize } from '../../app/shared/image-format.ts';
-import type { PoolConfig } from '../../app/shared/pool-config.ts';
+import type { CacheMode } from '../../app/shared/block/block.ts';
+import { checkChunkSize, checkVirtualSize } from '../../app/shared/block/image-format.ts';
+import type { PoolConfig } from '../../app/shared/pool/pool-config.ts';
 import { ParamChecker, WARMUP_MS_MAX } from './check.ts';
 
 export interface BlockBenchParams {

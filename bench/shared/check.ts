@@ -2,8 +2,8 @@
 // and every refusal an EINVAL that names the scenario and the value. No DOM here: `npm run bench`
 // checks its command line with these same functions.
 
-import { Errno, ErrnoError } from '../../app/shared/errno.ts';
-import { POOL_POLICIES, type PoolPolicyName } from '../../app/shared/pool-config.ts';
+import { Errno, ErrnoError } from '../../app/shared/block/errno.ts';
+import { POOL_POLICIES, type PoolPolicyName } from '../../app/shared/pool/pool-config.ts';
 
 export const RUNTIME_MS_MIN = 10;
 export const RUNTIME_MS_MAX = 600_000;

@@ -3,11 +3,11 @@
 // kick mode, `trials` times each. No DOM here: `npm run bench` and the page's comparison view use
 // these same definitions (the summaries across trials are in cold-burst-summary.ts).
 
-import { KICK_MODES, type KickMode } from '../../app/shared/guest-job.ts';
-import type { LatencySummary } from '../../app/shared/histogram.ts';
-import type { MachineTrace } from '../../app/shared/trace.ts';
-import { checkVirtualSize } from '../../app/shared/image-format.ts';
-import type { PoolConfig, PoolPolicyName } from '../../app/shared/pool-config.ts';
+import { KICK_MODES, type KickMode } from '../../app/shared/guest/guest-job.ts';
+import type { LatencySummary } from '../../app/shared/stats/histogram.ts';
+import type { MachineTrace } from '../../app/shared/trace/trace.ts';
+import { checkVirtualSize } from '../../app/shared/block/image-format.ts';
+import type { PoolConfig, PoolPolicyName } from '../../app/shared/pool/pool-config.ts';
 import { ParamChecker } from './check.ts';
 import type { ColdBurstRatios, ColdBurstSummary } from './cold-burst-summary.ts';
 

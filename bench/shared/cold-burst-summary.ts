@@ -2,8 +2,8 @@
 // and each policy's ratio to bh of the medians. One preemption on a 2-core machine can decide a
 // single run's figure; the median of several fresh machines, with the spread beside it, cannot.
 
-import type { KickMode } from '../../app/shared/guest-job.ts';
-import { spreadOf, type Spread } from '../../app/shared/spread.ts';
+import type { KickMode } from '../../app/shared/guest/guest-job.ts';
+import { spreadOf, type Spread } from '../../app/shared/stats/spread.ts';
 import {
   ratioOf,
   type BurstMeasure,

@@ -4,7 +4,7 @@
 // policies" view as an HTML table with the spread under each median — the same cells. No DOM.
 
 import type { ColdBurstResult } from './cold-burst-params.ts';
-import type { Spread } from '../../app/shared/spread.ts';
+import type { Spread } from '../../app/shared/stats/spread.ts';
 import type { ColdBurstFigure, ColdBurstRatios, ColdBurstSummary } from './cold-burst-summary.ts';
 
 export interface TextTable {

@@ -5,7 +5,7 @@
 // disk, and the main thread's longest task while the guest boots. No DOM here.
 
 import type { MainThreadReport } from './cold-burst-params.ts';
-import { spreadOf, type Spread } from '../../app/shared/spread.ts';
+import { spreadOf, type Spread } from '../../app/shared/stats/spread.ts';
 import { ParamChecker } from './check.ts';
 
 /** memory: the baseline, an ArrayBuffer in v86's worker; the others: WebAIO disk modes. */

@@ -2,9 +2,9 @@
 // sizes, reported as the machine's RunReport; (b) one vCPU's burst on a cold pool, then the same
 // burst on the same machine once its pool has grown. No DOM here.
 
-import type { RunReport } from '../../app/shared/run-report.ts';
-import { checkVirtualSize } from '../../app/shared/image-format.ts';
-import type { PoolPolicyName } from '../../app/shared/pool-config.ts';
+import type { RunReport } from '../../app/shared/stats/run-report.ts';
+import { checkVirtualSize } from '../../app/shared/block/image-format.ts';
+import type { PoolPolicyName } from '../../app/shared/pool/pool-config.ts';
 import { ParamChecker } from './check.ts';
 import { ratioOf, type BurstMeasure } from './cold-burst-params.ts';
 

@@ -5,7 +5,7 @@
 export const PROGRESS_PREFIX = '[webaio-bench] ';
 
 // Present on the page, in every worker and in Node; declared here because bench/shared sees
-// neither the DOM nor the WebWorker types (as app/shared/clock.ts does for performance).
+// neither the DOM nor the WebWorker types (as app/shared/sync/clock.ts does for performance).
 const { console } = globalThis as unknown as { console: { log(message: string): void } };
 
 type Listener = (message: string) => void;

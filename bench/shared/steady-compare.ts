@@ -14,7 +14,7 @@ import type {
   SteadyMix,
   SteadyResult,
 } from './steady-params.ts';
-import type { PoolPolicyName } from '../../app/shared/pool-config.ts';
+import type { PoolPolicyName } from '../../app/shared/pool/pool-config.ts';
 
 export interface Figures {
   iops: number;

@@ -9,7 +9,7 @@ import {
   runsOf,
   steadyLanes,
 } from './steady-params.ts';
-import { DEFAULT_AIO_CONFIG, FAITHFUL_AIO_CONFIG } from '../../app/shared/aio-config.ts';
+import { DEFAULT_AIO_CONFIG, FAITHFUL_AIO_CONFIG } from '../../app/shared/block/aio-config.ts';
 
 describe('steady params', () => {
   it('bench/steady-defaults-per-scenario', () => {

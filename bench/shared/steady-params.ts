@@ -11,9 +11,9 @@ import {
   DEFAULT_AIO_CONFIG,
   FAITHFUL_AIO_CONFIG,
   type AioConfig,
-} from '../../app/shared/aio-config.ts';
-import { checkChunkSize, checkVirtualSize } from '../../app/shared/image-format.ts';
-import type { PoolPolicyName } from '../../app/shared/pool-config.ts';
+} from '../../app/shared/block/aio-config.ts';
+import { checkChunkSize, checkVirtualSize } from '../../app/shared/block/image-format.ts';
+import type { PoolPolicyName } from '../../app/shared/pool/pool-config.ts';
 import { ParamChecker, WARMUP_MS_MAX } from './check.ts';
 
 /** The operations, assigned round-robin to vCPUs (steady) and to plain workers (ceiling). */

@@ -2,7 +2,7 @@
 // the targets: only the figures they read are meaningful.
 
 import type { CeilingSideResult, SideResult } from './bench-contracts.ts';
-import type { LatencySummary } from '../../app/shared/histogram.ts';
+import type { LatencySummary } from '../../app/shared/stats/histogram.ts';
 import {
   aioConfigOf,
   checkSteadyParams,

@@ -15,8 +15,8 @@ import {
   type LinuxRun,
   type LinuxVariant,
 } from './linux-bench-params.ts';
-import { DEFAULT_AIO_CONFIG } from '../../app/shared/aio-config.ts';
-import { DEFAULT_POOL_CONFIG } from '../../app/shared/pool-config.ts';
+import { DEFAULT_AIO_CONFIG } from '../../app/shared/block/aio-config.ts';
+import { DEFAULT_POOL_CONFIG } from '../../app/shared/pool/pool-config.ts';
 
 /** Emulator IOPS per (aio mode, mix, operation); the ceilings' fixed below. */
 type Emu = (aio: string, mix: SteadyMix, name: string) => number;

@@ -3,9 +3,9 @@
 // tests: the report marks each met or not met (or not measured, when its scenario did not run),
 // and docs/benchmarks.md says why the browser makes some of them impossible. No DOM here.
 
-import type { KickMode } from '../../app/shared/guest-job.ts';
+import type { KickMode } from '../../app/shared/guest/guest-job.ts';
 import type { ColdBurstResult } from './cold-burst-params.ts';
-import type { Spread } from '../../app/shared/spread.ts';
+import type { Spread } from '../../app/shared/stats/spread.ts';
 import type { ColdBurstSummary } from './cold-burst-summary.ts';
 import type { BlockBenchResult } from './block-params.ts';
 import type { LinuxBenchResult, LinuxSummary } from './linux-bench-params.ts';

@@ -18,9 +18,9 @@ import {
   runConcurrently,
   sideResult,
 } from '../shared/bench-loop.ts';
-import { nowMs } from '../../app/shared/clock.ts';
-import { Histogram } from '../../app/shared/histogram.ts';
-import { STORE_CHUNKS } from '../../app/shared/image-format.ts';
+import { nowMs } from '../../app/shared/sync/clock.ts';
+import { Histogram } from '../../app/shared/stats/histogram.ts';
+import { STORE_CHUNKS } from '../../app/shared/block/image-format.ts';
 import { openImageDb } from '../../workers/block/image-db.ts';
 
 interface Image {

@@ -34,7 +34,7 @@ import {
   type GuestFile,
   type GuestManifest,
   type GuestSource,
-} from '../../app/shared/guest-manifest.ts';
+} from '../../app/shared/guest/guest-manifest.ts';
 import {
   aptProblem,
   download,

@@ -3,7 +3,7 @@
 // unpacks it. Nothing is installed.
 
 import { execFileSync } from 'node:child_process';
-import type { GuestPackage } from '../../app/shared/guest-manifest.ts';
+import type { GuestPackage } from '../../app/shared/guest/guest-manifest.ts';
 
 /** A package as apt-cache shows its candidate version. */
 export interface DebInfo extends GuestPackage {

@@ -3,10 +3,14 @@
 // and kept in the overlay as a clean chunk, so each piece is fetched once. The base is only read.
 
 import { getMany, setMany } from 'idb-keyval';
-import { BackingFault, isPoisoning } from '../../app/shared/backing-fault.ts';
+import { BackingFault, isPoisoning } from '../../app/shared/block/backing-fault.ts';
 import type { AioImageParams } from '../../app/shared/contracts.ts';
-import { STORE_CHUNKS, type BackingMeta, type CleanChunk } from '../../app/shared/image-format.ts';
-import type { Control } from '../../app/shared/layout.ts';
+import {
+  STORE_CHUNKS,
+  type BackingMeta,
+  type CleanChunk,
+} from '../../app/shared/block/image-format.ts';
+import type { Control } from '../../app/shared/layout/layout.ts';
 import { committed, inTransaction, nextTask } from './image-db.ts';
 import type { WriteGate } from './write-gate.ts';
 

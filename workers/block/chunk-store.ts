@@ -5,7 +5,7 @@
 // worker may block afterwards.
 
 import { delMany, getMany, setMany } from 'idb-keyval';
-import { STORE_CHUNKS, ZERO_CHUNK } from '../../app/shared/image-format.ts';
+import { STORE_CHUNKS, ZERO_CHUNK } from '../../app/shared/block/image-format.ts';
 import type { HttpBacking } from './backing.ts';
 import { decodeChunk } from './chunk-value.ts';
 import { committed, inTransaction, nextTask } from './image-db.ts';

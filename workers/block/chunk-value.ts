@@ -1,7 +1,7 @@
-// A chunk's stored value as bytes (the format's ChunkValue, app/shared/image-format.ts): data
+// A chunk's stored value as bytes (the format's ChunkValue, app/shared/block/image-format.ts): data
 // written to the image, an overlay's clean chunk fetched from its base, or a tombstone.
 
-import { ZERO_CHUNK } from '../../app/shared/image-format.ts';
+import { ZERO_CHUNK } from '../../app/shared/block/image-format.ts';
 
 /** The chunk's bytes, or undefined when it reads as zeros (missing, or a tombstone). Throws
  *  naming the chunk if storage holds anything else. */

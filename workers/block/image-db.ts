@@ -2,14 +2,14 @@
 // (idb-keyval's UseStore is its extension point for custom transactions).
 
 import { promisifyRequest, type UseStore } from 'idb-keyval';
-import { Errno, ErrnoError } from '../../app/shared/errno.ts';
+import { Errno, ErrnoError } from '../../app/shared/block/errno.ts';
 import {
   IMAGE_DB_VERSION,
   imageDbName,
   META_KEY,
   STORE_META,
   type ImageMeta,
-} from '../../app/shared/image-format.ts';
+} from '../../app/shared/block/image-format.ts';
 
 /** Open an existing image's database; never creates one (the page does that). */
 export async function openImageDb(name: string): Promise<IDBDatabase> {

@@ -1,7 +1,7 @@
 // A request's data: segments of a DMA buffer (guest RAM, or the page's bounce buffer) seen as
 // one byte range. AIO workers copy straight between it and storage (cf. QEMUIOVector).
 
-import type { Iovec } from '../../app/shared/block.ts';
+import type { Iovec } from '../../app/shared/block/block.ts';
 
 export class IoVector {
   readonly size: number;

@@ -2,10 +2,10 @@
 // each other in a circle.
 
 import { describe, expect, it } from 'vitest';
-import { deadline } from '../../app/shared/deadline.ts';
-import { PageState } from '../../app/shared/cache-layout.ts';
-import { createControl, type Control } from '../../app/shared/layout.ts';
-import { QemuMutex } from '../../app/shared/mutex.ts';
+import { deadline } from '../../app/shared/sync/deadline.ts';
+import { PageState } from '../../app/shared/block/cache-layout.ts';
+import { createControl, type Control } from '../../app/shared/layout/layout.ts';
+import { QemuMutex } from '../../app/shared/sync/mutex.ts';
 import { startThread } from '../../app/shared/testing/threads.ts';
 import { PageCache } from './page-cache.ts';
 

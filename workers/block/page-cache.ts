@@ -4,10 +4,15 @@
 // it fills the pages it claims and writes back the dirty pages it takes. Workers only (waits
 // block); a worker never waits here with an IndexedDB transaction open.
 
-import { QemuCond } from '../../app/shared/cond.ts';
-import { cachePageByte, cacheSets, cacheWays, PageState } from '../../app/shared/cache-layout.ts';
-import type { Control } from '../../app/shared/layout.ts';
-import { QemuMutex } from '../../app/shared/mutex.ts';
+import { QemuCond } from '../../app/shared/sync/cond.ts';
+import {
+  cachePageByte,
+  cacheSets,
+  cacheWays,
+  PageState,
+} from '../../app/shared/block/cache-layout.ts';
+import type { Control } from '../../app/shared/layout/layout.ts';
+import { QemuMutex } from '../../app/shared/sync/mutex.ts';
 
 /** What pinning a chunk gave: a page with its bytes, or none (its set is full right now). */
 export interface Pinned {

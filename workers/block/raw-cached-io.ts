@@ -3,7 +3,7 @@
 // land in pages, and dirty pages are written back durably — to make room, in a strict cache
 // mode before the write completes, and for a flush (raw-flush.ts).
 
-import { isZeroChunk } from '../../app/shared/image-format.ts';
+import { isZeroChunk } from '../../app/shared/block/image-format.ts';
 import type { ChunkWrite, ReadChunk } from './chunk-store.ts';
 import type { PageCache, Pinned, Taken } from './page-cache.ts';
 import { chunksOf, copyToRequests, readFromImage } from './raw-io.ts';

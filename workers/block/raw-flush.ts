@@ -2,7 +2,7 @@
 // block/file-posix.c): what makes every write completed before it survive a power cut, on an
 // IndexedDB whose strict commit alone does not promise that (docs/durability.md).
 
-import { Errno } from '../../app/shared/errno.ts';
+import { Errno } from '../../app/shared/block/errno.ts';
 import { AbortedOnPurpose, type ChunkWrite } from './chunk-store.ts';
 import { writeMeta } from './image-db.ts';
 import type { PageCache } from './page-cache.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Errno } from '../../app/shared/errno.ts';
+import { Errno } from '../../app/shared/block/errno.ts';
 import { errnoOfStorageError } from './raw-idb.ts';
 
 describe('raw driver errors', () => {

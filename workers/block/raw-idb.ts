@@ -9,10 +9,10 @@ import {
   BlockOp,
   type BlockRequest,
   type CacheMode,
-} from '../../app/shared/block.ts';
+} from '../../app/shared/block/block.ts';
 import type { AioImageParams } from '../../app/shared/contracts.ts';
-import { Errno, errnoName } from '../../app/shared/errno.ts';
-import type { Control } from '../../app/shared/layout.ts';
+import { Errno, errnoName } from '../../app/shared/block/errno.ts';
+import type { Control } from '../../app/shared/layout/layout.ts';
 import { HttpBacking } from './backing.ts';
 import { chunkPieces } from './chunk-map.ts';
 import { AbortedOnPurpose, ChunkStore } from './chunk-store.ts';

@@ -3,7 +3,7 @@
 // transaction noted unsynced for the next flush, or, in a strict cache mode, committed durably
 // before they complete (docs/durability.md). The cached path builds on the pieces here.
 
-import { BlockOp } from '../../app/shared/block.ts';
+import { BlockOp } from '../../app/shared/block/block.ts';
 import type { ChunkWrite, ReadChunk } from './chunk-store.ts';
 import { count, isStrict, type RawJob, type RawState } from './raw-state.ts';
 

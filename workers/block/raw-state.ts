@@ -2,8 +2,8 @@
 // image's store and parameters, the write gate and the unsynced bitmap the durability rests on,
 // and one request as a worker serves it (cf. RawPosixAIOData).
 
-import type { BlockRequest, CacheMode } from '../../app/shared/block.ts';
-import type { Control } from '../../app/shared/layout.ts';
+import type { BlockRequest, CacheMode } from '../../app/shared/block/block.ts';
+import type { Control } from '../../app/shared/layout/layout.ts';
 import type { HttpBacking } from './backing.ts';
 import type { ChunkPiece } from './chunk-map.ts';
 import type { ChunkStore } from './chunk-store.ts';

@@ -1,8 +1,8 @@
 // Chunks written by relaxed transactions since the last flush, one bit each in shared memory: a
 // relaxed commit is not durable across a power cut until a flush commits its chunks again.
 
-import type { Control } from '../../app/shared/layout.ts';
-import { bitmapWords } from '../../app/shared/layout-region.ts';
+import type { Control } from '../../app/shared/layout/layout.ts';
+import { bitmapWords } from '../../app/shared/layout/layout-region.ts';
 
 export class UnsyncedChunks {
   private readonly i32: Int32Array;

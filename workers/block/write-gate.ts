@@ -4,7 +4,7 @@
 // it, and committing twice back to back guarantees one copy lies in a single log file).
 // Workers only: waiting blocks in Atomics.wait.
 
-import type { Control } from '../../app/shared/layout.ts';
+import type { Control } from '../../app/shared/layout/layout.ts';
 
 const EXCLUSIVE = -1;
 

@@ -3,7 +3,7 @@
 // table, makes it available, rings the doorbell once for a batch (blk-mq's bd->last) unless the
 // device says it is draining, and reaps the used ring. It touches only guest RAM and registers.
 
-import { GUEST_PAGE_SIZE, perRequestBytes } from '../../app/shared/guest-job.ts';
+import { GUEST_PAGE_SIZE, perRequestBytes } from '../../app/shared/guest/guest-job.ts';
 import {
   BLK_HEADER_SIZE,
   DESC_SIZE,
@@ -12,7 +12,7 @@ import {
   ringSizes,
   VRING_USED_F_NO_NOTIFY,
   type GuestMemory,
-} from '../../app/shared/virtio.ts';
+} from '../../app/shared/virtio/virtio.ts';
 
 /** What a guest program may do besides touching RAM: MMIO exits, HLT, and a stop check. */
 export interface Bus {

@@ -3,10 +3,10 @@
 // many or zero segments. Every malformed one must come back with an error status, every valid
 // one with OK, and the device must not fall over.
 
-import { SECTOR_SIZE } from '../../app/shared/block.ts';
-import type { JobReport, ResolvedJob } from '../../app/shared/guest-job.ts';
-import { hash32, Rng } from '../../app/shared/rng.ts';
-import { BlkStatus, BlkType } from '../../app/shared/virtio.ts';
+import { SECTOR_SIZE } from '../../app/shared/block/block.ts';
+import type { JobReport, ResolvedJob } from '../../app/shared/guest/guest-job.ts';
+import { hash32, Rng } from '../../app/shared/guest/rng.ts';
+import { BlkStatus, BlkType } from '../../app/shared/virtio/virtio.ts';
 import type { BlkDriver, Bus, Completion, RawDesc } from './driver.ts';
 import { GuestProgram, think, type Pending } from './program.ts';
 

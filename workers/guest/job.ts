@@ -2,11 +2,11 @@
 // sequential or random, reads and/or writes, with think time, periodic flushes and verify.
 // It runs on its vCPU and touches only guest RAM and the device (through the driver).
 
-import { SECTOR_SIZE } from '../../app/shared/block.ts';
-import { stampMs } from '../../app/shared/clock.ts';
-import type { JobReport, ResolvedJob } from '../../app/shared/guest-job.ts';
-import { hash32, Rng } from '../../app/shared/rng.ts';
-import { BlkStatus, BlkType } from '../../app/shared/virtio.ts';
+import { SECTOR_SIZE } from '../../app/shared/block/block.ts';
+import { stampMs } from '../../app/shared/sync/clock.ts';
+import type { JobReport, ResolvedJob } from '../../app/shared/guest/guest-job.ts';
+import { hash32, Rng } from '../../app/shared/guest/rng.ts';
+import { BlkStatus, BlkType } from '../../app/shared/virtio/virtio.ts';
 import type { BlkDriver, Bus, Completion, RawDesc } from './driver.ts';
 import { GuestProgram, JobStats, think, type Pending } from './program.ts';
 import { checkSector, fillSector, runIdOf, type Expectation } from './verify.ts';

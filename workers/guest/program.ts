@@ -4,10 +4,10 @@
 // can move until an interrupt. A program says what to submit and what a
 // completion means; it touches only guest RAM and the device, through the driver.
 
-import { stampMs } from '../../app/shared/clock.ts';
-import type { JobReport, ResolvedJob } from '../../app/shared/guest-job.ts';
-import { Histogram } from '../../app/shared/histogram.ts';
-import { BlkStatus } from '../../app/shared/virtio.ts';
+import { stampMs } from '../../app/shared/sync/clock.ts';
+import type { JobReport, ResolvedJob } from '../../app/shared/guest/guest-job.ts';
+import { Histogram } from '../../app/shared/stats/histogram.ts';
+import { BlkStatus } from '../../app/shared/virtio/virtio.ts';
 import type { BlkDriver, Bus, Completion, RawDesc } from './driver.ts';
 
 /** Busy guest computation: the vCPU does not yield. */

@@ -3,7 +3,7 @@
 // payload derived from all of these. Any read can then tell a good sector from a torn, stale,
 // misplaced or corrupted one.
 
-import { hash32 } from '../../app/shared/rng.ts';
+import { hash32 } from '../../app/shared/guest/rng.ts';
 
 export const SECTOR_MAGIC = 0x56494157; // "WAIV"
 const WORDS = 128;

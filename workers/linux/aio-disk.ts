@@ -5,23 +5,23 @@
 // BH and the IDE completion ring. v86's memory is not shared: data is staged in a shared DMA
 // buffer, copied in for a write before v86's call returns, out for a read.
 
-import type { WorkerCreator } from '../../app/shared/thread-pool.ts';
-import { BLOCK_OP_NAMES, BlockOp, writeSlot } from '../../app/shared/block.ts';
-import type { BounceBuffer } from '../../app/shared/bounce.ts';
-import { stampMs } from '../../app/shared/clock.ts';
-import { errnoName } from '../../app/shared/errno.ts';
-import type { Histogram } from '../../app/shared/histogram.ts';
-import { IDE_SUBMIT, ideRingDrain } from '../../app/shared/ide-ring.ts';
-import type { Control } from '../../app/shared/layout.ts';
+import type { WorkerCreator } from '../../app/shared/pool/thread-pool.ts';
+import { BLOCK_OP_NAMES, BlockOp, writeSlot } from '../../app/shared/block/block.ts';
+import type { BounceBuffer } from '../../app/shared/block/bounce.ts';
+import { stampMs } from '../../app/shared/sync/clock.ts';
+import { errnoName } from '../../app/shared/block/errno.ts';
+import type { Histogram } from '../../app/shared/stats/histogram.ts';
+import { IDE_SUBMIT, ideRingDrain } from '../../app/shared/virtio/ide-ring.ts';
+import type { Control } from '../../app/shared/layout/layout.ts';
 import {
   vcpuCounter,
   vcpuHistogram,
   VcpuState,
   type VcpuCounter,
-} from '../../app/shared/vcpu-layout.ts';
-import { QemuMutex } from '../../app/shared/mutex.ts';
-import type { PoolCore } from '../../app/shared/thread-pool.ts';
-import { vcpuTrace, VcpuTraceKind } from '../../app/shared/trace-ring.ts';
+} from '../../app/shared/machine/vcpu-layout.ts';
+import { QemuMutex } from '../../app/shared/sync/mutex.ts';
+import type { PoolCore } from '../../app/shared/pool/thread-pool.ts';
+import { vcpuTrace, VcpuTraceKind } from '../../app/shared/trace/trace-ring.ts';
 import { TrackedRequests, type Tracked, type TrackedOp } from './tracked-requests.ts';
 
 /** v86's completion callback: data for a read; an Error (the patched IDE reports it). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../app/shared/rng.ts';
+import { Rng } from '../../app/shared/guest/rng.ts';
 import { mustWait, TrackedRequests, type Tracked, type TrackedOp } from './tracked-requests.ts';
 
 const SECTOR = 512;

@@ -3,14 +3,14 @@
 // It keeps the vCPU's state word, its stall, BQL and halt histograms, and its trace ring (every
 // exit and halt, for the page's timeline) in shared memory.
 
-import { stampMs } from '../../app/shared/clock.ts';
-import type { Histogram } from '../../app/shared/histogram.ts';
-import type { Control } from '../../app/shared/layout.ts';
-import { vcpuCounter, vcpuHistogram, VcpuState } from '../../app/shared/vcpu-layout.ts';
-import { QemuMutex } from '../../app/shared/mutex.ts';
-import { vcpuTrace, VcpuTraceKind } from '../../app/shared/trace-ring.ts';
-import { Mmio } from '../../app/shared/virtio.ts';
-import type { VirtioBlk } from '../../app/shared/virtio-blk.ts';
+import { stampMs } from '../../app/shared/sync/clock.ts';
+import type { Histogram } from '../../app/shared/stats/histogram.ts';
+import type { Control } from '../../app/shared/layout/layout.ts';
+import { vcpuCounter, vcpuHistogram, VcpuState } from '../../app/shared/machine/vcpu-layout.ts';
+import { QemuMutex } from '../../app/shared/sync/mutex.ts';
+import { vcpuTrace, VcpuTraceKind } from '../../app/shared/trace/trace-ring.ts';
+import { Mmio } from '../../app/shared/virtio/virtio.ts';
+import type { VirtioBlk } from '../../app/shared/virtio/virtio-blk.ts';
 
 export class Cpu {
   readonly index: number;

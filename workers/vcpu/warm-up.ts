@@ -4,14 +4,14 @@
 // ~0.03 ms hot. QEMU's device code is compiled ahead of time; this is the nearest thing here: the same
 // code (driver, exit, device, pool submit) run on a scratch queue no guest or other thread sees.
 
-import { createControl } from '../../app/shared/layout.ts';
-import { SlotState } from '../../app/shared/slot-layout.ts';
-import { threadIdOfVcpu } from '../../app/shared/record-layout.ts';
-import { PoolCore } from '../../app/shared/thread-pool.ts';
-import { VirtioBlk, type BlkRequest } from '../../app/shared/virtio-blk.ts';
-import { virtioBlkRwComplete } from '../../app/shared/virtio-blk-complete.ts';
-import { virtioBlkPrepareMultireq } from '../../app/shared/virtio-blk-merge.ts';
-import { BlkType, GuestMemory } from '../../app/shared/virtio.ts';
+import { createControl } from '../../app/shared/layout/layout.ts';
+import { SlotState } from '../../app/shared/block/slot-layout.ts';
+import { threadIdOfVcpu } from '../../app/shared/pool/record-layout.ts';
+import { PoolCore } from '../../app/shared/pool/thread-pool.ts';
+import { VirtioBlk, type BlkRequest } from '../../app/shared/virtio/virtio-blk.ts';
+import { virtioBlkRwComplete } from '../../app/shared/virtio/virtio-blk-complete.ts';
+import { virtioBlkPrepareMultireq } from '../../app/shared/virtio/virtio-blk-merge.ts';
+import { BlkType, GuestMemory } from '../../app/shared/virtio/virtio.ts';
 import { BlkDriver, type Bus } from '../guest/driver.ts';
 import { Cpu } from './cpu.ts';
 

@@ -1,13 +1,13 @@
 // What a test thread does, by name. Each scenario posts exactly one result and returns.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { bhSchedule } from '../bh.ts';
-import { QemuCond } from '../cond.ts';
-import { attachControl } from '../layout.ts';
-import { BH } from '../loop-layout.ts';
-import { QemuMutex } from '../mutex.ts';
-import { PoolCore } from '../thread-pool.ts';
-import { workerThread } from '../worker-thread.ts';
+import { bhSchedule } from '../sync/bh.ts';
+import { QemuCond } from '../sync/cond.ts';
+import { attachControl } from '../layout/layout.ts';
+import { BH } from '../sync/loop-layout.ts';
+import { QemuMutex } from '../sync/mutex.ts';
+import { PoolCore } from '../pool/thread-pool.ts';
+import { workerThread } from '../pool/worker-thread.ts';
 import { W } from './words.ts';
 
 interface Data {

@@ -2,7 +2,7 @@
 // exactly one result and returns.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { attachControl } from '../../../app/shared/layout.ts';
+import { attachControl } from '../../../app/shared/layout/layout.ts';
 import { PageCache } from '../page-cache.ts';
 
 interface Data {
