@@ -93,14 +93,7 @@ async function linuxRun(
     bootMs: NaN,
     writeMbPerS: NaN,
     readMbPerS: NaN,
-    mainThread: {
-      longTaskSupported: false,
-      longTasks: 0,
-      longestTaskMs: 0,
-      heartbeatMaxGapMs: 0,
-      heartbeats: 0,
-      windowMs: 0,
-    },
+    mainThread: { ...emptyReport },
     flushes: 0,
   };
   let m: LinuxMachine | undefined;
