@@ -14,8 +14,13 @@ import { BH } from '../shared/sync/loop-layout.ts';
 import { THREAD_MAIN } from '../shared/pool/record-layout.ts';
 import { SlotState } from '../shared/block/slot-layout.ts';
 import { auditPoolLocked } from '../shared/pool/pool-audit.ts';
-import { mergePoolConfig, type PoolConfig } from '../shared/pool/pool-config.ts';
-import type { PoolCounters } from '../shared/pool/pool-observer.ts';
+import {
+  mergePoolConfig,
+  readPoolConfig,
+  writePoolConfig,
+  type PoolConfig,
+} from '../shared/pool/pool-config.ts';
+import { poolCounters, type PoolCounters } from '../shared/pool/pool-observer.ts';
 import { orphanLostLocked, regrowLocked } from '../shared/pool/pool-orphans.ts';
 import { liveWorkersOf, spawnRecords, type SpawnRecord } from '../shared/pool/spawn-records.ts';
 import { PoolCore, type WorkerCreator } from '../shared/pool/thread-pool.ts';
@@ -55,7 +60,7 @@ export class ThreadPool {
     this.core = new PoolCore(ctl);
     this.creator = aioWorkerCreator(THREAD_MAIN, this.core, opts.aio, opts.spawn);
     // No worker exists yet, so nobody else can hold the lock.
-    this.core.writeParamsLocked(opts.config);
+    writePoolConfig(ctl, opts.config);
     // Unlike QEMU's, this bottom half runs without the BQL: new Worker() can take milliseconds
     // on the caller (up to 6 ms measured), every one of which a vCPU exit would wait.
     opts.loop.bhNew(BH.newThread, 'new_thread_bh', () => this.core.spawnThreadBh(this.creator), {
@@ -71,7 +76,7 @@ export class ThreadPool {
 
   /** The settings in force. */
   get configuration(): Readonly<PoolConfig> {
-    return this.core.config();
+    return readPoolConfig(this.ctl);
   }
 
   /** thread_pool_submit_aio() from the page: the slot is filled in (see writeSlot). */
@@ -88,14 +93,14 @@ export class ThreadPool {
   setConfig(cfg: Partial<PoolConfig>): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the pool is shut down'));
     const update = this.updates.then(() =>
-      this.core.updateParams(mergePoolConfig(this.core.config(), cfg), this.creator),
+      this.core.updateParams(mergePoolConfig(readPoolConfig(this.ctl), cfg), this.creator),
     );
     this.updates = update.catch(() => undefined);
     return update;
   }
 
   counters(): PoolCounters {
-    return this.core.counters();
+    return poolCounters(this.ctl);
   }
 
   /** Every spawn record in use, oldest first. */

@@ -7,6 +7,7 @@
 import { createControl } from '../../app/shared/layout/layout.ts';
 import { SlotState } from '../../app/shared/block/slot-layout.ts';
 import { threadIdOfVcpu } from '../../app/shared/pool/record-layout.ts';
+import { writePoolConfig } from '../../app/shared/pool/pool-config.ts';
 import { PoolCore } from '../../app/shared/pool/thread-pool.ts';
 import { VirtioBlk, type BlkRequest } from '../../app/shared/virtio/virtio-blk.ts';
 import { virtioBlkRwComplete } from '../../app/shared/virtio/virtio-blk-complete.ts';
@@ -33,7 +34,7 @@ export function warmUpExitPath(segMax: number): void {
   });
   const mem = new GuestMemory(new SharedArrayBuffer(RAM));
   const pool = new PoolCore(ctl);
-  pool.writeParamsLocked({ policy: 'bh', minThreads: 0, maxThreads: 64, idleTimeoutMs: 1 });
+  writePoolConfig(ctl, { policy: 'bh', minThreads: 0, maxThreads: 64, idleTimeoutMs: 1 });
   // A creator that creates nothing: under `bh` the pool only asks the (absent) main loop.
   const creator = { thread: threadIdOfVcpu(0), start: () => undefined };
   const slots = new Int32Array(QUEUE);

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { BlockOp, writeSlot } from '../block/block.ts';
 import { createControl } from '../layout/layout.ts';
 import { THREAD_MAIN } from './record-layout.ts';
-import { DEFAULT_POOL_CONFIG } from './pool-config.ts';
-import type { PoolObserver } from './pool-observer.ts';
+import { DEFAULT_POOL_CONFIG, writePoolConfig } from './pool-config.ts';
+import { poolCounters, type PoolObserver } from './pool-observer.ts';
 import { PoolCore } from './thread-pool.ts';
 import { PoolTraceKind } from '../trace/trace-ring.ts';
 
@@ -25,7 +25,7 @@ describe('pool observer', () => {
       requestsTaken: (record, slots) => void seen.push(`TAKEN ${record}: ${slots.join(',')}`),
     };
     const pool = new PoolCore(ctl, observer);
-    pool.writeParamsLocked({ ...DEFAULT_POOL_CONFIG, idleTimeoutMs: 1 });
+    writePoolConfig(ctl, { ...DEFAULT_POOL_CONFIG, idleTimeoutMs: 1 });
     const started: number[] = [];
     const main = { thread: THREAD_MAIN, start: (record: number) => void started.push(record) };
     writeSlot(ctl, 0, { op: BlockOp.READ, byteOffset: 0, nbytes: 0, iov: [] }, 0, 0);
@@ -35,8 +35,8 @@ describe('pool observer', () => {
     const [r] = started;
     pool.lock.lock();
     pool.workerStartedLocked(r);
-    pool.takeRequestsLocked(r, pool.nextRequestLocked());
-    pool.batchFinishedLocked(r);
+    pool.takeRequestsLocked(r, pool.picker.nextLocked());
+    pool.picker.batchFinishedLocked(r);
     expect(pool.idleWaitLocked(r)).toBe(false);
     pool.workerExitLocked(r);
     pool.lock.unlock();
@@ -51,6 +51,6 @@ describe('pool observer', () => {
       `EXIT ${r}`,
     ]);
     // What the page reads is the shared-memory observer's, which this pool did not have.
-    expect(pool.counters()).toMatchObject({ cur_threads: 0, exited: 1, cur_high_water: 0 });
+    expect(poolCounters(ctl)).toMatchObject({ cur_threads: 0, exited: 1, cur_high_water: 0 });
   });
 });

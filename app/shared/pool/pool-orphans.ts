@@ -108,7 +108,7 @@ export function orphanLostLocked(pool: PoolCore, record: number): number {
     }
   }
   // Its write batch, if it had one, no longer holds queued writes back.
-  pool.batchFinishedLocked(record);
+  pool.picker.batchFinishedLocked(record);
   Atomics.add(i32, L.pool.lostWithCreator, 1);
   pool.workerLostLocked(record);
   return requeued;

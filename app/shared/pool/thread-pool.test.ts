@@ -7,7 +7,14 @@ import { BH } from '../sync/loop-layout.ts';
 import { THREAD_MAIN, WorkerState } from './record-layout.ts';
 import { SlotState } from '../block/slot-layout.ts';
 import { auditPoolLocked } from './pool-audit.ts';
-import { DEFAULT_POOL_CONFIG, mergePoolConfig, type PoolConfig } from './pool-config.ts';
+import {
+  DEFAULT_POOL_CONFIG,
+  mergePoolConfig,
+  readPoolConfig,
+  writePoolConfig,
+  type PoolConfig,
+} from './pool-config.ts';
+import { poolCounters } from './pool-observer.ts';
 import { orphanLostLocked, regrowLocked, workerNeverRan } from './pool-orphans.ts';
 import { PoolCore, type WorkerCreator } from './thread-pool.ts';
 import { runThread, startThread, type Thread } from '../testing/threads.ts';
@@ -22,7 +29,7 @@ function makePool(cfg: Partial<PoolConfig> = {}, nslots = 64) {
     diskChunks: 0,
   });
   const pool = new PoolCore(ctl);
-  pool.writeParamsLocked(mergePoolConfig(DEFAULT_POOL_CONFIG, cfg));
+  writePoolConfig(ctl, mergePoolConfig(DEFAULT_POOL_CONFIG, cfg));
   return { ctl, pool };
 }
 
@@ -46,7 +53,7 @@ describe('thread pool core (single thread)', () => {
     const main = recorder();
     fill(ctl, 0);
     pool.submitLocked(0, main);
-    expect(pool.counters()).toMatchObject({ cur_threads: 1, new_threads: 1, pending_threads: 0 });
+    expect(poolCounters(ctl)).toMatchObject({ cur_threads: 1, new_threads: 1, pending_threads: 0 });
     expect(main.started).toEqual([]);
     expect(newThreadScheduled(ctl)).toBe(true);
 
@@ -54,7 +61,7 @@ describe('thread pool core (single thread)', () => {
     await pool.spawnThreadBh(main);
     expect(main.started).toHaveLength(1);
     const [first] = main.started;
-    expect(pool.counters()).toMatchObject({ cur_threads: 1, new_threads: 0, pending_threads: 1 });
+    expect(poolCounters(ctl)).toMatchObject({ cur_threads: 1, new_threads: 0, pending_threads: 1 });
     expect(stateOf(ctl, first)).toBe(WorkerState.CREATED);
 
     // More requests while the newborn is pending: counted, but nobody asks the main thread.
@@ -62,7 +69,7 @@ describe('thread pool core (single thread)', () => {
       fill(ctl, s);
       pool.submitLocked(s, main);
     }
-    expect(pool.counters()).toMatchObject({ cur_threads: 4, new_threads: 3, pending_threads: 1 });
+    expect(poolCounters(ctl)).toMatchObject({ cur_threads: 4, new_threads: 3, pending_threads: 1 });
     expect(newThreadScheduled(ctl)).toBe(false);
     // A BH run while the newborn is pending (scheduled before it was born) creates nothing.
     await pool.spawnThreadBh(main);
@@ -70,9 +77,9 @@ describe('thread pool core (single thread)', () => {
 
     // The newborn's first act asks for the next one.
     expect(pool.workerStartedLocked(first)).toBe(true);
-    expect(pool.counters()).toMatchObject({ pending_threads: 0, new_threads: 3 });
+    expect(poolCounters(ctl)).toMatchObject({ pending_threads: 0, new_threads: 3 });
     expect(newThreadScheduled(ctl)).toBe(true);
-    expect(pool.counters().pending_high_water).toBe(1);
+    expect(poolCounters(ctl).pending_high_water).toBe(1);
     expect(stateOf(ctl, first)).toBe(WorkerState.RUNNING);
   });
 
@@ -84,7 +91,7 @@ describe('thread pool core (single thread)', () => {
       pool.submitLocked(s, vcpu);
     }
     expect(vcpu.started).toHaveLength(5);
-    expect(pool.counters()).toMatchObject({
+    expect(poolCounters(ctl)).toMatchObject({
       cur_threads: 5,
       new_threads: 0,
       pending_threads: 5,
@@ -104,8 +111,8 @@ describe('thread pool core (single thread)', () => {
       fill(ctl, s);
       pool.submitLocked(s, main);
     }
-    expect(pool.counters()).toMatchObject({ cur_threads: 3, new_threads: 3, queued: 20 });
-    expect(pool.counters().cur_high_water).toBe(3);
+    expect(poolCounters(ctl)).toMatchObject({ cur_threads: 3, new_threads: 3, queued: 20 });
+    expect(poolCounters(ctl).cur_high_water).toBe(3);
   });
 
   it('thread-pool/fifo-and-cancel: requests leave in order; cancel works only while queued', async () => {
@@ -123,9 +130,9 @@ describe('thread pool core (single thread)', () => {
     const [record] = main.started;
     pool.workerStartedLocked(record);
     // aio.batch is 0 here: one request at a time.
-    const order = [0, 1, 3, 4].map(() => pool.takeRequestsLocked(record, pool.nextRequestLocked()));
+    const order = [0, 1, 3, 4].map(() => pool.takeRequestsLocked(record, pool.picker.nextLocked()));
     expect(order).toEqual([[0], [1], [3], [4]]);
-    expect(pool.queueEmpty()).toBe(true);
+    expect(pool.requests.empty()).toBe(true);
     // ACTIVE requests cannot be cancelled.
     expect(pool.cancelLocked(0)).toBe(false);
     expect(Atomics.load(ctl.i32, ctl.L.record.served.at(record))).toBe(4);
@@ -153,8 +160,8 @@ describe('thread pool core (single thread)', () => {
     pool.workerStartedLocked(record);
     // As the worker loop does: take what may be taken, run it, finish it.
     const take = () => {
-      const slots = pool.takeRequestsLocked(record, pool.nextRequestLocked());
-      pool.batchFinishedLocked(record);
+      const slots = pool.takeRequestsLocked(record, pool.picker.nextLocked());
+      pool.picker.batchFinishedLocked(record);
       return slots;
     };
     Atomics.store(ctl.i32, ctl.L.aio.batch, 2);
@@ -166,7 +173,7 @@ describe('thread pool core (single thread)', () => {
     expect(take()).toEqual([5]);
     expect(take()).toEqual([6]);
     expect(take()).toEqual([7]);
-    expect(pool.queueEmpty()).toBe(true);
+    expect(pool.requests.empty()).toBe(true);
     expect(Atomics.load(ctl.i32, ctl.L.record.served.at(record))).toBe(8);
     // The worker is busy with all of a batch: the audit agrees.
     expect(auditPoolLocked(ctl)).toEqual([]);
@@ -192,29 +199,29 @@ describe('thread pool core (single thread)', () => {
     const [, b] = main.started;
     pool.workerStartedLocked(b);
     // Worker a runs a write batch; then writes, a read, a flush, a read are queued.
-    expect(pool.takeRequestsLocked(a, pool.nextRequestLocked())).toEqual([15]);
+    expect(pool.takeRequestsLocked(a, pool.picker.nextLocked())).toEqual([15]);
     submit(0);
     expect(Atomics.load(ctl.i32, ctl.L.pool.writeBatches)).toBe(1);
     expect(auditPoolLocked(ctl)).toEqual([]);
     // Worker b may take the read (batched up to the flush), not the writes, then nothing.
-    expect(pool.nextRequestLocked()).toBe(2);
+    expect(pool.picker.nextLocked()).toBe(2);
     expect(pool.takeRequestsLocked(b, 2)).toEqual([2]);
-    pool.batchFinishedLocked(b);
-    expect(pool.nextRequestLocked()).toBe(-1);
+    pool.picker.batchFinishedLocked(b);
+    expect(pool.picker.nextLocked()).toBe(-1);
     // a's batch is done: the writes go, as one batch.
-    pool.batchFinishedLocked(a);
+    pool.picker.batchFinishedLocked(a);
     expect(Atomics.load(ctl.i32, ctl.L.pool.writeBatches)).toBe(0);
-    expect(pool.takeRequestsLocked(a, pool.nextRequestLocked())).toEqual([0, 1]);
-    pool.batchFinishedLocked(a);
-    expect(pool.takeRequestsLocked(a, pool.nextRequestLocked())).toEqual([3]);
-    pool.batchFinishedLocked(a);
-    expect(pool.takeRequestsLocked(a, pool.nextRequestLocked())).toEqual([4]);
-    pool.batchFinishedLocked(a);
+    expect(pool.takeRequestsLocked(a, pool.picker.nextLocked())).toEqual([0, 1]);
+    pool.picker.batchFinishedLocked(a);
+    expect(pool.takeRequestsLocked(a, pool.picker.nextLocked())).toEqual([3]);
+    pool.picker.batchFinishedLocked(a);
+    expect(pool.takeRequestsLocked(a, pool.picker.nextLocked())).toEqual([4]);
+    pool.picker.batchFinishedLocked(a);
     // One request per transaction (faithful): nothing is held back, strictly oldest first.
     Atomics.store(ctl.i32, ctl.L.aio.batch, 1);
     submit(5);
-    expect(pool.takeRequestsLocked(a, pool.nextRequestLocked())).toEqual([5]);
-    expect(pool.nextRequestLocked()).toBe(6);
+    expect(pool.takeRequestsLocked(a, pool.picker.nextLocked())).toEqual([5]);
+    expect(pool.picker.nextLocked()).toBe(6);
     expect(auditPoolLocked(ctl)).toEqual([]);
   });
 
@@ -228,7 +235,7 @@ describe('thread pool core (single thread)', () => {
     try {
       // Queued in order, a worker owed for every batch-th one; nobody woken yet.
       expect(pool.queueMany(slots, slots.length, main)).toBe(3);
-      expect(pool.counters()).toMatchObject({ cur_threads: 3, new_threads: 3 });
+      expect(poolCounters(ctl)).toMatchObject({ cur_threads: 3, new_threads: 3 });
       expect(notify.mock.calls.filter(([, at]) => at === ctl.L.pool.requestCond)).toEqual([]);
       // The debt, once the exit has dropped the BQL: one notify for three waiters.
       pool.wake(3);
@@ -241,7 +248,7 @@ describe('thread pool core (single thread)', () => {
       notify.mockRestore();
     }
     pool.lock.lock();
-    const first = pool.nextRequestLocked();
+    const first = pool.picker.nextLocked();
     pool.lock.unlock();
     expect(first).toBe(0);
   });
@@ -255,7 +262,7 @@ describe('thread pool core (single thread)', () => {
     }
     await pool.spawnThreadBh(main);
     pool.freeLocked();
-    expect(pool.counters()).toMatchObject({
+    expect(poolCounters(ctl)).toMatchObject({
       cur_threads: 1,
       new_threads: 0,
       pending_threads: 1,
@@ -264,18 +271,18 @@ describe('thread pool core (single thread)', () => {
       pending_high_water: 1,
     });
     expect(newThreadScheduled(ctl)).toBe(false);
-    expect(pool.config().maxThreads).toBe(0);
+    expect(readPoolConfig(ctl).maxThreads).toBe(0);
   });
 
   it('thread-pool/update-params: prealloc spawns up to min_threads; bh does not', async () => {
     const { ctl, pool } = makePool({ maxThreads: 8 });
     const main = recorder();
     await pool.updateParams({ ...DEFAULT_POOL_CONFIG, minThreads: 4, maxThreads: 8 }, main);
-    expect(pool.counters().cur_threads).toBe(0);
+    expect(poolCounters(ctl).cur_threads).toBe(0);
     const prealloc = { ...DEFAULT_POOL_CONFIG, policy: 'prealloc', minThreads: 4, maxThreads: 8 };
     await pool.updateParams(prealloc as PoolConfig, main);
-    expect(pool.counters()).toMatchObject({ cur_threads: 4, new_threads: 4, min_threads: 4 });
-    expect(pool.config()).toEqual(prealloc);
+    expect(poolCounters(ctl)).toMatchObject({ cur_threads: 4, new_threads: 4, min_threads: 4 });
+    expect(readPoolConfig(ctl)).toEqual(prealloc);
     // Created by the main thread's BH, one at a time, as under bh.
     expect(main.started).toEqual([]);
     expect(newThreadScheduled(ctl)).toBe(true);
@@ -299,7 +306,7 @@ describe('thread pool core (single thread)', () => {
       pool.workerExitLocked(r);
     }
     expect(Atomics.load(ctl.i32, ctl.L.record.seq.at(keeper))).toBe(0);
-    expect(pool.counters().spawned).toBe(3 * n + 1);
+    expect(poolCounters(ctl).spawned).toBe(3 * n + 1);
   });
 
   it('thread-pool/never-ran: a worker that fails to start is counted out, and the next is asked for', async () => {
@@ -314,7 +321,7 @@ describe('thread pool core (single thread)', () => {
     const [doomed] = main.started;
     expect(await workerNeverRan(pool, doomed)).toBe(true);
     expect(stateOf(ctl, doomed)).toBe(WorkerState.LOST);
-    expect(pool.counters()).toMatchObject({ cur_threads: 1, pending_threads: 0, exited: 1 });
+    expect(poolCounters(ctl)).toMatchObject({ cur_threads: 1, pending_threads: 0, exited: 1 });
     // It will not ask for the one still owed: the pool asks in its place.
     expect(newThreadScheduled(ctl)).toBe(true);
     // One that did start is not counted out by a late error.
@@ -357,7 +364,7 @@ describe('workers that die with their creator', () => {
     await doomed.worker.terminate();
     expect(orphanLostLocked(pool, orphan)).toBe(1);
     expect(Atomics.load(ctl.i32, ctl.L.slot.state.at(0))).toBe(SlotState.QUEUED);
-    expect(pool.counters()).toMatchObject({
+    expect(poolCounters(ctl)).toMatchObject({
       cur_threads: 0,
       lost_with_creator: 1,
       requeued: 1,
@@ -366,7 +373,7 @@ describe('workers that die with their creator', () => {
     // The page grows the pool again; under inline, it creates the worker itself.
     const main = threadCreator(ctl, THREAD_MAIN);
     regrowLocked(pool, main.creator);
-    expect(pool.counters()).toMatchObject({ cur_threads: 1, new_threads: 0 });
+    expect(poolCounters(ctl)).toMatchObject({ cur_threads: 1, new_threads: 0 });
     expect(auditPoolLocked(ctl)).toEqual([]);
     pool.lock.unlock();
     const [[heir, heirThread]] = [...main.threads];
@@ -389,7 +396,7 @@ describe('workers that die with their creator', () => {
     expect(orphanLostLocked(pool, r)).toBe(0);
     // Its first act, late: the real worker_thread() leaves without counting anything.
     expect(await runThread({ scenario: 'pool-worker', sab: ctl.sab, args: { record: r } })).toBe(0);
-    expect(pool.counters()).toMatchObject({
+    expect(poolCounters(ctl)).toMatchObject({
       cur_threads: 0,
       pending_threads: 0,
       lost_with_creator: 1,

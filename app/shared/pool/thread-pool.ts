@@ -17,13 +17,8 @@ import { POOL_MAX_THREADS } from './pool-layout.ts';
 import { WorkerState } from './record-layout.ts';
 import { SlotState } from '../block/slot-layout.ts';
 import { QemuMutex } from '../sync/mutex.ts';
-import { PoolPolicy, readPoolConfig, writePoolConfig, type PoolConfig } from './pool-config.ts';
-import {
-  poolCounters,
-  sharedMemoryObserver,
-  type PoolCounters,
-  type PoolObserver,
-} from './pool-observer.ts';
+import { PoolPolicy, writePoolConfig, type PoolConfig } from './pool-config.ts';
+import { sharedMemoryObserver, type PoolObserver } from './pool-observer.ts';
 import { RequestList } from './request-list.ts';
 import { RequestPicker } from './request-picker.ts';
 import { allocRecordLocked } from './spawn-records.ts';
@@ -73,21 +68,6 @@ export class PoolCore {
   }
   private add(index: number, d: number): number {
     return Atomics.add(this.i32, index, d) + d;
-  }
-
-  /** A snapshot of the counters; exact when taken under the lock. */
-  counters(): PoolCounters {
-    return poolCounters(this.ctl);
-  }
-
-  /** The settings in force. */
-  config(): PoolConfig {
-    return readPoolConfig(this.ctl);
-  }
-
-  /** Write the settings (also before any worker exists, when nobody else can hold the lock). */
-  writeParamsLocked(cfg: PoolConfig): void {
-    writePoolConfig(this.ctl, cfg);
   }
 
   // ---- submitting (any thread) ----
@@ -194,7 +174,7 @@ export class PoolCore {
     this.set(p.backlog.at((this.get(p.backlogHead) + n) % POOL_MAX_THREADS), record);
     this.set(p.newThreads, n + 1);
     this.observer.workerEvent(PoolTraceKind.SPAWN, record);
-    // The policy's word, not config(): this runs once per request in a burst's exit.
+    // The policy's word, not readPoolConfig(): this runs once per request in a burst's exit.
     if (this.get(p.policy) === PoolPolicy.inline) {
       this.doSpawnThreadLocked(creator)?.();
     } else if (this.get(p.pendingThreads) === 0) {
@@ -264,13 +244,8 @@ export class PoolCore {
 
   // ---- a worker's side (worker-thread.ts) ----
 
-  /** The queued request a worker may take now (the picker's choice), or -1. */
-  nextRequestLocked(): number {
-    return this.picker.nextLocked();
-  }
-
   /**
-   * worker_thread() takes `first` (nextRequestLocked's) and, with batching, the queued requests
+   * worker_thread() takes `first` (the picker's nextLocked()) and, with batching, the queued requests
    * the picker adds to its batch: each leaves the list, ACTIVE on this worker; the worker BUSY.
    */
   takeRequestsLocked(record: number, first: number): number[] {
@@ -288,11 +263,6 @@ export class PoolCore {
     return slots;
   }
 
-  /** The worker's batch is done (its requests completed): writes queued behind it may go. */
-  batchFinishedLocked(record: number): void {
-    this.picker.batchFinishedLocked(record);
-  }
-
   /** The worker finished `slot` (no lock): publish ret, then DONE, then wake the main loop. */
   requestDone(slot: number, ret: number): void {
     const S = this.L.slot;
@@ -300,10 +270,6 @@ export class PoolCore {
     this.f64[S.tDone.at(slot)] = stampMs();
     this.markDone(slot);
     bhSchedule(this.ctl, BH.completion);
-  }
-
-  queueEmpty(): boolean {
-    return this.requests.empty();
   }
 
   /** worker_thread()'s loop condition: cur_threads <= max_threads. */
@@ -382,7 +348,7 @@ export class PoolCore {
    */
   async updateParams(cfg: PoolConfig, creator: WorkerCreator): Promise<void> {
     await this.lock.lockAsync();
-    this.writeParamsLocked(cfg);
+    writePoolConfig(this.ctl, cfg);
     if (cfg.policy === 'prealloc') {
       for (let i = this.get(this.L.pool.curThreads); i < cfg.minThreads; i++) {
         this.spawnThreadLocked(creator);

@@ -40,10 +40,10 @@ export async function workerThread(
 
   pool.lock.lock();
   while (pool.mayRunLocked()) {
-    const first = pool.nextRequestLocked();
+    const first = pool.picker.nextLocked();
     if (first === -1) {
       const woken = pool.idleWaitLocked(record);
-      if (!woken && pool.queueEmpty() && pool.aboveMinLocked()) {
+      if (!woken && pool.requests.empty() && pool.aboveMinLocked()) {
         // Timed out, no work to do, no need for warm threads: exit.
         break;
       }
@@ -63,7 +63,7 @@ export async function workerThread(
     inIo(pool, record, false);
 
     pool.lock.lock();
-    pool.batchFinishedLocked(record);
+    pool.picker.batchFinishedLocked(record);
   }
   pool.workerExitLocked(record);
   pool.lock.unlock();
