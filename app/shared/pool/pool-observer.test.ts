@@ -5,6 +5,7 @@ import { THREAD_MAIN } from './record-layout.ts';
 import { DEFAULT_POOL_CONFIG, writePoolConfig } from './pool-config.ts';
 import { poolCounters, type PoolObserver } from './pool-observer.ts';
 import { PoolCore } from './thread-pool.ts';
+import { workerThread } from './worker-thread.ts';
 import { PoolTraceKind } from '../trace/trace-ring.ts';
 
 const KIND_NAMES = Object.fromEntries(Object.entries(PoolTraceKind).map(([k, v]) => [v, k]));
@@ -33,13 +34,13 @@ describe('pool observer', () => {
     pool.submitLocked(0, main);
     await pool.spawnThreadBh(main);
     const [r] = started;
-    pool.lock.lock();
-    pool.workerStartedLocked(r);
-    pool.takeRequestsLocked(r, pool.picker.nextLocked());
-    pool.picker.batchFinishedLocked(r);
-    expect(pool.idleWaitLocked(r)).toBe(false);
-    pool.workerExitLocked(r);
-    pool.lock.unlock();
+    // The real worker_thread(): it serves slot 0, idles out (1 ms, min_threads 0) and leaves.
+    await workerThread(pool, r, () =>
+      Promise.resolve({
+        run: (slots: readonly number[]) => Promise.resolve(slots.map(() => 0)),
+        settle: () => Promise.resolve(),
+      }),
+    );
 
     expect(seen).toEqual([
       `SPAWN ${r}`,

@@ -43,7 +43,8 @@ export class PoolCore {
   readonly requests: RequestList;
   /** How a worker picks its next request(s) from `requests`. */
   readonly picker: RequestPicker;
-  private readonly observer: PoolObserver;
+  /** Told each step of a worker's life, under the lock (the worker loop's steps too). */
+  readonly observer: PoolObserver;
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
   private readonly L: Control['L'];
@@ -270,45 +271,6 @@ export class PoolCore {
     this.f64[S.tDone.at(slot)] = stampMs();
     this.markDone(slot);
     bhSchedule(this.ctl, BH.completion);
-  }
-
-  /** worker_thread()'s loop condition: cur_threads <= max_threads. */
-  mayRunLocked(): boolean {
-    return this.get(this.L.pool.curThreads) <= this.get(this.L.pool.maxThreads);
-  }
-
-  /** Whether an idle worker whose wait timed out may leave: more than min_threads exist. */
-  aboveMinLocked(): boolean {
-    return this.get(this.L.pool.curThreads) > this.get(this.L.pool.minThreads);
-  }
-
-  /** Wait for a request as an idle worker; false if the idle timeout passed. */
-  idleWaitLocked(record: number): boolean {
-    const p = this.L.pool;
-    this.add(p.idleThreads, 1);
-    this.set(this.L.record.state.at(record), WorkerState.IDLE);
-    this.observer.workerEvent(PoolTraceKind.IDLE, record);
-    const woken =
-      this.pollLocked() || this.requestCond.timedWait(this.lock, this.get(p.idleTimeoutMs));
-    this.add(p.idleThreads, -1);
-    this.observer.workerEvent(PoolTraceKind.WAKE, record);
-    return woken;
-  }
-
-  /**
-   * Before an idle worker sleeps, one at a time polls the request condition for aio.pollUs
-   * (cf. QEMU's poll-max-ns): a request submitted meanwhile is taken without the futex wake
-   * that costs a sleeping worker tens of microseconds. True if a signal came while it polled.
-   */
-  private pollLocked(): boolean {
-    const us = this.get(this.L.aio.pollUs);
-    const { poller } = this.L.aio;
-    if (us <= 0 || Atomics.compareExchange(this.i32, poller, 0, 1) !== 0) return false;
-    try {
-      return this.requestCond.poll(this.lock, us);
-    } finally {
-      Atomics.store(this.i32, poller, 0);
-    }
   }
 
   /** A worker leaves its loop. The caller unlocks, signals `requestCond` and notifies cur. */

@@ -2,7 +2,9 @@
 // whatever its requests do; the storage side is what `open` gives it.
 
 import { inIo } from './pool-orphans.ts';
+import { WorkerState } from './record-layout.ts';
 import type { PoolCore } from './thread-pool.ts';
+import { PoolTraceKind } from '../trace/trace-ring.ts';
 
 /** What a worker does with its requests (cf. ThreadPoolFunc): the raw driver, or a test's. */
 export interface PoolIo {
@@ -32,6 +34,9 @@ export async function workerThread(
   record: number,
   open: () => Promise<PoolIo>,
 ): Promise<void> {
+  const { i32, L } = pool.ctl;
+  const p = L.pool;
+  const get = (index: number) => Atomics.load(i32, index);
   pool.lock.lock();
   const counted = pool.workerStartedLocked(record);
   pool.lock.unlock();
@@ -39,11 +44,11 @@ export async function workerThread(
   const io = await open();
 
   pool.lock.lock();
-  while (pool.mayRunLocked()) {
+  while (get(p.curThreads) <= get(p.maxThreads)) {
     const first = pool.picker.nextLocked();
     if (first === -1) {
-      const woken = pool.idleWaitLocked(record);
-      if (!woken && pool.requests.empty() && pool.aboveMinLocked()) {
+      const woken = idleWaitLocked(pool, record);
+      if (!woken && pool.requests.empty() && get(p.curThreads) > get(p.minThreads)) {
         // Timed out, no work to do, no need for warm threads: exit.
         break;
       }
@@ -70,5 +75,34 @@ export async function workerThread(
   // Wake another worker, in case we got a wake-up but decided to exit because cur > max.
   pool.requestCond.signal();
   // thread_pool_free() waits for cur_threads to reach 0 (cf. worker_stopped).
-  Atomics.notify(pool.ctl.i32, pool.ctl.L.pool.curThreads);
+  Atomics.notify(i32, p.curThreads);
+}
+
+/** worker_thread()'s wait on request_cond as an idle worker; false if the idle timeout passed. */
+function idleWaitLocked(pool: PoolCore, record: number): boolean {
+  const { i32, L } = pool.ctl;
+  Atomics.add(i32, L.pool.idleThreads, 1);
+  Atomics.store(i32, L.record.state.at(record), WorkerState.IDLE);
+  pool.observer.workerEvent(PoolTraceKind.IDLE, record);
+  const timeoutMs = Atomics.load(i32, L.pool.idleTimeoutMs);
+  const woken = pollLocked(pool) || pool.requestCond.timedWait(pool.lock, timeoutMs);
+  Atomics.add(i32, L.pool.idleThreads, -1);
+  pool.observer.workerEvent(PoolTraceKind.WAKE, record);
+  return woken;
+}
+
+/**
+ * Before an idle worker sleeps, one at a time polls the request condition for aio.pollUs
+ * (cf. QEMU's poll-max-ns): a request submitted meanwhile is taken without the futex wake
+ * that costs a sleeping worker tens of microseconds. True if a signal came while it polled.
+ */
+function pollLocked(pool: PoolCore): boolean {
+  const { i32, L } = pool.ctl;
+  const us = Atomics.load(i32, L.aio.pollUs);
+  if (us <= 0 || Atomics.compareExchange(i32, L.aio.poller, 0, 1) !== 0) return false;
+  try {
+    return pool.requestCond.poll(pool.lock, us);
+  } finally {
+    Atomics.store(i32, L.aio.poller, 0);
+  }
 }
