@@ -190,7 +190,7 @@ describe('the pool owner on real threads', () => {
     await owner.start();
     const vcpu = aioWorkerCreator(threadIdOfVcpu(0), owner.core, aio, workers.spawn);
     fill(ctl, 0, 4096);
-    owner.core.submit(0, vcpu);
+    owner.core.wake(owner.core.queueMany([0], 1, vcpu));
     await until(() => Atomics.load(ctl.i32, ctl.L.slot.state.at(0)) === SlotState.ACTIVE);
     // The vCPU quiesces (takes the pool lock) and is ended; its worker dies with it.
     await owner.core.lock.lockAsync();

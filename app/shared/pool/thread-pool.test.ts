@@ -353,7 +353,7 @@ describe('workers that die with their creator', () => {
     // The creator that will "die", with a worker whose request never finishes on its own.
     const vcpu = threadCreator(ctl, 2, 10_000_000);
     fill(ctl, 0, 4096);
-    pool.submit(0, vcpu.creator);
+    pool.wake(pool.queueMany([0], 1, vcpu.creator));
     const [[orphan, doomed]] = [...vcpu.threads];
     doomed.result.catch(() => undefined);
     while (Atomics.load(ctl.i32, ctl.L.slot.state.at(0)) !== SlotState.ACTIVE) {

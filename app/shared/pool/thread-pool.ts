@@ -91,22 +91,13 @@ export class PoolCore {
     this.requests.insertTail(slot);
   }
 
-  /** thread_pool_submit_aio() of one request, on a thread that may block (a vCPU's exit submits
-   *  what it collected through queueMany). */
-  submit(slot: number, creator: WorkerCreator): void {
-    this.lock.lock();
-    this.submitLocked(slot, creator);
-    this.lock.unlock();
-    this.requestCond.signal();
-  }
-
   /**
-   * thread_pool_submit_aio() for every request a vCPU exit collected, in order, under one hold
-   * of the lock: the same queue and the same spawn decisions as one submit() each, without a
-   * lock round trip per request in the exit path. Returns the wake-ups owed — one per batch of
-   * requests — which the caller gives with wake() once it has dropped the BQL (cf. QEMU's
-   * defer_call around a virtqueue's handler): a worker woken inside the exit takes one of the
-   * two cores from the vCPU that holds the lock.
+   * thread_pool_submit_aio() on a thread that may block, for every request a vCPU exit
+   * collected, in order, under one hold of the lock: the same queue and the same spawn
+   * decisions as one submitLocked() each, without a lock round trip per request in the exit.
+   * Returns the wake-ups owed — one per batch of requests — which the caller gives with wake()
+   * once it has dropped the BQL (cf. QEMU's defer_call around a virtqueue's handler): a worker
+   * woken inside the exit takes one of the two cores from the vCPU that holds the lock.
    */
   queueMany(slots: ArrayLike<number>, count: number, creator: WorkerCreator): number {
     if (count === 0) return 0;
@@ -121,7 +112,8 @@ export class PoolCore {
     if (n > 0) this.requestCond.signal(n);
   }
 
-  /** thread_pool_submit_aio() on the main thread, which may not block: it awaits the lock. */
+  /** thread_pool_submit_aio() on the main thread, which may not block: it awaits the lock,
+   *  and wakes a worker at once (it holds no BQL a woken worker would wait for). */
   async submitAsync(slot: number, creator: WorkerCreator): Promise<void> {
     await this.lock.lockAsync();
     this.submitLocked(slot, creator);
