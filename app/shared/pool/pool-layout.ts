@@ -43,7 +43,8 @@ export function poolRegion(c: Cursor) {
     /** Write batches taken and not yet finished (each worker's `record.writeBatch` summed);
      *  with aio.batch > 1, queued writes wait while one runs. Under `pool.lock`. */
     writeBatches: c.i32(1),
-    /** Records of the backlog in spawn order: a ring of POOL_MAX_THREADS, head and length. */
+    /** Records of the backlog in spawn order: a ring of POOL_MAX_THREADS, its head, and
+     *  new_threads its length (pushed and shifted by spawn-records.ts). */
     backlog: field(c.i32(POOL_MAX_THREADS)),
     backlogHead: c.i32(1),
     /** Head and tail slot of the request list (QTAILQ), -1 when empty, and its length. */

@@ -1,10 +1,12 @@
 // Spawn records: the life of every pool worker, one record each, in shared memory — when it was
 // asked for, created (and by whom), ready, first busy, gone. QEMU keeps no such thing; the
-// lesson needs it (who created each worker, and how long it took to serve).
+// lesson needs it (who created each worker, and how long it took to serve). QEMU's backlog is a
+// count (new_threads); here it is also the ring of records it counts, oldest first.
 
 import { stampMs } from '../sync/clock.ts';
 import type { Control } from '../layout/layout.ts';
 import { stateNames } from '../layout/layout-region.ts';
+import { POOL_MAX_THREADS } from './pool-layout.ts';
 import { isLiveWorker, THREAD_MAIN, WorkerState } from './record-layout.ts';
 
 export type SpawnState = 'backlog' | 'created' | 'running' | 'idle' | 'busy' | 'exited' | 'lost';
@@ -65,6 +67,32 @@ export function allocRecordLocked(ctl: Control): number {
   f64[R.tExited.at(record)] = 0;
   f64[R.tRequested.at(record)] = stampMs();
   return record;
+}
+
+/** spawn_thread()'s new_threads++: `record` joins the backlog, after every record in it. */
+export function backlogPushLocked(ctl: Control, record: number): void {
+  const { i32, L } = ctl;
+  const p = L.pool;
+  const n = Atomics.load(i32, p.newThreads);
+  Atomics.store(i32, L.record.state.at(record), WorkerState.BACKLOG);
+  Atomics.store(
+    i32,
+    p.backlog.at((Atomics.load(i32, p.backlogHead) + n) % POOL_MAX_THREADS),
+    record,
+  );
+  Atomics.store(i32, p.newThreads, n + 1);
+}
+
+/** do_spawn_thread()'s new_threads--: the oldest record leaves the backlog; -1 if it is empty. */
+export function backlogShiftLocked(ctl: Control): number {
+  const { i32, L } = ctl;
+  const p = L.pool;
+  const n = Atomics.load(i32, p.newThreads);
+  if (n === 0) return -1;
+  const head = Atomics.load(i32, p.backlogHead);
+  Atomics.store(i32, p.backlogHead, (head + 1) % POOL_MAX_THREADS);
+  Atomics.store(i32, p.newThreads, n - 1);
+  return Atomics.load(i32, p.backlog.at(head));
 }
 
 /** Records of workers `thread` created that may still run. */

@@ -13,7 +13,6 @@ import { QemuCond } from '../sync/cond.ts';
 import { Errno } from '../block/errno.ts';
 import type { Control } from '../layout/layout.ts';
 import { BH } from '../sync/loop-layout.ts';
-import { POOL_MAX_THREADS } from './pool-layout.ts';
 import { WorkerState } from './record-layout.ts';
 import { SlotState } from '../block/slot-layout.ts';
 import { QemuMutex } from '../sync/mutex.ts';
@@ -21,7 +20,7 @@ import { PoolPolicy, writePoolConfig, type PoolConfig } from './pool-config.ts';
 import { sharedMemoryObserver, type PoolObserver } from './pool-observer.ts';
 import { RequestList } from './request-list.ts';
 import { RequestPicker } from './request-picker.ts';
-import { allocRecordLocked } from './spawn-records.ts';
+import { allocRecordLocked, backlogPushLocked, backlogShiftLocked } from './spawn-records.ts';
 import { PoolTraceKind } from '../trace/trace-ring.ts';
 
 /** How one thread creates pool workers: the page's `new Worker`, or (`inline`) a vCPU's. */
@@ -162,10 +161,7 @@ export class PoolCore {
     const p = this.L.pool;
     this.add(p.curThreads, 1);
     const record = allocRecordLocked(this.ctl);
-    this.set(this.L.record.state.at(record), WorkerState.BACKLOG);
-    const n = this.get(p.newThreads);
-    this.set(p.backlog.at((this.get(p.backlogHead) + n) % POOL_MAX_THREADS), record);
-    this.set(p.newThreads, n + 1);
+    backlogPushLocked(this.ctl, record);
     this.observer.workerEvent(PoolTraceKind.SPAWN, record);
     // The policy's word, not readPoolConfig(): this runs once per request in a burst's exit.
     if (this.get(p.policy) === PoolPolicy.inline) {
@@ -184,24 +180,13 @@ export class PoolCore {
   doSpawnThreadLocked(creator: WorkerCreator): (() => void) | undefined {
     const p = this.L.pool;
     const R = this.L.record;
-    const record = this.popBacklogLocked();
+    const record = backlogShiftLocked(this.ctl);
     if (record === -1) return undefined;
     this.add(p.pendingThreads, 1);
     this.set(R.creator.at(record), creator.thread);
     this.set(R.state.at(record), WorkerState.CREATED);
     this.observer.workerEvent(PoolTraceKind.CREATE, record);
     return () => creator.start(record);
-  }
-
-  /** The backlog is a ring of records in spawn order: its oldest (new_threads--), or -1. */
-  private popBacklogLocked(): number {
-    const p = this.L.pool;
-    const n = this.get(p.newThreads);
-    if (n === 0) return -1;
-    const head = this.get(p.backlogHead);
-    this.set(p.backlogHead, (head + 1) % POOL_MAX_THREADS);
-    this.set(p.newThreads, n - 1);
-    return this.get(p.backlog.at(head));
   }
 
   /**
@@ -320,8 +305,8 @@ export class PoolCore {
   freeLocked(): void {
     const p = this.L.pool;
     bhCancel(this.ctl, BH.newThread);
-    for (let record = this.popBacklogLocked(); record !== -1; record = this.popBacklogLocked()) {
-      this.goneLocked(record, WorkerState.LOST, PoolTraceKind.LOST);
+    for (let r = backlogShiftLocked(this.ctl); r !== -1; r = backlogShiftLocked(this.ctl)) {
+      this.goneLocked(r, WorkerState.LOST, PoolTraceKind.LOST);
     }
     this.set(p.maxThreads, 0);
     this.set(p.minThreads, 0);
