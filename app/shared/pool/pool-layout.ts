@@ -17,7 +17,7 @@ export function poolRegion(c: Cursor) {
     /** Also the word thread_pool_free() waits on: each worker notifies it as it leaves. */
     curThreads: c.i32(1),
     /** Workers waiting on request_cond: worker_thread() (worker-thread.ts) counts itself in
-     *  and out around its wait; workerLostLocked counts out one that died waiting. */
+     *  and out around its wait; pool-orphans.ts counts out one that died waiting. */
     idleThreads: c.i32(1),
     /** Backlog: threads counted in cur_threads that nobody has created yet. */
     newThreads: c.i32(1),

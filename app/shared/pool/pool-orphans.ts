@@ -66,7 +66,7 @@ export async function workerNeverRan(pool: PoolCore, record: number): Promise<bo
   const neverRan = Atomics.load(ctl.i32, ctl.L.record.state.at(record)) === WorkerState.CREATED;
   let failed = 0;
   if (neverRan) {
-    pool.workerLostLocked(record);
+    workerLostLocked(pool, record);
     if (Atomics.load(ctl.i32, ctl.L.pool.curThreads) === 0) {
       while (!requests.empty() && pool.cancelLocked(requests.head(), Errno.EIO)) failed++;
     }
@@ -110,8 +110,23 @@ export function orphanLostLocked(pool: PoolCore, record: number): number {
   // Its write batch, if it had one, no longer holds queued writes back.
   pool.picker.batchFinishedLocked(record);
   Atomics.add(i32, L.pool.lostWithCreator, 1);
-  pool.workerLostLocked(record);
+  workerLostLocked(pool, record);
   return requeued;
+}
+
+/**
+ * A worker will never run (again): it failed to load, or died with its creator. Undo what it
+ * counted, and since it will not ask for the next owed worker, ask in its place (under `inline`
+ * nothing is owed).
+ */
+function workerLostLocked(pool: PoolCore, record: number): void {
+  const { i32, L } = pool.ctl;
+  const state = Atomics.load(i32, L.record.state.at(record));
+  if (state === WorkerState.CREATED) Atomics.add(i32, L.pool.pendingThreads, -1);
+  // One that died in its idle wait was still counted idle.
+  if (state === WorkerState.IDLE) Atomics.add(i32, L.pool.idleThreads, -1);
+  pool.workerGoneLocked(record, WorkerState.LOST);
+  if (Atomics.load(i32, L.pool.newThreads) > 0) bhSchedule(pool.ctl, BH.newThread);
 }
 
 /**

@@ -303,7 +303,7 @@ describe('thread pool core (single thread)', () => {
       const r = main.started[main.started.length - 1];
       expect(r).not.toBe(keeper);
       pool.workerStartedLocked(r);
-      pool.workerExitLocked(r);
+      pool.workerGoneLocked(r, WorkerState.EXITED);
     }
     expect(Atomics.load(ctl.i32, ctl.L.record.seq.at(keeper))).toBe(0);
     expect(poolCounters(ctl).spawned).toBe(3 * n + 1);

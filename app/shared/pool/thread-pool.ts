@@ -1,7 +1,8 @@
 // The AIO pool (cf. util/thread-pool.c), the same code on every thread that touches it: the
 // counters and request list in shared memory, thread_pool_submit_aio(), the seed patch's
-// spawn_thread(), do_spawn_thread() and spawn_thread_bh_fn(), worker_thread()'s steps (the loop
-// is in worker-thread.ts), thread_pool_cancel(), thread_pool_update_params(), thread_pool_free().
+// spawn_thread(), do_spawn_thread() and spawn_thread_bh_fn(), worker_thread()'s steps (its loop
+// and idle wait are worker-thread.ts'), thread_pool_cancel(), thread_pool_update_params(),
+// thread_pool_free(). The backlog's ring of spawn records is spawn-records.ts'.
 // The policy — who creates a worker, and when — is decided here and nowhere else: a caller only
 // says how it would create one (a WorkerCreator). Which request a worker takes is the picker's
 // (request-picker.ts); workers that die unasked are pool-orphans.ts'; every step of a worker's
@@ -223,8 +224,9 @@ export class PoolCore {
   // ---- a worker's side (worker-thread.ts) ----
 
   /**
-   * worker_thread() takes `first` (the picker's nextLocked()) and, with batching, the queued requests
-   * the picker adds to its batch: each leaves the list, ACTIVE on this worker; the worker BUSY.
+   * worker_thread() takes `first` (the picker's nextLocked()) and, with batching, the queued
+   * requests the picker adds to its batch: each leaves the list, ACTIVE on this worker; the
+   * worker BUSY.
    */
   takeRequestsLocked(record: number, first: number): number[] {
     const S = this.L.slot;
@@ -250,32 +252,20 @@ export class PoolCore {
     bhSchedule(this.ctl, BH.completion);
   }
 
-  /** A worker leaves its loop. The caller unlocks, signals `requestCond` and notifies cur. */
-  workerExitLocked(record: number): void {
-    this.goneLocked(record, WorkerState.EXITED, PoolTraceKind.EXIT);
-  }
-
-  /** A worker leaves cur_threads for good: EXITED on its own, or LOST. */
-  private goneLocked(record: number, state: WorkerState, kind: PoolTraceKind): void {
+  /**
+   * A worker leaves cur_threads for good (cf. worker_thread()'s cur_threads--): EXITED from its
+   * loop (the caller unlocks, signals `requestCond` and notifies cur), or LOST — never created
+   * (thread_pool_free()), or never to run again (pool-orphans.ts).
+   */
+  workerGoneLocked(
+    record: number,
+    state: typeof WorkerState.EXITED | typeof WorkerState.LOST,
+  ): void {
     this.add(this.L.pool.curThreads, -1);
     this.add(this.L.pool.exited, 1);
     this.set(this.L.record.state.at(record), state);
+    const kind = state === WorkerState.EXITED ? PoolTraceKind.EXIT : PoolTraceKind.LOST;
     this.observer.workerEvent(kind, record);
-  }
-
-  /**
-   * A worker will never run (again): it failed to load, or died with its creator
-   * (pool-orphans.ts). Undo what it counted, and since it will not ask for the next owed worker,
-   * ask in its place (under `inline` nothing is owed).
-   */
-  workerLostLocked(record: number): void {
-    const p = this.L.pool;
-    const state = this.get(this.L.record.state.at(record));
-    if (state === WorkerState.CREATED) this.add(p.pendingThreads, -1);
-    // One that died in its idle wait was still counted idle.
-    if (state === WorkerState.IDLE) this.add(p.idleThreads, -1);
-    this.goneLocked(record, WorkerState.LOST, PoolTraceKind.LOST);
-    if (this.get(p.newThreads) > 0) bhSchedule(this.ctl, BH.newThread);
   }
 
   // ---- settings and shutdown (the main thread) ----
@@ -306,7 +296,7 @@ export class PoolCore {
     const p = this.L.pool;
     bhCancel(this.ctl, BH.newThread);
     for (let r = backlogShiftLocked(this.ctl); r !== -1; r = backlogShiftLocked(this.ctl)) {
-      this.goneLocked(r, WorkerState.LOST, PoolTraceKind.LOST);
+      this.workerGoneLocked(r, WorkerState.LOST);
     }
     this.set(p.maxThreads, 0);
     this.set(p.minThreads, 0);

@@ -70,7 +70,7 @@ export async function workerThread(
     pool.lock.lock();
     pool.picker.batchFinishedLocked(record);
   }
-  pool.workerExitLocked(record);
+  pool.workerGoneLocked(record, WorkerState.EXITED);
   pool.lock.unlock();
   // Wake another worker, in case we got a wake-up but decided to exit because cur > max.
   pool.requestCond.signal();
