@@ -1,5 +1,5 @@
-// worker_thread() of util/thread-pool.c: the loop every pool worker runs, whoever created it and
-// whatever its requests do; the storage side is what `open` gives it.
+// worker_thread() of util/thread-pool.c: the loop every pool worker runs, its idle wait included,
+// whoever created it and whatever its requests do; the storage side is what `open` gives it.
 
 import { inIo } from './pool-orphans.ts';
 import { WorkerState } from './record-layout.ts';
@@ -26,8 +26,8 @@ export interface PoolIo {
  * for), then open the storage, then take requests — one, or a batch that shares a
  * transaction (queued writes wait while a write batch runs) — and run them; idle, wait on the
  * request condition variable, and leave once the idle timeout passes with nothing to do and
- * more than min_threads exist, or as soon as cur_threads > max_threads. Resolves when the worker has
- * left the pool — at once, counting nothing, for one given up for lost before it ran.
+ * more than min_threads exist, or as soon as cur_threads > max_threads. Resolves when the
+ * worker has left the pool — at once, counting nothing, for one given up for lost before it ran.
  */
 export async function workerThread(
   pool: PoolCore,
