@@ -26,20 +26,11 @@ export const POWER_CUT_DEFAULTS: Readonly<PowerCutParams> = {
 export function checkPowerCutParams(input: unknown = {}): PowerCutParams {
   const c = new ParamChecker('power-cut');
   const p = c.merge(POWER_CUT_DEFAULTS, input);
-  const patterns = c.list('patterns', p.patterns, (v) => {
-    if (!CUT_PATTERNS.includes(v as CutPattern)) {
-      c.fail(`pattern ${JSON.stringify(v)} is not one of ${CUT_PATTERNS.join(', ')}`);
-    }
-    return v as CutPattern;
-  });
-  if (p.cut !== 'power' && p.cut !== 'kill') {
-    c.fail(`cut ${JSON.stringify(p.cut)} is not power or kill`);
-  }
   return {
-    patterns,
-    cut: p.cut,
+    patterns: c.list('patterns', p.patterns, (v) => c.oneOf('pattern', v, CUT_PATTERNS)),
+    cut: c.oneOf('cut', p.cut, ['power', 'kill'] as const),
     cuts: c.int('cuts', p.cuts, 1, 1000),
-    seed: c.int('seed', p.seed, 0, 2 ** 31 - 1),
+    seed: c.seed(p.seed),
   };
 }
 
