@@ -11,13 +11,7 @@ import type { SideResult } from '../shared/bench-contracts.ts';
 import { nowMs } from '../../app/shared/sync/clock.ts';
 import type { GuestJob, JobKind, JobReport } from '../../app/shared/guest/guest-job.ts';
 import type { PoolPolicyName } from '../../app/shared/pool/pool-config.ts';
-import {
-  deleteIfPresent,
-  freshImage,
-  freshImageName,
-  prefillImage,
-  sweepImages,
-} from './bench-images.ts';
+import { prefillImage, withFreshImage } from './bench-images.ts';
 import { until, whileMoving } from './burst.ts';
 import { progress } from '../shared/progress.ts';
 import {
@@ -41,10 +35,7 @@ export async function runSteady(input: Partial<SteadyParams> = {}): Promise<Stea
   const params = checkSteadyParams(input, 'steady');
   const startedAt = new Date().toISOString();
   const t0 = nowMs();
-  await sweepImages(PREFIX);
-  const image = freshImageName(PREFIX, 'emu');
-  await freshImage(image, params.imageBytes, params.chunkSize);
-  try {
+  return withFreshImage(PREFIX, 'emu', params.imageBytes, params.chunkSize, async (image) => {
     progress(`steady: prefilling ${params.imageBytes >> 20} MiB (untimed)`);
     const prefillMs = await prefillImage(image, params.imageBytes, params.chunkSize, params.seed);
     const cases: SteadyCase[] = [];
@@ -76,9 +67,7 @@ export async function runSteady(input: Partial<SteadyParams> = {}): Promise<Stea
       elapsedMs: nowMs() - t0,
       cases,
     };
-  } finally {
-    await deleteIfPresent(image).catch((e: unknown) => console.warn(`bench: ${String(e)}`));
-  }
+  });
 }
 
 function guestJob(lane: SteadyLane, p: SteadyParams, flushEvery: number): GuestJob {
