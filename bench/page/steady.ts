@@ -12,7 +12,7 @@ import { nowMs } from '../../app/shared/sync/clock.ts';
 import type { GuestJob, JobKind, JobReport } from '../../app/shared/guest/guest-job.ts';
 import type { PoolPolicyName } from '../../app/shared/pool/pool-config.ts';
 import { prefillImage, withFreshImage } from './bench-images.ts';
-import { until, whileMoving } from './burst.ts';
+import { ramBytesFor, until, whileMoving } from './bench-machine.ts';
 import { progress } from '../shared/progress.ts';
 import {
   aioConfigOf,
@@ -87,13 +87,6 @@ function guestJob(lane: SteadyLane, p: SteadyParams, flushEvery: number): GuestJ
     seed: p.seed + lane.index,
     ...(flushEvery > 0 ? { flushEvery } : {}),
   };
-}
-
-/** Guest RAM for `vcpus` guests of `iodepth` x `bs` buffers, with room for their queues. */
-function ramBytesFor(vcpus: number, iodepth: number, bs: number): number {
-  const perVcpu = iodepth * bs * 2 + (2 << 20);
-  const bytes = Math.ceil((vcpus * perVcpu) / (1 << 20)) << 20;
-  return Math.min(1 << 30, Math.max(32 << 20, bytes));
 }
 
 function sideOf(job: JobReport, warm: JobReport | undefined, warmupMs: number): SideResult {
