@@ -78,7 +78,7 @@ function caseReport(c: BlockCaseResult): string {
  * A Markdown table with padded columns, readable as it is in a terminal. The first
  * `textColumns` columns are left-aligned text, the others right-aligned figures.
  */
-export function markdownTable(head: string[], rows: string[][], textColumns = 3): string {
+function markdownTable(head: string[], rows: string[][], textColumns = 3): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const isText = (i: number) => i < textColumns;
   const line = (cells: string[]) =>

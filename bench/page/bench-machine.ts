@@ -14,7 +14,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * moves. A wait on a machine fails only when this stops changing (a hang), never because a
  * loaded machine is slow (app/shared/sync/deadline.ts watchdog).
  */
-export function machineProgress(m: Machine): string {
+function machineProgress(m: Machine): string {
   const s = m.stats();
   const p = s.pool;
   const ready = s.spawns.reduce((n, w) => n + (w.tReady > 0 ? 1 : 0), 0);
@@ -70,7 +70,7 @@ export function ramBytesFor(vcpus: number, iodepth: number, bs: number): number 
 }
 
 /** The pool as a sentence, for timeout messages: what it still waits for, and who died. */
-export function poolDetail(m: Machine): string {
+function poolDetail(m: Machine): string {
   const s = m.stats();
   const p = s.pool;
   const neverStarted = s.spawns.filter((w) => w.state === 'created');
