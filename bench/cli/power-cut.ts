@@ -6,7 +6,7 @@ import { CUT_PATTERNS, type CutPattern } from '../../scripts/cut-writers.ts';
 import { lazyfsMissing } from '../../scripts/lazyfs.ts';
 import { badSectors, runCuts, type CutKind, type CutsResult } from '../../scripts/power-cut.ts';
 import { ParamChecker } from '../shared/check.ts';
-import { markdownTable } from './report.ts';
+import { columnTable, type Column } from './report.ts';
 
 export interface PowerCutParams {
   patterns: CutPattern[];
@@ -26,20 +26,11 @@ export const POWER_CUT_DEFAULTS: Readonly<PowerCutParams> = {
 export function checkPowerCutParams(input: unknown = {}): PowerCutParams {
   const c = new ParamChecker('power-cut');
   const p = c.merge(POWER_CUT_DEFAULTS, input);
-  const patterns = c.list('patterns', p.patterns, (v) => {
-    if (!CUT_PATTERNS.includes(v as CutPattern)) {
-      c.fail(`pattern ${JSON.stringify(v)} is not one of ${CUT_PATTERNS.join(', ')}`);
-    }
-    return v as CutPattern;
-  });
-  if (p.cut !== 'power' && p.cut !== 'kill') {
-    c.fail(`cut ${JSON.stringify(p.cut)} is not power or kill`);
-  }
   return {
-    patterns,
-    cut: p.cut,
+    patterns: c.list('patterns', p.patterns, (v) => c.oneOf('pattern', v, CUT_PATTERNS)),
+    cut: c.oneOf('cut', p.cut, ['power', 'kill'] as const),
     cuts: c.int('cuts', p.cuts, 1, 1000),
-    seed: c.int('seed', p.seed, 0, 2 ** 31 - 1),
+    seed: c.seed(p.seed),
   };
 }
 
@@ -81,38 +72,25 @@ export async function runPowerCutCampaign(
 
 /** The table: per pattern, cuts, those after which acknowledged data was damaged, and how. */
 export function powerCutReport(r: PowerCutCampaign): string {
-  const rows = r.results.map((x) => {
-    const sum = (f: (c: CutsResult['cuts'][number]) => number) =>
-      x.cuts.reduce((n, c) => n + f(c), 0);
-    return [
-      x.pattern,
-      String(x.cuts.length),
-      String(x.cutsWithLoss),
-      String(sum((c) => c.flushedBatches)),
-      String(sum((c) => c.checked)),
-      String(sum((c) => c.lost)),
-      String(sum((c) => c.torn)),
-      String(sum((c) => c.misplaced)),
-      String(sum((c) => c.phantom)),
-      x.cuts.map(badSectors).join(' '),
-    ];
-  });
-  const head = [
-    'pattern',
-    r.params.cut === 'power' ? 'power cuts' : 'kills',
-    'cuts with loss',
-    'flushed batches',
-    'sectors checked',
-    'lost',
-    'torn',
-    'misplaced',
-    'phantom',
-    'bad sectors per cut',
+  type Cut = CutsResult['cuts'][number];
+  const sum = (f: (c: Cut) => number) => (x: CutsResult) =>
+    String(x.cuts.map(f).reduce((a, b) => a + b, 0));
+  const columns: Column<CutsResult>[] = [
+    ['pattern', (x) => x.pattern],
+    [r.params.cut === 'power' ? 'power cuts' : 'kills', (x) => String(x.cuts.length)],
+    ['cuts with loss', (x) => String(x.cutsWithLoss)],
+    ['flushed batches', sum((c) => c.flushedBatches)],
+    ['sectors checked', sum((c) => c.checked)],
+    ['lost', sum((c) => c.lost)],
+    ['torn', sum((c) => c.torn)],
+    ['misplaced', sum((c) => c.misplaced)],
+    ['phantom', sum((c) => c.phantom)],
+    ['bad sectors per cut', (x) => x.cuts.map(badSectors).join(' ')],
   ];
   return [
     `power-cut (${r.params.cut}, seed ${r.params.seed}, ${(r.elapsedMs / 1000).toFixed(0)} s): ` +
       'a cut "with loss" left a sector that a completed flush covered older than acknowledged, ' +
       "torn, holding another sector's data, or holding data never written there",
-    markdownTable(head, rows, 1),
+    columnTable(columns, r.results, 1),
   ].join('\n');
 }

@@ -4,7 +4,7 @@
 import { COLD_BURST_LEGEND, coldBurstTextTable, fmtRatio } from '../shared/cold-burst-table.ts';
 import type { BurstMeasure, ColdBurstResult, ColdBurstRun } from '../shared/cold-burst-params.ts';
 import type { LinuxBenchResult, LinuxSummary } from '../shared/linux-bench-params.ts';
-import type { MachineBenchResult } from '../shared/machine-bench-params.ts';
+import type { ColdWarmResult, MachineBenchResult } from '../shared/machine-bench-params.ts';
 import type { SteadyComparisonRow } from '../shared/steady-compare.ts';
 import type {
   AioDelta,
@@ -17,7 +17,8 @@ import type {
 import { verdictOf, type TargetResult } from '../shared/targets.ts';
 import type { JobReport } from '../../app/shared/guest/guest-job.ts';
 import type { LatencySummary } from '../../app/shared/stats/histogram.ts';
-import { fixed, int, kib, markdownTable, sideLine, textTable } from './report.ts';
+import type { Spread } from '../../app/shared/stats/spread.ts';
+import { columnTable, fixed, int, kib, sideLine, textTable, type Column } from './report.ts';
 
 const msOf = (us: number) => fixed(us / 1000, 2);
 const summary = (l: LatencySummary) =>
@@ -176,59 +177,38 @@ export const STEADY_COMPARISON_LEGEND = [
     'commits); * shared by the kind (random and sequential) when all run at once',
 ];
 
+const dash = (v: number | undefined, f: (v: number) => string) => (v === undefined ? '–' : f(v));
+/** A figure shared by the kind (random and sequential) when all operations run at once. */
+const star = (r: SteadyComparisonRow, v: number | null, f: (v: number) => string) =>
+  v === null ? '–' : `${f(v)}${r.transactions.shared ? '*' : ''}`;
+
+const STEADY_COMPARISON_COLUMNS: readonly Column<SteadyComparisonRow>[] = [
+  ['aio', (r) => (r.flushEvery ? `${r.aio}, flush ${r.flushEvery}` : r.aio)],
+  ['policy', (r) => r.policy],
+  ['mix', (r) => r.mix],
+  ['op', (r) => r.lane],
+  ['bs', (r) => kib(r.bs)],
+  ['iodepth', (r) => String(r.iodepth)],
+  ['IOPS emu', (r) => int(r.emulator.iops)],
+  ['IOPS ceil', (r) => dash(r.ceiling?.iops, int)],
+  ['IOPS ceil-b', (r) => dash(r.ceilingBatched?.iops, int)],
+  ['B', (r) => dash(r.ceilingBatched?.batch, String)],
+  ['emu/ceil', (r) => fmtRatio(r.ratio.iops)],
+  ['emu/ceil-b', (r) => fmtRatio(r.ratioBatched.iops)],
+  ['req/tx', (r) => star(r, r.transactions.requestsPerTransaction, (v) => fixed(v, 1))],
+  ['ios/tx', (r) => star(r, r.transactions.iosPerTransaction, (v) => fixed(v, 1))],
+  ['tx/s', (r) => star(r, r.transactions.transactionsPerS, int)],
+  ['p50 ms emu', (r) => msOf(r.emulator.p50)],
+  ['p50 ms ceil', (r) => dash(r.ceiling?.p50, msOf)],
+  ['p50 ms ceil-b', (r) => dash(r.ceilingBatched?.p50, msOf)],
+  ['p99 ms emu', (r) => msOf(r.emulator.p99)],
+  ['p99 ms ceil', (r) => dash(r.ceiling?.p99, msOf)],
+];
+
 export function steadyComparisonTable(rows: SteadyComparisonRow[]): string {
-  const head = [
-    'aio',
-    'policy',
-    'mix',
-    'op',
-    'bs',
-    'iodepth',
-    'IOPS emu',
-    'IOPS ceil',
-    'IOPS ceil-b',
-    'B',
-    'emu/ceil',
-    'emu/ceil-b',
-    'req/tx',
-    'ios/tx',
-    'tx/s',
-    'p50 ms emu',
-    'p50 ms ceil',
-    'p50 ms ceil-b',
-    'p99 ms emu',
-    'p99 ms ceil',
-  ];
-  const dash = (v: number | undefined, f: (v: number) => string) => (v === undefined ? '–' : f(v));
-  const body = rows.map((r) => {
-    const t = r.transactions;
-    const star = t.shared ? '*' : '';
-    return [
-      r.flushEvery ? `${r.aio}, flush ${r.flushEvery}` : r.aio,
-      r.policy,
-      r.mix,
-      r.lane,
-      kib(r.bs),
-      String(r.iodepth),
-      int(r.emulator.iops),
-      dash(r.ceiling?.iops, int),
-      dash(r.ceilingBatched?.iops, int),
-      dash(r.ceilingBatched?.batch, String),
-      fmtRatio(r.ratio.iops),
-      fmtRatio(r.ratioBatched.iops),
-      t.requestsPerTransaction === null ? '–' : `${fixed(t.requestsPerTransaction, 1)}${star}`,
-      t.iosPerTransaction === null ? '–' : `${fixed(t.iosPerTransaction, 1)}${star}`,
-      `${int(t.transactionsPerS)}${star}`,
-      msOf(r.emulator.p50),
-      dash(r.ceiling?.p50, msOf),
-      dash(r.ceilingBatched?.p50, msOf),
-      msOf(r.emulator.p99),
-      dash(r.ceiling?.p99, msOf),
-    ];
-  });
   return [
     '== steady vs the ceilings: emulator / plain workers for each operation, same run',
-    markdownTable(head, body, 5),
+    columnTable(STEADY_COMPARISON_COLUMNS, rows, 5),
     STEADY_COMPARISON_LEGEND.map((l) => `  ${l}`).join('\n'),
   ].join('\n\n');
 }
@@ -254,45 +234,31 @@ export function machineReport(r: MachineBenchResult): string {
       `errors; status ok ${t.status.ok}, ioerr ${t.status.ioerr}, unsupp ${t.status.unsupp}, ` +
       `none ${t.status.none}`,
   ].join('\n');
-  const head = [
-    'policy',
-    'run',
-    'workers at start',
-    'stall p50 µs',
-    'stall p99 µs',
-    'stall max µs',
-    '1st completion ms',
-    'burst done ms',
-    'lat p50 ms',
-    'lat p99 ms',
+  // A row per run, then one of warm/cold ratios: a column's cell of a burst, and of the ratios.
+  type Row = { policy: string; run: string } & (
+    { b: BurstMeasure } | { ratio: ColdWarmResult['ratio'] }
+  );
+  type Ratio = keyof ColdWarmResult['ratio'];
+  const col = (head: string, of: (b: BurstMeasure) => string, ratio?: Ratio): Column<Row> => [
+    head,
+    (x) => ('b' in x ? of(x.b) : ratio ? fmtRatio(x.ratio[ratio]) : ''),
   ];
-  const row = (policy: string, run: string, b: BurstMeasure) => [
-    policy,
-    run,
-    String(b.threadsAtStart),
-    int(b.stallUs.p50),
-    int(b.stallUs.p99),
-    int(b.stallUs.max),
-    fixed(b.times.firstCompletionMs, 1),
-    fixed(b.times.burstCompleteMs, 1),
-    msOf(b.latencyUs.p50),
-    msOf(b.latencyUs.p99),
+  const columns: Column<Row>[] = [
+    ['policy', (x) => x.policy],
+    ['run', (x) => x.run],
+    col('workers at start', (b) => String(b.threadsAtStart)),
+    col('stall p50 µs', (b) => int(b.stallUs.p50), 'stallP50'),
+    col('stall p99 µs', (b) => int(b.stallUs.p99), 'stallP99'),
+    col('stall max µs', (b) => int(b.stallUs.max)),
+    col('1st completion ms', (b) => fixed(b.times.firstCompletionMs, 1), 'firstCompletion'),
+    col('burst done ms', (b) => fixed(b.times.burstCompleteMs, 1)),
+    col('lat p50 ms', (b) => msOf(b.latencyUs.p50), 'latencyP50'),
+    col('lat p99 ms', (b) => msOf(b.latencyUs.p99), 'latencyP99'),
   ];
-  const rows = r.coldWarm.flatMap((c) => [
-    row(c.policy, 'cold', c.cold),
-    row(c.policy, 'warm', c.warm),
-    [
-      c.policy,
-      'warm/cold',
-      '',
-      fmtRatio(c.ratio.stallP50),
-      fmtRatio(c.ratio.stallP99),
-      '',
-      fmtRatio(c.ratio.firstCompletion),
-      '',
-      fmtRatio(c.ratio.latencyP50),
-      fmtRatio(c.ratio.latencyP99),
-    ],
+  const rows = r.coldWarm.flatMap((c): Row[] => [
+    { policy: c.policy, run: 'cold', b: c.cold },
+    { policy: c.policy, run: 'warm', b: c.warm },
+    { policy: c.policy, run: 'warm/cold', ratio: c.ratio },
   ]);
   const p = r.params;
   return [
@@ -303,7 +269,7 @@ export function machineReport(r: MachineBenchResult): string {
       `machine (b) ${c.policy}, cold:\n${burstLines(c.cold).join('\n')}`,
       `machine (b) ${c.policy}, warm:\n${burstLines(c.warm).join('\n')}`,
     ]),
-    markdownTable(head, rows, 2),
+    columnTable(columns, rows, 2),
   ].join('\n\n');
 }
 
@@ -342,35 +308,21 @@ export function linuxReport(r: LinuxBenchResult): string {
     `${fixed(x[k].median, 2)} (${fixed(x[k].min, 2)}–${fixed(x[k].max, 2)})`;
   const vs = (x: LinuxSummary, k: 'bootMs' | 'writeMbPerS' | 'readMbPerS') =>
     memory && memory[k].median > 0 ? `x${fixed(x[k].median / memory[k].median, 2)}` : '—';
-  const table = markdownTable(
-    [
-      'disk',
-      'boots',
-      'first boot s',
-      'boot s',
-      'boot vs memory',
-      'dd write MB/s',
-      'write vs memory',
-      'dd read MB/s',
-      'read vs memory',
-      'longest task ms',
-      'heartbeat gap ms',
-    ],
-    r.summaries.map((x) => [
-      x.variant,
-      `${x.trials}${x.failed ? ` (+${x.failed} failed)` : ''}`,
-      spread(x, 'firstBootMs'),
-      spread(x, 'bootMs'),
-      vs(x, 'bootMs'),
-      rate(x, 'writeMbPerS'),
-      vs(x, 'writeMbPerS'),
-      rate(x, 'readMbPerS'),
-      vs(x, 'readMbPerS'),
-      `${int(x.longestTaskMs.median)} (${int(x.longestTaskMs.min)}–${int(x.longestTaskMs.max)})`,
-      `${int(x.heartbeatMaxGapMs.median)} (${int(x.heartbeatMaxGapMs.min)}–${int(x.heartbeatMaxGapMs.max)})`,
-    ]),
-    2,
-  );
+  const ints = (s: Spread) => `${int(s.median)} (${int(s.min)}–${int(s.max)})`;
+  const columns: Column<LinuxSummary>[] = [
+    ['disk', (x) => x.variant],
+    ['boots', (x) => `${x.trials}${x.failed ? ` (+${x.failed} failed)` : ''}`],
+    ['first boot s', (x) => spread(x, 'firstBootMs')],
+    ['boot s', (x) => spread(x, 'bootMs')],
+    ['boot vs memory', (x) => vs(x, 'bootMs')],
+    ['dd write MB/s', (x) => rate(x, 'writeMbPerS')],
+    ['write vs memory', (x) => vs(x, 'writeMbPerS')],
+    ['dd read MB/s', (x) => rate(x, 'readMbPerS')],
+    ['read vs memory', (x) => vs(x, 'readMbPerS')],
+    ['longest task ms', (x) => ints(x.longestTaskMs)],
+    ['heartbeat gap ms', (x) => ints(x.heartbeatMaxGapMs)],
+  ];
+  const table = columnTable(columns, r.summaries, 2);
   const main = r.mainThreadRuns.map((m) =>
     m.error
       ? `  ${m.how}: FAILED: ${m.error}`

@@ -78,7 +78,7 @@ function caseReport(c: BlockCaseResult): string {
  * A Markdown table with padded columns, readable as it is in a terminal. The first
  * `textColumns` columns are left-aligned text, the others right-aligned figures.
  */
-export function markdownTable(head: string[], rows: string[][], textColumns = 3): string {
+function markdownTable(head: string[], rows: string[][], textColumns = 3): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const isText = (i: number) => i < textColumns;
   const line = (cells: string[]) =>
@@ -90,41 +90,41 @@ export function markdownTable(head: string[], rows: string[][], textColumns = 3)
 
 export const textTable = (t: TextTable) => markdownTable(t.head, t.rows, t.textColumns);
 
-export function blockTable(r: BlockBenchResult): string {
-  const head = [
-    'op',
-    'bs',
-    'iodepth',
-    'IOPS emu',
-    'IOPS base',
-    'IOPS ratio',
-    'MB/s emu',
-    'MB/s base',
-    'p50 µs emu',
-    'p50 µs base',
-    'p50 ratio',
-    'p99 µs emu',
-    'p99 µs base',
-    'p99 ratio',
-  ];
-  const rows = r.cases.map((c) => [
-    c.op,
-    kib(c.bs),
-    String(c.iodepth),
-    int(c.emulator.iops),
-    int(c.baseline.iops),
-    fixed(c.ratio.iops, 2),
-    fixed(c.emulator.mbPerS, 2),
-    fixed(c.baseline.mbPerS, 2),
-    int(c.emulator.latencyUs.p50),
-    int(c.baseline.latencyUs.p50),
-    fixed(c.ratio.p50, 2),
-    int(c.emulator.latencyUs.p99),
-    int(c.baseline.latencyUs.p99),
-    fixed(c.ratio.p99, 2),
-  ]);
-  return markdownTable(head, rows);
+/** A column of a table: its heading, and its cell in a row. */
+export type Column<R> = readonly [head: string, cell: (row: R) => string];
+
+/** markdownTable() of `rows`, a cell per column: one table printer for every scenario. */
+export function columnTable<R>(
+  columns: readonly Column<R>[],
+  rows: readonly R[],
+  textColumns = 3,
+): string {
+  const body = rows.map((r) => columns.map(([, cell]) => cell(r)));
+  return markdownTable(
+    columns.map(([head]) => head),
+    body,
+    textColumns,
+  );
 }
+
+const BLOCK_COLUMNS: readonly Column<BlockCaseResult>[] = [
+  ['op', (c) => c.op],
+  ['bs', (c) => kib(c.bs)],
+  ['iodepth', (c) => String(c.iodepth)],
+  ['IOPS emu', (c) => int(c.emulator.iops)],
+  ['IOPS base', (c) => int(c.baseline.iops)],
+  ['IOPS ratio', (c) => fixed(c.ratio.iops, 2)],
+  ['MB/s emu', (c) => fixed(c.emulator.mbPerS, 2)],
+  ['MB/s base', (c) => fixed(c.baseline.mbPerS, 2)],
+  ['p50 µs emu', (c) => int(c.emulator.latencyUs.p50)],
+  ['p50 µs base', (c) => int(c.baseline.latencyUs.p50)],
+  ['p50 ratio', (c) => fixed(c.ratio.p50, 2)],
+  ['p99 µs emu', (c) => int(c.emulator.latencyUs.p99)],
+  ['p99 µs base', (c) => int(c.baseline.latencyUs.p99)],
+  ['p99 ratio', (c) => fixed(c.ratio.p99, 2)],
+];
+
+export const blockTable = (r: BlockBenchResult) => columnTable(BLOCK_COLUMNS, r.cases);
 
 export function blockReport(r: BlockBenchResult): string {
   const p = r.params;

@@ -50,27 +50,58 @@ export async function freshImage(name: string, sizeBytes: number, chunkSize: num
 }
 
 /**
- * Random bytes in [0, regionBytes) of an image through webaio.openBlock() (1 MiB requests, 4 in
- * flight), so reads hit stored chunks; untimed. Returns how long it took (ms).
+ * `fn` on a fresh image of its own, deleted afterwards (a failure to delete only warned): the
+ * images earlier runs left under `prefix` are swept first.
  */
+export async function withFreshImage<T>(
+  prefix: string,
+  what: string,
+  sizeBytes: number,
+  chunkSize: number,
+  fn: (image: string) => Promise<T>,
+): Promise<T> {
+  await sweepImages(prefix);
+  const image = freshImageName(prefix, what);
+  await freshImage(image, sizeBytes, chunkSize);
+  try {
+    return await fn(image);
+  } finally {
+    await deleteIfPresent(image).catch((e: unknown) => console.warn(`bench: ${String(e)}`));
+  }
+}
+
+/**
+ * Random bytes in [0, regionBytes) of an open image (extents of PREFILL_CHUNKS chunks,
+ * PREFILL_INFLIGHT in flight), so reads hit stored chunks; untimed. Returns how long it took (ms).
+ */
+export async function prefillBlock(
+  b: BlockIo,
+  regionBytes: number,
+  chunkSize: number,
+  seed: number,
+): Promise<number> {
+  const t0 = nowMs();
+  const extentBytes = PREFILL_CHUNKS * chunkSize;
+  const data = randomBytes(extentBytes, seed);
+  await runConcurrently(extentsOf(regionBytes, extentBytes), PREFILL_INFLIGHT, ([off, n]) =>
+    b.pwrite(off, data.subarray(0, n)),
+  );
+  return nowMs() - t0;
+}
+
+/** prefillBlock() through webaio.openBlock() on the image `name`, then closed. */
 export async function prefillImage(
   name: string,
   regionBytes: number,
   chunkSize: number,
   seed: number,
 ): Promise<number> {
-  const t0 = nowMs();
   const b = await BlockIo.open(name);
   try {
-    const extentBytes = PREFILL_CHUNKS * chunkSize;
-    const data = randomBytes(extentBytes, seed);
-    await runConcurrently(extentsOf(regionBytes, extentBytes), PREFILL_INFLIGHT, ([off, n]) =>
-      b.pwrite(off, data.subarray(0, n)),
-    );
+    return await prefillBlock(b, regionBytes, chunkSize, seed);
   } finally {
     await b.close();
   }
-  return nowMs() - t0;
 }
 
 /** Delete an image when `until` settles (a machine still shutting down holds it), quietly. */

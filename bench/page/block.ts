@@ -3,21 +3,16 @@
 // same work done by plain idb-keyval calls from one worker on an image of the same layout, one
 // side after the other, never both at once.
 
-import { wrap } from 'comlink';
 import type { BlockBackendOptions } from '../../app/block/block-config.ts';
 import { BlockIo } from '../../app/block/block-io.ts';
 import { createImage, deleteImage } from '../../app/images/images.ts';
-import { deleteIfPresent } from './bench-images.ts';
-import { spawnCeilingWorker } from './spawn.ts';
-import type { CeilingSideResult, CeilingWorkerApi, IoJob } from '../shared/bench-contracts.ts';
+import { deleteIfPresent, prefillBlock } from './bench-images.ts';
+import { CeilingWorkers } from './ceiling-workers.ts';
+import type { CeilingSideResult, IoJob } from '../shared/bench-contracts.ts';
 import {
-  extentsOf,
   jobOffsets,
-  PREFILL_CHUNKS,
-  PREFILL_INFLIGHT,
   randomBytes,
   runClosedLoop,
-  runConcurrently,
   sideResult,
   type ClosedLoopRun,
 } from '../shared/bench-loop.ts';
@@ -55,27 +50,19 @@ export async function runBlockBench(
   for (const name of images) {
     await createImage(name, params.imageBytes, { chunkSize: params.chunkSize });
   }
-  const worker = spawnCeilingWorker();
-  const ceiling = wrap<CeilingWorkerApi>(worker);
-  // A worker that fails to load never answers: fail its calls instead of waiting forever.
-  const lost = new Promise<never>((_, reject) =>
-    worker.addEventListener(
-      'error',
-      (ev) => reject(new Error(`ceiling worker: ${ev.message || 'failed to load'}`)),
-      { once: true },
-    ),
-  );
-  lost.catch(() => undefined);
-  const call = <T>(p: Promise<T>) => Promise.race([p, lost]);
+  const workers = new CeilingWorkers(1);
+  const [ceiling] = workers.apis;
   try {
-    await call(ceiling.open(BENCH_IMAGE_BASELINE, params.chunkSize));
+    await workers.open(BENCH_IMAGE_BASELINE, params.chunkSize);
     const mib = (params.regionBytes / 2 ** 20).toFixed(0);
     progress(`block: prefilling ${mib} MiB of each image (untimed)`);
     const open = { aio: { pageCache: params.pageCache } };
-    const prefill = await withBackend(open, (b) => prefillEmulator(b, params));
+    const prefill = await withBackend(open, (b) =>
+      prefillBlock(b, params.regionBytes, params.chunkSize, params.seed),
+    );
     const prefillMs = {
       emulator: prefill.result,
-      baseline: await call(ceiling.prefill(params.regionBytes, params.seed)),
+      baseline: await workers.call(ceiling.prefill(params.regionBytes, params.seed)),
     };
     const cases: BlockCaseResult[] = [];
     const plan = casesOf(params);
@@ -97,7 +84,7 @@ export async function runBlockBench(
       };
       const runBaseline = () => {
         progress(`${label}: baseline`);
-        return call(ceiling.run(job));
+        return workers.call(ceiling.run(job));
       };
       // Alternate which side goes first, so drift (compaction, a noisy neighbour) is shared.
       const first = i % 2 === 0 ? 'emulator' : 'baseline';
@@ -144,10 +131,7 @@ export async function runBlockBench(
       cases,
     };
   } finally {
-    await call(ceiling.close()).catch((e: unknown) =>
-      console.warn('ceiling worker: close failed', e),
-    );
-    worker.terminate(); // idle in its event loop: it never blocks
+    await workers.close();
     if (!params.keepImages) {
       for (const name of images) {
         await deleteImage(name).catch((e: unknown) => console.warn(`bench: ${String(e)}`));
@@ -179,17 +163,6 @@ function casesOf(p: BlockBenchParams): Pick<IoJob, 'op' | 'bs' | 'iodepth'>[] {
   return p.ops.flatMap((op) =>
     p.bs.flatMap((bs) => p.iodepth.map((iodepth) => ({ op, bs, iodepth }))),
   );
-}
-
-/** Random bytes in every chunk of the region, so reads hit stored chunks; untimed. */
-async function prefillEmulator(b: BlockIo, p: BlockBenchParams): Promise<number> {
-  const t0 = nowMs();
-  const extentBytes = PREFILL_CHUNKS * p.chunkSize;
-  const data = randomBytes(extentBytes, p.seed);
-  await runConcurrently(extentsOf(p.regionBytes, extentBytes), PREFILL_INFLIGHT, ([off, n]) =>
-    b.pwrite(off, data.subarray(0, n)),
-  );
-  return nowMs() - t0;
 }
 
 async function emulatorSide(b: BlockIo, job: IoJob): Promise<EmulatorSideResult> {

@@ -14,74 +14,12 @@ import type { MachineStats } from '../../app/machine/machine-stats.ts';
 import type { RunReport } from '../../app/shared/stats/run-report.ts';
 import type { SpawnRecord } from '../../app/shared/pool/spawn-records.ts';
 import { stampMs } from '../../app/shared/sync/clock.ts';
-import { watchdog } from '../../app/shared/sync/deadline.ts';
 import type { Histogram } from '../../app/shared/stats/histogram.ts';
 import type { Control } from '../../app/shared/layout/layout.ts';
 import { vcpuCounter, vcpuHistogram } from '../../app/shared/machine/vcpu-layout.ts';
 import type { BottomHalfWindow, BurstMeasure } from '../shared/cold-burst-params.ts';
 import { MainThreadWatch } from './main-thread-watch.ts';
-
-const POLL_MS = 2;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * The machine's progress as one string: it changes whenever the pool, the device or a guest
- * moves. A wait on a machine fails only when this stops changing (a hang), never because a
- * loaded machine is slow (app/shared/sync/deadline.ts watchdog).
- */
-export function machineProgress(m: Machine): string {
-  const s = m.stats();
-  const p = s.pool;
-  const ready = s.spawns.reduce((n, w) => n + (w.tReady > 0 ? 1 : 0), 0);
-  const ops = s.rd_operations + s.wr_operations + s.flush_operations;
-  const vcpus = s.vcpus.map((v) => `${v.state}:${v.counters.guestIos}:${v.inflight}`);
-  const pool = [p.cur_threads, p.idle_threads, p.new_threads, p.pending_threads, p.exited];
-  return `${pool.join(' ')} ${ready} ${ops} ${vcpus.join(' ')}`;
-}
-
-/** `p`, unless machine `m` stops moving for stallMs first (a TimeoutError naming `what`). */
-export function whileMoving<T>(m: Machine, p: Promise<T>, stallMs: number, what: string) {
-  return watchdog(
-    p,
-    stallMs,
-    what,
-    () => machineProgress(m),
-    () => poolDetail(m),
-  );
-}
-
-/** Poll `cond` until it holds, as long as machine `m` keeps moving (see whileMoving). */
-export async function until(
-  m: Machine,
-  cond: () => boolean,
-  stallMs: number,
-  what: string,
-): Promise<void> {
-  let stopped = false;
-  const polled = (async () => {
-    while (!stopped && !cond()) await sleep(POLL_MS);
-  })();
-  try {
-    await whileMoving(m, polled, stallMs, `waiting until ${what}`);
-  } finally {
-    stopped = true;
-  }
-}
-
-/** The pool as a sentence, for timeout messages: what it still waits for, and who died. */
-export function poolDetail(m: Machine): string {
-  const s = m.stats();
-  const p = s.pool;
-  const neverStarted = s.spawns.filter((w) => w.state === 'created');
-  const creators = [...new Set(neverStarted.map((w) => w.creator ?? '?'))].join(', ');
-  return (
-    `cur_threads ${p.cur_threads}, new_threads ${p.new_threads}, pending_threads ` +
-    `${p.pending_threads}; ${neverStarted.length} worker(s) created but never started` +
-    `${neverStarted.length ? ` (created by ${creators})` : ''}; lost_with_creator ` +
-    `${p.lost_with_creator}, requeued ${p.requeued}; in flight per vCPU: ` +
-    s.vcpus.map((v) => `${v.vcpu}:${v.inflight}`).join(' ')
-  );
-}
+import { until, whileMoving } from './bench-machine.ts';
 
 /** The device's answers to one vCPU's queue, sampled on every heartbeat (cheap: a few words). */
 class DeviceProbe {

@@ -17,7 +17,8 @@ import {
   prefillImage,
   sweepImages,
 } from './bench-images.ts';
-import { measureBurst, until, whileMoving } from './burst.ts';
+import { untilPreallocated, whileMoving } from './bench-machine.ts';
+import { measureBurst } from './burst.ts';
 import {
   checkColdBurstParams,
   COLD_BURST_CHUNK_SIZE,
@@ -127,12 +128,7 @@ async function runVariant(
     let preallocReadyMs = 0;
     if (policy === 'prealloc') {
       progress(`${label}: waiting for the ${p.minThreads} preallocated workers`);
-      await until(
-        m,
-        () => m.stats().spawns.filter((w) => w.tReady > 0).length >= p.minThreads,
-        p.timeoutMs,
-        `${p.minThreads} preallocated workers are ready`,
-      );
+      await untilPreallocated(m, p.minThreads, p.timeoutMs);
       preallocReadyMs = nowMs() - tCreate;
     }
     progress(`${label}: burst of ${p.burst} x ${p.bs} bytes from vCPU 0`);

@@ -8,15 +8,9 @@ import { FAITHFUL_AIO_CONFIG } from '../../app/shared/block/aio-config.ts';
 import { nowMs } from '../../app/shared/sync/clock.ts';
 import type { GuestJob } from '../../app/shared/guest/guest-job.ts';
 import type { PoolPolicyName } from '../../app/shared/pool/pool-config.ts';
-import {
-  deleteIfPresent,
-  deleteLater,
-  freshImage,
-  freshImageName,
-  prefillImage,
-  sweepImages,
-} from './bench-images.ts';
-import { measureBurst, until, whileMoving } from './burst.ts';
+import { freshImage, freshImageName, prefillImage, sweepImages } from './bench-images.ts';
+import { ramBytesFor, untilPreallocated, withMachine } from './bench-machine.ts';
+import { measureBurst } from './burst.ts';
 import { burstJobs } from './cold-burst.ts';
 import {
   checkMachineBenchParams,
@@ -44,26 +38,6 @@ export async function runMachineBench(
   return { scenario: 'machine', params, startedAt, elapsedMs: nowMs() - t0, verify, coldWarm };
 }
 
-/** Run `fn` on a machine, then destroy it (within timeoutMs) and delete its image. */
-async function withMachine<T>(
-  p: MachineBenchParams,
-  image: string,
-  create: () => Promise<Machine>,
-  fn: (m: Machine) => Promise<T>,
-): Promise<T> {
-  const m = await create();
-  let released = false;
-  try {
-    const out = await fn(m);
-    await whileMoving(m, m.destroy(), p.timeoutMs, 'destroy()');
-    released = true;
-    return out;
-  } finally {
-    if (released) await deleteIfPresent(image);
-    else deleteLater(image, m.destroy());
-  }
-}
-
 async function verifyRun(p: MachineBenchParams): Promise<VerifyRunResult> {
   const image = freshImageName(PREFIX, 'verify');
   await freshImage(image, p.imageBytes, CHUNK_SIZE);
@@ -82,19 +56,14 @@ async function verifyRun(p: MachineBenchParams): Promise<VerifyRunResult> {
       `${p.verifyIodepth}, ${ios * p.vcpus} requests`,
   );
   const t0 = nowMs();
-  const maxBs = Math.max(...p.verifyBs);
-  const ramBytes = Math.max(
-    32 << 20,
-    Math.ceil((p.vcpus * (p.verifyIodepth * maxBs * 2 + (2 << 20))) / (1 << 20)) << 20,
-  );
   return withMachine(
-    p,
     image,
+    p.timeoutMs,
     () =>
       Machine.create({
         image,
         vcpus: p.vcpus,
-        ramBytes: Math.min(ramBytes, 1 << 30),
+        ramBytes: ramBytesFor(p.vcpus, p.verifyIodepth, Math.max(...p.verifyBs)),
         pool: {
           policy: p.verifyPolicy,
           minThreads: p.verifyPolicy === 'prealloc' ? p.minThreads : 0,
@@ -133,8 +102,8 @@ async function coldWarmRun(p: MachineBenchParams, policy: PoolPolicyName): Promi
   const label = `machine (b) ${policy}`;
   const minThreads = policy === 'prealloc' ? p.minThreads : 0;
   return withMachine(
-    p,
     image,
+    p.timeoutMs,
     () =>
       Machine.create({
         image,
@@ -144,14 +113,7 @@ async function coldWarmRun(p: MachineBenchParams, policy: PoolPolicyName): Promi
         jobs: burstJobs({ ...p, vcpus: p.burstVcpus, burstRegionBytes }),
       }),
     async (m) => {
-      if (minThreads > 0) {
-        await until(
-          m,
-          () => m.stats().spawns.filter((w) => w.tReady > 0).length >= minThreads,
-          p.timeoutMs,
-          `${minThreads} preallocated workers are ready`,
-        );
-      }
+      if (minThreads > 0) await untilPreallocated(m, minThreads, p.timeoutMs);
       const options = {
         vcpu: 0,
         burst: p.burst,

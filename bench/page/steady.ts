@@ -11,14 +11,8 @@ import type { SideResult } from '../shared/bench-contracts.ts';
 import { nowMs } from '../../app/shared/sync/clock.ts';
 import type { GuestJob, JobKind, JobReport } from '../../app/shared/guest/guest-job.ts';
 import type { PoolPolicyName } from '../../app/shared/pool/pool-config.ts';
-import {
-  deleteIfPresent,
-  freshImage,
-  freshImageName,
-  prefillImage,
-  sweepImages,
-} from './bench-images.ts';
-import { until, whileMoving } from './burst.ts';
+import { prefillImage, withFreshImage } from './bench-images.ts';
+import { ramBytesFor, until, whileMoving } from './bench-machine.ts';
 import { progress } from '../shared/progress.ts';
 import {
   aioConfigOf,
@@ -41,10 +35,7 @@ export async function runSteady(input: Partial<SteadyParams> = {}): Promise<Stea
   const params = checkSteadyParams(input, 'steady');
   const startedAt = new Date().toISOString();
   const t0 = nowMs();
-  await sweepImages(PREFIX);
-  const image = freshImageName(PREFIX, 'emu');
-  await freshImage(image, params.imageBytes, params.chunkSize);
-  try {
+  return withFreshImage(PREFIX, 'emu', params.imageBytes, params.chunkSize, async (image) => {
     progress(`steady: prefilling ${params.imageBytes >> 20} MiB (untimed)`);
     const prefillMs = await prefillImage(image, params.imageBytes, params.chunkSize, params.seed);
     const cases: SteadyCase[] = [];
@@ -76,9 +67,7 @@ export async function runSteady(input: Partial<SteadyParams> = {}): Promise<Stea
       elapsedMs: nowMs() - t0,
       cases,
     };
-  } finally {
-    await deleteIfPresent(image).catch((e: unknown) => console.warn(`bench: ${String(e)}`));
-  }
+  });
 }
 
 function guestJob(lane: SteadyLane, p: SteadyParams, flushEvery: number): GuestJob {
@@ -98,13 +87,6 @@ function guestJob(lane: SteadyLane, p: SteadyParams, flushEvery: number): GuestJ
     seed: p.seed + lane.index,
     ...(flushEvery > 0 ? { flushEvery } : {}),
   };
-}
-
-/** Guest RAM for `vcpus` guests of `iodepth` x `bs` buffers, with room for their queues. */
-function ramBytesFor(vcpus: number, iodepth: number, bs: number): number {
-  const perVcpu = iodepth * bs * 2 + (2 << 20);
-  const bytes = Math.ceil((vcpus * perVcpu) / (1 << 20)) << 20;
-  return Math.min(1 << 30, Math.max(32 << 20, bytes));
 }
 
 function sideOf(job: JobReport, warm: JobReport | undefined, warmupMs: number): SideResult {

@@ -12,7 +12,7 @@ import {
 import type { CacheMode } from '../../app/shared/block/block.ts';
 import { checkChunkSize, checkVirtualSize } from '../../app/shared/block/image-format.ts';
 import type { PoolConfig } from '../../app/shared/pool/pool-config.ts';
-import { ParamChecker, WARMUP_MS_MAX } from './check.ts';
+import { ParamChecker } from './check.ts';
 
 export interface BlockBenchParams {
   ops: BenchOp[];
@@ -58,13 +58,7 @@ const IODEPTH_MAX = 256;
 
 const c = new ParamChecker('block');
 
-export function checkOp(v: unknown): BenchOp {
-  if (!BENCH_OPS.includes(v as BenchOp)) {
-    c.fail(`op ${JSON.stringify(v)} is not one of ${BENCH_OPS.join(', ')}`);
-  }
-  return v as BenchOp;
-}
-
+export const checkOp = (v: unknown) => c.oneOf('op', v, BENCH_OPS);
 export const checkBs = (v: unknown) => c.pow2('bs', v, BS_MIN, BS_MAX);
 export const checkIodepth = (v: unknown) => c.int('iodepth', v, 1, IODEPTH_MAX);
 export const checkRuntimeMs = (v: unknown) => c.runtimeMs(v);
@@ -88,11 +82,11 @@ export function checkBlockParams(input: Partial<BlockBenchParams> = {}): BlockBe
     bs,
     iodepth: c.list('iodepth', p.iodepth, checkIodepth),
     runtimeMs: checkRuntimeMs(p.runtimeMs),
-    warmupMs: c.int('warmupMs', p.warmupMs, 0, WARMUP_MS_MAX),
+    warmupMs: c.warmupMs(p.warmupMs),
     imageBytes,
     regionBytes,
     chunkSize,
-    seed: c.int('seed', p.seed, 0, 2 ** 32 - 1),
+    seed: c.seed(p.seed, 2 ** 32 - 1),
     keepImages: c.bool('keepImages', p.keepImages),
     pageCache: c.bool('pageCache', p.pageCache),
   };

@@ -60,15 +60,33 @@ export class ParamChecker {
     return n;
   }
 
-  policy(v: unknown): PoolPolicyName {
-    if (!POOL_POLICIES.includes(v as PoolPolicyName)) {
-      this.fail(`policy ${JSON.stringify(v)} is not one of ${POOL_POLICIES.join(', ')}`);
+  /** One of `known` (a scenario's modes, kinds, variants). */
+  oneOf<T extends string>(name: string, v: unknown, known: readonly T[]): T {
+    if (!known.includes(v as T)) {
+      this.fail(`${name} ${JSON.stringify(v)} is not one of ${known.join(', ')}`);
     }
-    return v as PoolPolicyName;
+    return v as T;
+  }
+
+  policy(v: unknown): PoolPolicyName {
+    return this.oneOf('policy', v, POOL_POLICIES);
   }
 
   runtimeMs(v: unknown): number {
     return this.int('runtimeMs', v, RUNTIME_MS_MIN, RUNTIME_MS_MAX);
+  }
+
+  warmupMs(v: unknown): number {
+    return this.int('warmupMs', v, 0, WARMUP_MS_MAX);
+  }
+
+  /** How long a machine may go without moving before it is called a hang. */
+  timeoutMs(v: unknown, lo = 1000, hi = 600_000): number {
+    return this.int('timeoutMs', v, lo, hi);
+  }
+
+  seed(v: unknown, hi = 2 ** 31 - 1): number {
+    return this.int('seed', v, 0, hi);
   }
 
   /** An image name prefix: the scenario appends a variant and a run id to it. */

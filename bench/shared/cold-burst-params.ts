@@ -89,12 +89,7 @@ export function checkColdBurstParams(input: unknown = {}): ColdBurstParams {
   const maxThreads = c.int('maxThreads', p.maxThreads, 1, 128);
   return {
     policies: c.list('policies', p.policies, (v) => c.policy(v)),
-    kicks: c.list('kicks', p.kicks, (v) => {
-      if (!KICK_MODES.includes(v as KickMode)) {
-        c.fail(`kick ${JSON.stringify(v)} is not one of ${KICK_MODES.join(', ')}`);
-      }
-      return v as KickMode;
-    }),
+    kicks: c.list('kicks', p.kicks, (v) => c.oneOf('kick', v, KICK_MODES)),
     trials: c.int('trials', p.trials, 1, 50),
     trace: c.bool('trace', p.trace),
     stopVariant: c.bool('stopVariant', p.stopVariant),
@@ -108,8 +103,8 @@ export function checkColdBurstParams(input: unknown = {}): ColdBurstParams {
     maxThreads,
     imageBytes,
     imagePrefix: c.imagePrefix(p.imagePrefix),
-    timeoutMs: c.int('timeoutMs', p.timeoutMs, 1000, 600_000),
-    seed: c.int('seed', p.seed, 0, 2 ** 31 - 1),
+    timeoutMs: c.timeoutMs(p.timeoutMs),
+    seed: c.seed(p.seed),
   };
 }
 

@@ -40,12 +40,7 @@ export const LINUX_BENCH_DEFAULTS: Readonly<LinuxBenchParams> = {
 export function checkLinuxBenchParams(input: unknown = {}): LinuxBenchParams {
   const c = new ParamChecker('linux');
   const p = c.merge(LINUX_BENCH_DEFAULTS, input);
-  const variants = c.list('variants', p.variants, (v) => {
-    if (!LINUX_VARIANTS.includes(v as LinuxVariant)) {
-      c.fail(`variant ${JSON.stringify(v)} is not one of ${LINUX_VARIANTS.join(', ')}`);
-    }
-    return v as LinuxVariant;
-  });
+  const variants = c.list('variants', p.variants, (v) => c.oneOf('variant', v, LINUX_VARIANTS));
   const imageBytes = c.int('imageBytes', p.imageBytes, 64 << 20, 1 << 30);
   if (imageBytes % (1 << 20) !== 0) c.fail(`imageBytes ${imageBytes} is not whole MiB`);
   const ddMiB = c.int('ddMiB', p.ddMiB, 1, 512);
@@ -59,7 +54,7 @@ export function checkLinuxBenchParams(input: unknown = {}): LinuxBenchParams {
     ddMiB,
     panels: c.bool('panels', p.panels),
     mainThreadProbe: c.bool('mainThreadProbe', p.mainThreadProbe),
-    timeoutMs: c.int('timeoutMs', p.timeoutMs, 10_000, 3_600_000),
+    timeoutMs: c.timeoutMs(p.timeoutMs, 10_000, 3_600_000),
   };
 }
 

@@ -91,8 +91,8 @@ export function checkMachineBenchParams(input: unknown = {}): MachineBenchParams
     idleTimeoutMs: c.int('idleTimeoutMs', p.idleTimeoutMs, 1000, 3_600_000),
     minThreads: c.int('minThreads', p.minThreads, 1, 64),
     imageBytes,
-    timeoutMs: c.int('timeoutMs', p.timeoutMs, 1000, 600_000),
-    seed: c.int('seed', p.seed, 0, 2 ** 31 - 1),
+    timeoutMs: c.timeoutMs(p.timeoutMs),
+    seed: c.seed(p.seed),
   };
 }
 

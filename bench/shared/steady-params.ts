@@ -14,7 +14,7 @@ import {
 } from '../../app/shared/block/aio-config.ts';
 import { checkChunkSize, checkVirtualSize } from '../../app/shared/block/image-format.ts';
 import type { PoolPolicyName } from '../../app/shared/pool/pool-config.ts';
-import { ParamChecker, WARMUP_MS_MAX } from './check.ts';
+import { ParamChecker } from './check.ts';
 
 /** The operations, assigned round-robin to vCPUs (steady) and to plain workers (ceiling). */
 export const STEADY_OPS: readonly { name: string; op: BenchOp; pattern: IoPattern }[] = [
@@ -142,18 +142,8 @@ export function checkSteadyParams(
     }
   }
   const maxThreads = c.int('maxThreads', p.maxThreads, 1, 128);
-  const aio = c.list('aio', p.aio, (v) => {
-    if (!STEADY_AIO_MODES.includes(v as SteadyAioMode)) {
-      c.fail(`aio ${JSON.stringify(v)} is not one of ${STEADY_AIO_MODES.join(', ')}`);
-    }
-    return v as SteadyAioMode;
-  });
-  const mixes = c.list('mixes', p.mixes, (v) => {
-    if (!STEADY_MIXES.includes(v as SteadyMix)) {
-      c.fail(`mix ${JSON.stringify(v)} is not one of ${STEADY_MIXES.join(', ')}`);
-    }
-    return v as SteadyMix;
-  });
+  const aio = c.list('aio', p.aio, (v) => c.oneOf('aio', v, STEADY_AIO_MODES));
+  const mixes = c.list('mixes', p.mixes, (v) => c.oneOf('mix', v, STEADY_MIXES));
   const batch =
     scenario === 'ceiling-batched'
       ? c.list('batch', p.batch, (v) => c.int('batch', v, 2, AIO_BATCH_MAX))
@@ -182,13 +172,13 @@ export function checkSteadyParams(
     randomBs,
     sequentialBs,
     runtimeMs: c.runtimeMs(p.runtimeMs),
-    warmupMs: c.int('warmupMs', p.warmupMs, 0, WARMUP_MS_MAX),
+    warmupMs: c.warmupMs(p.warmupMs),
     imageBytes,
     chunkSize,
     minThreads: c.int('minThreads', p.minThreads, 1, maxThreads),
     maxThreads,
-    seed: c.int('seed', p.seed, 0, 2 ** 31 - 1),
-    timeoutMs: c.int('timeoutMs', p.timeoutMs, 1000, 600_000),
+    seed: c.seed(p.seed),
+    timeoutMs: c.timeoutMs(p.timeoutMs),
   };
 }
 
