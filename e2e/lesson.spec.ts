@@ -68,7 +68,8 @@ test('Show me answers on the first screen, refines, and its figures are the tabl
   const rows = page.getByRole('table', { name: 'cold-burst comparison' }).locator('tbody tr th');
   await expect(rows).toHaveText(['inline', 'inline/bh', 'bh']);
   expect(await tableHold(page, 'inline')).toBeCloseTo(Number(inlineMs), 0);
-  expect(await tableHold(page, 'bh')).toBeCloseTo(Number(bhMs), 1);
+  // The sentence rounds to 0.1 ms: 1.45 in the table may read 1.4 or 1.5 there.
+  expect(Math.abs((await tableHold(page, 'bh')) - Number(bhMs))).toBeLessThanOrEqual(0.05 + 1e-9);
   await expect(page.locator('tbody tr.run[data-policy="inline"] td.creators')).toContainText('v0');
   await expect(page.locator('tbody tr.run[data-policy="bh"] td.creators')).toHaveText('main 64');
   // Each target is told in words, met or not.
