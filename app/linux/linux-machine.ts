@@ -1,13 +1,15 @@
 // A Linux machine: v86 on a worker of its own (a vCPU thread, so the page's main thread keeps
 // running the main loop's bottom halves and the UI), booting the guest built from Debian's
 // packages, its IDE hard disk a front end on a BlockBackend — the same AIO pool, counters, trace
-// and completion bottom half as the toy machine's virtio-blk. The page owns it all: the image's
-// lock (another tab gets EBUSY), the control and staging buffers, the serial console.
+// and completion bottom half as the toy machine's virtio-blk. The page owns it all, as for the
+// toy machine: the image's lock (another tab gets EBUSY), the control buffer, the main loop and
+// the BQL, the staging buffer, the serial console.
 
-import type { BlockBackend } from '../block/block-backend.ts';
-import type { MainBql } from '../machine/main-bql.ts';
-import type { MachineStats, VcpuIdentity } from '../machine/machine-stats.ts';
-import type { TraceRecorder } from '../machine/trace-recorder.ts';
+import { blockControlParams, type BlockBackend } from '../block/block-backend.ts';
+import type { OpenedImage } from '../block/block-open.ts';
+import { createMachineLoop, type MachineLoop } from '../machine/machine-loop.ts';
+import { machineStats, type MachineStats, type VcpuIdentity } from '../machine/machine-stats.ts';
+import { TraceRecorder } from '../machine/trace-recorder.ts';
 import type { LinuxDiskInit, SerialMessage } from '../shared/contracts.ts';
 import { Errno, ErrnoError } from '../shared/block/errno.ts';
 import type { Control } from '../shared/layout/layout.ts';
@@ -24,7 +26,7 @@ import {
   type LinuxConfig,
   type LinuxDiskMode,
 } from './linux-config.ts';
-import { LinuxDisk, openLinuxDisk, type DiskFailure } from './linux-disk.ts';
+import { IDE_FRONT_END, LinuxDisk, openLinuxImage, type DiskFailure } from './linux-disk.ts';
 import { SerialConsole } from './serial-console.ts';
 import { initV86, spawnV86, type V86Thread } from './v86-thread.ts';
 
@@ -48,6 +50,9 @@ export class LinuxMachine {
   private readonly diskInit: LinuxDiskInit;
   private readonly memoryBytes: number;
   private readonly cmdline: string;
+  /** The control buffer (v86's thread as vCPU 0), the BQL and the main loop the disk is on;
+   *  undefined for the in-memory baseline. */
+  private readonly machineLoop: MachineLoop | undefined;
   /** The disk's wiring while the machine lives; undefined for the in-memory baseline. */
   private readonly ide: LinuxDisk | undefined;
   private readonly vcpu: { index: number; generation: number; jobLabel: string } = {
@@ -63,7 +68,8 @@ export class LinuxMachine {
   private destroyed: Promise<void> | undefined;
   private readonly listeners = new Set<() => void>();
 
-  /** Take the image, start its pool and main loop, and power the PC on. */
+  /** Take the image, make the machine's control buffer, BQL and main loop, start the loop and
+   *  the disk's pool, and power the PC on. */
   static async create(cfg: LinuxConfig): Promise<LinuxMachine> {
     const files = await guestFiles();
     const mode = cfg.mode ?? DEFAULT_LINUX_DISK_MODE;
@@ -73,17 +79,16 @@ export class LinuxMachine {
         `disk mode "${String(mode)}" is not one of ${LINUX_DISK_MODES.join(', ')}`,
       );
     }
-    const { disk, bql, diskInit } = await openLinuxDisk(cfg, mode);
+    const opened = await openLinuxImage(cfg, mode);
     let m: LinuxMachine | undefined;
     try {
-      m = new LinuxMachine(cfg, mode, files, diskInit, { disk, bql });
-      disk.loop.start();
-      await disk.start();
-      await m.start();
+      m = new LinuxMachine(cfg, mode, files, opened);
+      await m.boot();
       return m;
     } catch (e) {
+      // Before the constructor returned nothing ran: the image's lock is all there is to undo.
       if (m) await m.destroy().catch(() => undefined);
-      else await disk.close().catch(() => undefined);
+      else opened.release();
       throw e;
     }
   }
@@ -103,23 +108,38 @@ export class LinuxMachine {
     return m;
   }
 
+  /** On an image (`disk` opened, its lock held) the machine makes its control buffer, BQL and
+   *  main loop, as the toy machine does, and attaches the disk to the loop; on an in-memory
+   *  disk (a LinuxDiskInit) v86 keeps the disk itself. */
   private constructor(
     cfg: LinuxConfig,
     mode: LinuxDiskMode,
     files: GuestFiles,
-    diskInit: LinuxDiskInit,
-    aio?: { disk: BlockBackend; bql: MainBql },
+    disk: OpenedImage | LinuxDiskInit,
   ) {
     this.image = cfg.image;
     this.mode = mode;
     this.files = files;
-    this.diskInit = diskInit;
-    this.disk = aio?.disk;
     this.memoryBytes = (cfg.memoryMiB ?? DEFAULT_MEMORY_MIB) << 20;
     this.cmdline = cfg.cmdline ?? DEFAULT_CMDLINE;
     this.console = new SerialConsole((bytes) => this.sendSerial(0, bytes));
-    this.ide = aio ? new LinuxDisk(aio.disk, aio.bql, () => this.changed()) : undefined;
+    if ('kind' in disk) {
+      this.diskInit = disk;
+    } else {
+      const ml = createMachineLoop({ ...blockControlParams(disk, IDE_FRONT_END), nvcpus: 1 });
+      this.machineLoop = ml;
+      this.ide = new LinuxDisk(disk, ml.loop, mode, () => this.changed());
+      this.disk = this.ide.backend;
+      this.diskInit = this.ide.diskInit;
+    }
     this.failures = this.ide?.failures ?? [];
+  }
+
+  /** The main loop, then the disk's pool, then the PC. */
+  private async boot(): Promise<void> {
+    this.machineLoop?.loop.start();
+    await this.disk?.start();
+    await this.start();
   }
 
   // ---- what the page shows ----
@@ -134,10 +154,10 @@ export class LinuxMachine {
     for (const fn of this.listeners) fn();
   }
 
-  /** The disk's control buffer (the pool's, the IDE front end's and the vCPU's words). */
+  /** The machine's control buffer (the pool's, the IDE front end's and the vCPU's words). */
   get ctl(): Control {
-    if (!this.disk) throw new Error('the in-memory machine has no control buffer');
-    return this.disk.ctl;
+    if (!this.machineLoop) throw new Error('the in-memory machine has no control buffer');
+    return this.machineLoop.ctl;
   }
 
   /** v86's thread, as the page's tables and traces name vCPUs. */
@@ -150,14 +170,20 @@ export class LinuxMachine {
     return this.disk.poolConfig;
   }
 
+  /** The pool's, the disk's and the BQL's figures, with v86's thread as `vcpus`. */
   stats(): MachineStats | undefined {
-    return this.ide?.stats(this.vcpus);
+    const { machineLoop: ml, disk } = this;
+    if (!ml || !disk) return undefined;
+    return machineStats(ml.ctl, disk.stats(), ml.bql, disk.pool.completionBatch, this.vcpus);
   }
 
   /** Record this machine's trace from now until stop() (app/machine/trace-recorder.ts). */
   startTrace(): TraceRecorder {
-    if (!this.ide) throw new Error('the in-memory machine has no trace');
-    return this.ide.startTrace(this.image, this.vcpus);
+    const { machineLoop: ml, disk } = this;
+    if (!ml || !disk) throw new Error('the in-memory machine has no trace');
+    const { image, vcpus } = this;
+    const poolConfig = disk.poolConfig;
+    return new TraceRecorder({ image, ctl: ml.ctl, loop: ml.loop, disk, vcpus, poolConfig });
   }
 
   // ---- power ----
@@ -167,7 +193,8 @@ export class LinuxMachine {
     this.checkAlive();
     if (this.power !== 'off') throw new Error(`the Linux machine is ${this.power}, not off`);
     await this.ide?.drained();
-    if (this.disk) Atomics.store(this.disk.ctl.i32, this.disk.ctl.L.vcpu.irq.at(VCPU), 0);
+    const ctl = this.machineLoop?.ctl;
+    if (ctl) Atomics.store(ctl.i32, ctl.L.vcpu.irq.at(VCPU), 0);
     this.power = 'starting';
     this.guest = 'booting';
     this.control.reset();
@@ -262,7 +289,7 @@ export class LinuxMachine {
     await this.api.reset();
   }
 
-  /** Stop, then shut the disk's pool down and release the image. */
+  /** Stop, then shut the disk's pool down, release the image, and stop the main loop. */
   destroy(): Promise<void> {
     this.destroyed ??= (async () => {
       try {
@@ -272,7 +299,7 @@ export class LinuxMachine {
         try {
           await this.disk?.close();
         } finally {
-          await this.disk?.loop.stop();
+          await this.machineLoop?.loop.stop();
         }
       }
     })();
