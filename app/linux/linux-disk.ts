@@ -1,20 +1,16 @@
-// A Linux machine's disk on the page: the image opened as an IDE disk on a BlockBackend, and its
-// wiring while the machine lives — the machine's control buffer, main loop and the BQL it takes, the IDE front end's completions
-// into its ring with one interrupt per pass, the requests the block layer failed, the page cache
-// written back when the page may be going away, and the figures and trace the page shows.
+// A Linux machine's disk on the page: the image opened as v86's IDE disk, a BlockBackend on the
+// main loop the machine gives it, and its wiring while the machine lives — the IDE front end's
+// completions into its ring with one interrupt per pass, the requests the block layer failed,
+// and the page cache written back when the page may be going away.
 
-import { BlockBackend, blockControlParams } from '../block/block-backend.ts';
+import { BlockBackend, type FrontEnd } from '../block/block-backend.ts';
 import { resolveBlockConfig } from '../block/block-config.ts';
-import { openImage } from '../block/block-open.ts';
-import { MainBql } from '../machine/main-bql.ts';
-import { MainLoop } from '../machine/main-loop.ts';
-import { machineStats, type MachineStats, type VcpuIdentity } from '../machine/machine-stats.ts';
-import { TraceRecorder } from '../machine/trace-recorder.ts';
+import { openImage, type OpenedImage } from '../block/block-open.ts';
+import type { MainLoop } from '../machine/main-loop.ts';
 import { BLOCK_OP_NAMES, SECTOR_SIZE, type BlockOp } from '../shared/block/block.ts';
 import type { LinuxDiskInit } from '../shared/contracts.ts';
 import { Errno, ErrnoError, errnoName } from '../shared/block/errno.ts';
 import { ideRingPush } from '../shared/virtio/ide-ring.ts';
-import { createControl } from '../shared/layout/layout.ts';
 import { threadIdOfVcpu } from '../shared/pool/record-layout.ts';
 import { raiseIrq } from '../shared/virtio/virtio-blk-complete.ts';
 import {
@@ -32,12 +28,11 @@ export interface DiskFailure {
   message: string;
 }
 
-/** Take the image and make it v86's IDE disk: its backend (not started) and what v86's worker
- *  attaches with. The image is released again if it cannot be. */
-export async function openLinuxDisk(
-  cfg: LinuxConfig,
-  mode: LinuxDiskMode,
-): Promise<{ disk: BlockBackend; bql: MainBql; diskInit: LinuxDiskInit }> {
+/** The IDE front end's request slots and completion ring, for the machine's control buffer. */
+export const IDE_FRONT_END: FrontEnd = { nslots: IDE_SLOTS, maxIov: 1, ideRing: IDE_SLOTS };
+
+/** Take the image v86's IDE disk will be: whole sectors, or it is released and refused. */
+export async function openLinuxImage(cfg: LinuxConfig, mode: LinuxDiskMode): Promise<OpenedImage> {
   const { pool, aio, pageCacheBytes } = cfg;
   const config = resolveBlockConfig(cfg.image, {
     cache: CACHE_OF_MODE[mode],
@@ -46,39 +41,21 @@ export async function openLinuxDisk(
     pageCacheBytes,
   });
   const opened = await openImage(config, 'linux');
-  try {
-    const { virtualSize } = opened.meta;
-    if (virtualSize % SECTOR_SIZE !== 0 || virtualSize < SECTOR_SIZE) {
-      throw new ErrnoError(
-        Errno.EINVAL,
-        `image "${cfg.image}" is ${virtualSize} bytes: an IDE disk is whole 512-byte sectors`,
-      );
-    }
-    // The machine's control buffer, BQL and main loop (one vCPU: v86's thread); the disk
-    // attaches to the loop, as a BlockBackend does to the machine's.
-    const dma = new SharedArrayBuffer(DMA_BYTES);
-    const fe = { nslots: IDE_SLOTS, maxIov: 1, ideRing: IDE_SLOTS };
-    const ctl = createControl({ ...blockControlParams(opened, fe), nvcpus: 1 });
-    const bql = new MainBql(ctl);
-    const disk = new BlockBackend(opened, new MainLoop(ctl, bql), dma);
-    const diskInit: LinuxDiskInit = {
-      kind: 'aio',
-      ctl: ctl.sab,
-      dma,
-      aio: disk.aioParams,
-      virtualSize,
-      writeCache: mode !== 'writethrough',
-    };
-    return { disk, bql, diskInit };
-  } catch (e) {
+  const { virtualSize } = opened.meta;
+  if (virtualSize % SECTOR_SIZE !== 0 || virtualSize < SECTOR_SIZE) {
     opened.release();
-    throw e;
+    throw new ErrnoError(
+      Errno.EINVAL,
+      `image "${cfg.image}" is ${virtualSize} bytes: an IDE disk is whole 512-byte sectors`,
+    );
   }
+  return opened;
 }
 
 export class LinuxDisk {
   readonly backend: BlockBackend;
-  readonly bql: MainBql;
+  /** What v86's worker attaches to the disk with. */
+  readonly diskInit: LinuxDiskInit;
   /** Requests the block layer failed (the guest got an I/O error for each). */
   readonly failures: DiskFailure[] = [];
   private irqOwed = false;
@@ -89,10 +66,24 @@ export class LinuxDisk {
   };
   private readonly onPageHide = () => this.writeBackBestEffort();
 
-  constructor(disk: BlockBackend, bql: MainBql, changed: () => void) {
+  /**
+   * Attach `opened` (from openLinuxImage()) as v86's IDE disk in `mode` to the main loop the
+   * machine gives it, whose control buffer was made with IDE_FRONT_END. The backend holds the
+   * image from here on; it is not started.
+   */
+  constructor(opened: OpenedImage, loop: MainLoop, mode: LinuxDiskMode, changed: () => void) {
+    const dma = new SharedArrayBuffer(DMA_BYTES);
+    const disk = new BlockBackend(opened, loop, dma);
     this.backend = disk;
+    this.diskInit = {
+      kind: 'aio',
+      ctl: loop.ctl.sab,
+      dma,
+      aio: disk.aioParams,
+      virtualSize: disk.virtualSize,
+      writeCache: mode !== 'writethrough',
+    };
     this.changed = changed;
-    this.bql = bql;
     disk.onComplete(threadIdOfVcpu(VCPU), (slot, ret) => this.complete(slot, ret));
     // One interrupt per completion pass, after all its completions are in the ring.
     disk.afterCompletions = () => {
@@ -120,25 +111,6 @@ export class LinuxDisk {
       const w = Atomics.waitAsync(i32, L.ide.inflight, n, 1000);
       if (w.async) await w.value;
     }
-  }
-
-  /** The pool's, the disk's and the BQL's figures, with v86's thread as `vcpus`. */
-  stats(vcpus: readonly VcpuIdentity[]): MachineStats {
-    const disk = this.backend;
-    return machineStats(disk.ctl, disk.stats(), this.bql, disk.pool.completionBatch, vcpus);
-  }
-
-  /** Record the trace of the machine on `image` from now until stop(). */
-  startTrace(image: string, vcpus: readonly VcpuIdentity[]): TraceRecorder {
-    const disk = this.backend;
-    return new TraceRecorder({
-      image,
-      ctl: disk.ctl,
-      loop: disk.loop,
-      disk,
-      vcpus,
-      poolConfig: disk.poolConfig,
-    });
   }
 
   private writeBackBestEffort(): void {

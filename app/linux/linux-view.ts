@@ -1,41 +1,21 @@
-// The "Linux" panel: boot a real guest (Linux in v86) on any image of the Disks panel, a terminal
-// on its serial console (xterm.js, loaded on first boot), Stop and Reset, the pool's and the
-// disk's figures beside it, the requests that failed, and the sources of the guest's binaries.
-// Live updates change text in place: the terminal and the controls keep the user's focus.
+// The "Linux" panel: boot a real guest (Linux in v86) on any image of the Disks panel (its menu,
+// linux-image-menu.ts), a terminal on its serial console (xterm.js, loaded on first boot), Stop,
+// Reset and the trace, what it shows of the machine beside them (linux-readout.ts), and the
+// sources of the guest's binaries.
 
 import { h } from '../dom.ts';
 import { saveBlob } from '../images/download.ts';
 import { isBusy, setBusy } from '../ui/busy.ts';
 import type { TraceRecorder } from '../machine/trace-recorder.ts';
 import { chromeTrace } from '../shared/trace/chrome-trace.ts';
-import type { ImageInfo } from '../shared/block/image-format.ts';
-import { fmtUs } from '../ui/format.ts';
-import { PoolFigures } from '../ui/pool-figures.ts';
 import type { WebAio } from '../webaio.ts';
 import { guestFiles } from './guest-files.ts';
-import type { GuestState } from './guest-control.ts';
 import { DEFAULT_LINUX_DISK_MODE, type LinuxDiskMode } from './linux-config.ts';
+import { LinuxImageMenu } from './linux-image-menu.ts';
 import type { LinuxMachine } from './linux-machine.ts';
+import { LinuxReadout } from './linux-readout.ts';
 
 const REFRESH_MS = 500;
-const IMAGES_MS = 2000;
-/** The image the panel offers first: made blank on the first boot, formatted by the guest. */
-export const LINUX_IMAGE = 'linux';
-const LINUX_IMAGE_BYTES = 256 << 20;
-
-/** What the guest's state means to the person at the terminal. */
-const GUEST_SAYS: Record<GuestState, string> = {
-  booting: 'the guest is booting',
-  ready: '/dev/sda is mounted on /mnt — type at the prompt',
-  'no-disk': 'the guest found no disk (see dmesg in the terminal)',
-  'no-filesystem':
-    'the disk holds no ext2/3/4 filesystem and is not blank, so the guest left it alone ' +
-    '(mke2fs -t ext4 /dev/sda formats it)',
-  'fsck-failed': 'e2fsck found problems it did not fix: run e2fsck /dev/sda at the prompt',
-  'mount-failed': 'mounting /dev/sda failed (see dmesg)',
-  'shutting-down': 'the guest is shutting down',
-  unmounted: 'the guest unmounted its disk',
-};
 
 /** The page's hooks: the one Linux machine it shows, kept in window.webaio.linux. */
 export interface LinuxViewHooks {
@@ -49,7 +29,7 @@ export class LinuxView {
   readonly root: HTMLElement;
   private readonly webaio: WebAio;
   private readonly hooks: LinuxViewHooks;
-  private readonly imageSelect = h('select', { name: 'linuxImage' });
+  private readonly images: LinuxImageMenu;
   private readonly modeSelect = h('select', { name: 'linuxMode' });
   private readonly bootButton = h('button', { type: 'button', class: 'primary' }, 'Boot');
   private readonly stopButton = h(
@@ -64,20 +44,16 @@ export class LinuxView {
     'Record trace',
   );
   private recorder: TraceRecorder | undefined;
-  private readonly status = h('p', { role: 'status', 'aria-label': 'Linux status' }, 'Off.');
-  private readonly failure = h('p', { class: 'problem', 'aria-label': 'failed disk requests' });
+  private readonly readout = new LinuxReadout();
   private readonly screen = h('div', {
     class: 'terminal',
     role: 'region',
     'aria-label': 'Linux serial console',
   });
-  private readonly figures = new PoolFigures('Linux ');
-  private readonly thread = h('p', { class: 'hint' });
   private readonly sources = h('ul', { class: 'hint' });
   private terminal: TerminalLike | undefined;
   private unlisten: (() => void)[] = [];
   private timer: ReturnType<typeof setInterval> | undefined;
-  private shownImages = '';
   private busy = false;
   /** Why Linux cannot boot here (the guest is not built), if it cannot. */
   private unavailable: string | undefined;
@@ -85,6 +61,7 @@ export class LinuxView {
   constructor(webaio: WebAio, hooks: LinuxViewHooks) {
     this.webaio = webaio;
     this.hooks = hooks;
+    this.images = new LinuxImageMenu(webaio);
     for (const mode of ['writeback', 'writethrough'] as const) {
       this.modeSelect.append(
         h('option', { value: mode, selected: mode === DEFAULT_LINUX_DISK_MODE }, mode),
@@ -95,7 +72,7 @@ export class LinuxView {
       b.addEventListener('click', () => {
         if (!isBusy(b)) void act();
       });
-    on(this.bootButton, () => this.boot(this.imageSelect.value));
+    on(this.bootButton, () => this.boot(this.images.value));
     on(this.stopButton, () => this.stop());
     on(this.resetButton, () => this.reset());
     on(this.traceButton, () => this.toggleTrace());
@@ -115,55 +92,27 @@ export class LinuxView {
       h(
         'div',
         { class: 'controls' },
-        h('label', {}, 'Image ', this.imageSelect),
+        h('label', {}, 'Image ', this.images.select),
         h('label', {}, 'Disk mode ', this.modeSelect),
         this.bootButton,
         this.stopButton,
         this.resetButton,
         this.traceButton,
       ),
-      this.status,
-      this.failure,
+      this.readout.status,
+      this.readout.failure,
       h(
         'div',
         { class: 'linux-columns' },
         this.screen,
-        h('div', { class: 'linux-figures' }, this.figures.pool, this.figures.disk),
+        h('div', { class: 'linux-figures' }, this.readout.figures.pool, this.readout.figures.disk),
       ),
       h('h3', {}, 'Pool workers'),
-      this.figures.lanes,
-      this.thread,
+      this.readout.figures.lanes,
+      this.readout.thread,
       h('details', {}, h('summary', {}, 'The guest\u2019s software and its sources'), this.sources),
     );
     void this.showSources();
-    void this.listImages();
-    setInterval(() => void this.listImages(), IMAGES_MS);
-  }
-
-  private async listImages(): Promise<void> {
-    try {
-      this.showImages(await this.webaio.images.list());
-    } catch {
-      // The Disks panel says why the list failed.
-    }
-  }
-
-  /** The images: the choices of the image menu (redrawn only when they change), "linux" first
-   *  — offered to be made blank when it does not exist yet. */
-  private showImages(images: readonly ImageInfo[]): void {
-    const names = images.filter((i) => !i.error && !i.importing).map((i) => i.name);
-    const fresh = !names.includes(LINUX_IMAGE);
-    const key = `${fresh}\n${names.join('\n')}`;
-    // Never under the user's hands: a focused menu is redrawn on a later pass.
-    if (key === this.shownImages || document.activeElement === this.imageSelect) return;
-    this.shownImages = key;
-    const chosen = this.imageSelect.value || LINUX_IMAGE;
-    const option = (value: string, text = value) =>
-      h('option', { value, selected: value === chosen }, text);
-    this.imageSelect.replaceChildren(
-      ...(fresh ? [option(LINUX_IMAGE, `${LINUX_IMAGE} (new, blank)`)] : []),
-      ...names.map((n) => option(n)),
-    );
   }
 
   /** Boot on `image` (the Disks panel's "Boot Linux" too); stops the machine shown before. */
@@ -174,17 +123,9 @@ export class LinuxView {
     try {
       await this.webaio.linux?.destroy();
       this.detach();
-      if ([...this.imageSelect.options].some((o) => o.value === image)) {
-        this.imageSelect.value = image;
-      }
+      this.images.choose(image);
       const mode = this.modeSelect.value as LinuxDiskMode;
-      if (
-        image === LINUX_IMAGE &&
-        !(await this.webaio.images.list()).some((i) => i.name === image)
-      ) {
-        this.say(`Creating "${image}", a blank ${LINUX_IMAGE_BYTES >> 20} MiB disk…`);
-        await this.webaio.images.create(image, LINUX_IMAGE_BYTES);
-      }
+      await this.images.ensure(image, (text) => this.say(text));
       this.say(`Starting v86 on "${image}" (${mode})…`);
       const terminal = await this.ensureTerminal();
       const m = await this.webaio.createLinux({ image, mode });
@@ -263,7 +204,7 @@ export class LinuxView {
   }
 
   private attach(m: LinuxMachine, terminal: TerminalLike): void {
-    this.figures.reset();
+    this.readout.figures.reset();
     this.unlisten = [
       m.console.listen((bytes) => terminal.write(bytes)),
       m.onChange(() => this.refresh()),
@@ -283,7 +224,7 @@ export class LinuxView {
   }
 
   private say(text: string): void {
-    if (this.status.textContent !== text) this.status.textContent = text;
+    this.readout.say(text);
   }
 
   private refresh(): void {
@@ -294,26 +235,7 @@ export class LinuxView {
     setBusy(this.resetButton, this.busy || m?.power !== 'running');
     setBusy(this.traceButton, this.busy || !running);
     if (!m || this.busy) return;
-    if (m.power === 'running') {
-      this.say(`Running on "${m.image}" (${m.mode}): ${GUEST_SAYS[m.guest]}.`);
-    } else if (m.power === 'starting') this.say(`Starting v86 on "${m.image}"…`);
-    const last = m.failures.at(-1);
-    const failed = last
-      ? `${m.failures.length} disk request(s) failed; the guest got an I/O error for each. ` +
-        `Last: ${last.message}`
-      : '';
-    if (this.failure.textContent !== failed) this.failure.textContent = failed;
-    const s = m.stats();
-    if (!s) return;
-    this.figures.update(s);
-    const v = s.vcpus[0];
-    if (v) {
-      const line =
-        `v86 thread: ${v.state}; ${v.counters.submitted} requests submitted in ` +
-        `${v.counters.exits} exits, stall p50 ${fmtUs(v.stall.p50)}, p99 ${fmtUs(v.stall.p99)}; ` +
-        `BQL wait p99 ${fmtUs(v.bqlWait.p99)}; interrupt delivery p50 ${fmtUs(v.irqDelivery.p50)}.`;
-      if (this.thread.textContent !== line) this.thread.textContent = line;
-    }
+    this.readout.show(m);
   }
 
   private async showSources(): Promise<void> {

@@ -11,14 +11,15 @@ import {
   type MachineConfig,
   type ResolvedMachineConfig,
 } from './machine-config.ts';
-import { MainBql } from './main-bql.ts';
-import { MainLoop } from './main-loop.ts';
+import type { MainBql } from './main-bql.ts';
+import { createMachineLoop } from './machine-loop.ts';
+import type { MainLoop } from './main-loop.ts';
 import { machineStats, type MachineStats } from './machine-stats.ts';
 import { TraceRecorder } from './trace-recorder.ts';
 import { Vcpu } from './vcpu.ts';
 import type { ResolvedJob } from '../shared/guest/guest-job.ts';
 import { runReport, type RunReport } from '../shared/stats/run-report.ts';
-import { createControl, type Control } from '../shared/layout/layout.ts';
+import type { Control } from '../shared/layout/layout.ts';
 import { threadIdOfVcpu } from '../shared/pool/record-layout.ts';
 import type { AioConfig } from '../shared/block/aio-config.ts';
 import type { PoolConfig } from '../shared/pool/pool-config.ts';
@@ -67,10 +68,13 @@ export class Machine {
     const ram = new GuestMemory(new SharedArrayBuffer(config.ramBytes));
     this.ram = ram;
     const fe = { nslots: config.vcpus * config.queueSize, maxIov: config.segMax };
-    const ctl = createControl({ ...blockControlParams(opened, fe), nvcpus: config.vcpus });
+    const { ctl, bql, loop } = createMachineLoop({
+      ...blockControlParams(opened, fe),
+      nvcpus: config.vcpus,
+    });
     this.ctl = ctl;
-    this.bql = new MainBql(ctl);
-    this.loop = new MainLoop(ctl, this.bql);
+    this.bql = bql;
+    this.loop = loop;
     const disk = new BlockBackend(opened, this.loop, ram.sab);
     this.disk = disk;
     this.vcpus = Array.from({ length: config.vcpus }, (_, v) => {

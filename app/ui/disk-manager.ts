@@ -1,6 +1,6 @@
-// The disk manager panel: every image (size, space used, chunk size, created, base, who has it
-// open), create (with units, or as an overlay of a base URL), import a raw file (picker or drop)
-// and export one, resize, delete (asking first), and the image the machine boots on.
+// The disk manager panel: the table of images (image-table.ts), create (with units, or as an
+// overlay of a base URL), import a raw file (picker or drop) and export one, resize, delete
+// (asking first), and the image the machine boots on.
 
 import { h } from '../dom.ts';
 import { saveStream } from '../images/download.ts';
@@ -13,16 +13,7 @@ import { parseSize, SIZE_UNITS } from './size-text.ts';
 import { StorageView } from './storage-view.ts';
 import { counted, TransferView } from './transfer-view.ts';
 import { resizeDialog } from './resize-dialog.ts';
-
-/** An image's row: kept while the image exists, so that its buttons keep their focus. */
-interface Row {
-  tr: HTMLTableRowElement;
-  info: ImageInfo;
-  /** An image, or one whose metadata could not be read (its error and Delete only). */
-  shape: 'image' | 'problem';
-  name: HTMLTableCellElement;
-  cells: HTMLTableCellElement[];
-}
+import { ImageTable } from './image-table.ts';
 
 export interface DiskManagerHooks {
   /** The image the machine runs on now, if any. */
@@ -52,24 +43,7 @@ export class DiskManager {
   private readonly webaio: WebAio;
   private readonly hooks: DiskManagerHooks;
   private readonly storage = new StorageView();
-  private readonly tbody = h('tbody', {});
-  private readonly table = h(
-    'table',
-    { 'aria-label': 'images', class: 'grid' },
-    h(
-      'thead',
-      {},
-      h(
-        'tr',
-        {},
-        ...['Name', 'Size', 'Used', 'Chunk', 'Created', 'Base', 'In use', 'Actions'].map((t) =>
-          h('th', { scope: 'col' }, t),
-        ),
-      ),
-    ),
-    this.tbody,
-  );
-  private readonly rows = new Map<string, Row>();
+  private readonly table: ImageTable;
   private readonly status = h('p', { role: 'status', 'aria-label': 'disk manager status' });
   private readonly transfers = h('div', { class: 'transfers' });
   private readonly nameInput = h('input', { name: 'imageName', required: true, value: 'disk1' });
@@ -87,6 +61,16 @@ export class DiskManager {
   constructor(webaio: WebAio, hooks: DiskManagerHooks) {
     this.webaio = webaio;
     this.hooks = hooks;
+    this.table = new ImageTable(
+      {
+        boot: (name) => this.boot(name),
+        bootLinux: hooks.bootLinux ? (name) => this.bootLinux(name) : undefined,
+        exportImage: (info) => this.exportImage(info),
+        resize: (info) => this.resize(info),
+        remove: (info) => this.remove(info),
+      },
+      (fn) => this.run(fn),
+    );
     const create = h('button', { type: 'submit' }, 'Create');
     const form = h(
       'form',
@@ -118,7 +102,7 @@ export class DiskManager {
       { class: 'panel', 'aria-labelledby': 'disks-title' },
       h('h2', { id: 'disks-title' }, 'Disks'),
       this.storage.root,
-      this.table,
+      this.table.root,
       this.status,
       this.transfers,
       h('h3', {}, 'New disk'),
@@ -150,99 +134,12 @@ export class DiskManager {
       const key = JSON.stringify([images, booted]);
       if (key !== this.shown) {
         this.shown = key;
-        this.draw(images, booted);
+        this.table.draw(images, booted);
       }
       await this.storage.refresh();
     } catch (e) {
       this.say(`Could not list the disks: ${(e as Error).message}`);
     }
-  }
-
-  /**
-   * Bring the table up to date in place: a row per image, kept for as long as the image exists,
-   * its cells rewritten and its buttons kept, so keyboard focus stays on the button it is on
-   * while the figures move.
-   */
-  private draw(images: ImageInfo[], booted: string | undefined): void {
-    const seen = new Set<string>();
-    let prev: Element | null = null;
-    for (const info of images) {
-      seen.add(info.name);
-      const shape: Row['shape'] = info.error ? 'problem' : 'image';
-      let row = this.rows.get(info.name);
-      if (!row || row.shape !== shape) {
-        const fresh = this.newRow(info, shape);
-        row?.tr.replaceWith(fresh.tr);
-        row = fresh;
-        this.rows.set(info.name, row);
-      }
-      row.info = info;
-      this.fill(row, booted);
-      const next: Element | null = prev ? prev.nextElementSibling : this.tbody.firstElementChild;
-      if (next !== row.tr) this.tbody.insertBefore(row.tr, next);
-      prev = row.tr;
-    }
-    for (const [name, row] of this.rows) {
-      if (seen.has(name)) continue;
-      row.tr.remove();
-      this.rows.delete(name);
-    }
-  }
-
-  private newRow(info: ImageInfo, shape: Row['shape']): Row {
-    const cells = Array.from({ length: shape === 'problem' ? 1 : 6 }, () => h('td', {}));
-    const row: Row = {
-      tr: h('tr', { 'data-image': info.name }),
-      info,
-      shape,
-      cells,
-      name: h('th', { scope: 'row' }),
-    };
-    const button = (label: string, fn: () => Promise<void>) => {
-      const b = h('button', { type: 'button', 'aria-label': `${label} ${info.name}` }, label);
-      b.addEventListener('click', () => void this.run(fn));
-      return b;
-    };
-    const actions = h('td', { class: 'actions' });
-    if (shape === 'image') {
-      actions.append(button('Boot', () => this.boot(row.info.name)));
-      if (this.hooks.bootLinux) {
-        actions.append(button('Boot Linux', () => this.bootLinux(row.info.name)));
-      }
-      actions.append(
-        button('Export', () => this.exportImage(row.info)),
-        button('Resize', () => this.resize(row.info)),
-      );
-      cells[4].className = 'url';
-    } else {
-      cells[0].className = 'problem';
-      cells[0].colSpan = 6;
-    }
-    actions.append(button('Delete', () => this.remove(row.info)));
-    row.tr.append(row.name, ...cells, actions);
-    return row;
-  }
-
-  /** A row's cells from its image's latest info. */
-  private fill(row: Row, booted: string | undefined): void {
-    const i = row.info;
-    const set = (el: HTMLElement, text: string) => {
-      if (el.textContent !== text) el.textContent = text;
-    };
-    set(row.name, i.name === booted ? `${i.name} (booted)` : i.name);
-    if (row.shape === 'problem') {
-      set(row.cells[0], i.error ?? '');
-      return;
-    }
-    const inUse = i.importing ? ['import'] : i.inUse;
-    const [size, used, chunk, created, base, who] = row.cells;
-    set(size, fmtBytes(i.virtualSize));
-    set(used, fmtBytes(i.actualSize));
-    set(chunk, fmtBytes(i.chunkSize));
-    set(created, new Date(i.created).toLocaleString());
-    set(base, i.backing ? i.backing.url : '—');
-    who.dataset.inUse = inUse.join(' ');
-    set(who, inUse.length ? inUse.join(', ') : 'no');
   }
 
   /** Run an action; its error, naming the values, goes to the status line. */

@@ -1,37 +1,22 @@
 // v86's hard disk as a front end on WebAIO's block layer (cf. QEMU's IDE: ide_dma_cb ->
 // blk_aio_preadv -> the raw driver -> thread_pool_submit_aio): an object with v86's buffer
 // interface whose requests go from this thread straight into the AIO pool through shared
-// memory, under the BQL like a vCPU's exit, and come back through the main loop's completion
-// BH and the IDE completion ring. v86's memory is not shared: data is staged in a shared DMA
+// memory, under the BQL like a vCPU's exit (ide-exit.ts), and come back through the main loop's
+// completion BH and the IDE completion ring. v86's memory is not shared: data is staged in a shared DMA
 // buffer, copied in for a write before v86's call returns, out for a read.
 
-import type { WorkerCreator } from '../../app/shared/pool/thread-pool.ts';
-import { BLOCK_OP_NAMES, BlockOp, writeSlot } from '../../app/shared/block/block.ts';
+import { BLOCK_OP_NAMES } from '../../app/shared/block/block.ts';
 import type { BounceBuffer } from '../../app/shared/block/bounce.ts';
 import { stampMs } from '../../app/shared/sync/clock.ts';
 import { errnoName } from '../../app/shared/block/errno.ts';
 import type { Histogram } from '../../app/shared/stats/histogram.ts';
-import { IDE_SUBMIT, ideRingDrain } from '../../app/shared/virtio/ide-ring.ts';
-import type { Control } from '../../app/shared/layout/layout.ts';
-import {
-  vcpuCounter,
-  vcpuHistogram,
-  VcpuState,
-  type VcpuCounter,
-} from '../../app/shared/machine/vcpu-layout.ts';
-import { QemuMutex } from '../../app/shared/sync/mutex.ts';
-import type { PoolCore } from '../../app/shared/pool/thread-pool.ts';
-import { vcpuTrace, VcpuTraceKind } from '../../app/shared/trace/trace-ring.ts';
+import { ideRingDrain } from '../../app/shared/virtio/ide-ring.ts';
+import { vcpuCounter, vcpuHistogram, VcpuState } from '../../app/shared/machine/vcpu-layout.ts';
+import { IdeExit, OPS, type IdeExitOptions } from './ide-exit.ts';
 import { TrackedRequests, type Tracked, type TrackedOp } from './tracked-requests.ts';
 
 /** v86's completion callback: data for a read; an Error (the patched IDE reports it). */
 type Callback = (result?: Uint8Array | Error) => void;
-
-const OPS: Record<TrackedOp, BlockOp> = {
-  read: BlockOp.READ,
-  write: BlockOp.WRITE,
-  flush: BlockOp.FLUSH,
-};
 
 interface DiskRequest extends Tracked {
   fn: Callback;
@@ -43,17 +28,8 @@ interface DiskRequest extends Tracked {
   addr: number;
 }
 
-export interface AioDiskOptions {
-  ctl: Control;
+export interface AioDiskOptions extends IdeExitOptions {
   dma: BounceBuffer;
-  pool: PoolCore;
-  /** How this thread creates pool workers (only under `inline`). */
-  creator: WorkerCreator;
-  /** The request slots that are this front end's: 0..nslots-1 of the control buffer. */
-  nslots: number;
-  /** Its vCPU index (0) and thread id (the client of its slots). */
-  vcpu: number;
-  thread: number;
   virtualSize: number;
   /** With a write cache, IDENTIFY says so and FLUSH CACHE reaches flush() (patched v86). */
   writeCache: boolean;
@@ -67,18 +43,14 @@ export class AioDisk {
   readonly flush: ((fn: Callback) => void) | undefined;
 
   private readonly o: AioDiskOptions;
-  private readonly bql: QemuMutex;
+  /** Where its requests enter the pool, as a vCPU's exits. */
+  private readonly exit: IdeExit;
   private readonly tracked = new TrackedRequests<DiskRequest>();
   /** Free to start, waiting for a slot or room in the DMA buffer; in guest order. */
   private readonly ready: DiskRequest[] = [];
   private readonly freeSlots: number[];
   private readonly bySlot: (DiskRequest | undefined)[];
   private readonly cached = new Map<string, Uint8Array>();
-  private readonly slots: Int32Array;
-  private readonly stall: Histogram;
-  private readonly bqlWait: Histogram;
-  private readonly bqlHold: Histogram;
-  private readonly perExit: Histogram;
   private readonly irqDelivery: Histogram;
   private completed = 0;
   private stopped = false;
@@ -87,14 +59,9 @@ export class AioDisk {
   constructor(o: AioDiskOptions) {
     this.o = o;
     this.byteLength = o.virtualSize;
-    this.bql = new QemuMutex(o.ctl.i32, o.ctl.L.machine.bql);
+    this.exit = new IdeExit(o);
     this.freeSlots = Array.from({ length: o.nslots }, (_, i) => o.nslots - 1 - i);
     this.bySlot = new Array(o.nslots).fill(undefined);
-    this.slots = new Int32Array(o.nslots);
-    this.stall = vcpuHistogram(o.ctl, o.vcpu, 'stall');
-    this.bqlWait = vcpuHistogram(o.ctl, o.vcpu, 'bqlWait');
-    this.bqlHold = vcpuHistogram(o.ctl, o.vcpu, 'bqlHold');
-    this.perExit = vcpuHistogram(o.ctl, o.vcpu, 'exitRequests');
     this.irqDelivery = vcpuHistogram(o.ctl, o.vcpu, 'irqDelivery');
     this.flush = o.writeCache ? (fn) => this.add('flush', 0, 0, fn) : undefined;
     this.setState(VcpuState.RUNNING);
@@ -166,7 +133,7 @@ export class AioDisk {
     if (this.ready.length === 1 && this.take(req)) {
       if (data) this.o.dma.bytes.set(data, req.addr);
       this.ready.shift();
-      this.submit([req]);
+      this.exit.submit([req]);
       return;
     }
     req.data = data?.slice();
@@ -198,53 +165,7 @@ export class AioDisk {
       req.data = undefined;
       batch.push(req);
     }
-    if (batch.length > 0) this.submit(batch);
-  }
-
-  /**
-   * The raw driver's submit for a batch (cf. raw_co_prw -> thread_pool_submit_co), as a vCPU's
-   * exit: under the BQL, one hold of the pool lock, the wake-ups after the BQL is dropped;
-   * logged in this vCPU's trace ring and stall histograms.
-   */
-  private submit(batch: readonly DiskRequest[]): void {
-    const { ctl, pool, creator, thread, vcpu } = this.o;
-    const { i32, L } = ctl;
-    const t0 = stampMs();
-    this.setState(VcpuState.IN_EXIT);
-    this.bql.lock();
-    const t1 = stampMs();
-    let owed = 0;
-    let t2 = t1;
-    try {
-      for (let i = 0; i < batch.length; i++) {
-        const r = batch[i];
-        const iov = r.op === 'flush' ? [] : ([[r.addr, r.nbytes]] as const);
-        writeSlot(
-          ctl,
-          r.slot,
-          { op: OPS[r.op], byteOffset: r.byteOffset, nbytes: r.nbytes, iov },
-          thread,
-          r.slot,
-          t0,
-        );
-        this.slots[i] = r.slot;
-      }
-      Atomics.add(i32, L.ide.inflight, batch.length);
-      owed = pool.queueMany(this.slots, batch.length, creator);
-    } finally {
-      t2 = stampMs();
-      this.bql.unlock();
-      pool.wake(owed);
-      this.setState(VcpuState.RUNNING);
-    }
-    this.bqlWait.record((t1 - t0) * 1000);
-    this.bqlHold.record((t2 - t1) * 1000);
-    this.stall.record((t2 - t0) * 1000);
-    this.perExit.record(batch.length);
-    this.count('exits', 1);
-    this.count('popped', batch.length);
-    this.count('submitted', batch.length);
-    vcpuTrace(ctl, vcpu, VcpuTraceKind.EXIT, IDE_SUBMIT, batch.length, t0, t1, t2);
+    if (batch.length > 0) this.exit.submit(batch);
   }
 
   // ---- completions ----
@@ -305,10 +226,6 @@ export class AioDisk {
     // Start what waited before v86 hears of the completions (its answers may add more).
     this.pump();
     for (const answer of answers) answer();
-  }
-
-  private count(name: VcpuCounter, n: number): void {
-    Atomics.add(this.o.ctl.i32, vcpuCounter(this.o.ctl, this.o.vcpu, name), n);
   }
 
   private setState(state: VcpuState): void {

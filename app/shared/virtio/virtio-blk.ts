@@ -1,6 +1,6 @@
-// The virtio-blk device, emulated on the vCPU that rings its doorbell (cf. hw/block/virtio-blk.c
-// and hw/virtio/virtio-mmio.c). Runs under the BQL, in the exit path: registers, then a drain of
-// the avail ring with notifications suppressed; for each new request: walk its descriptors, check
+// The virtio-blk device, emulated on the vCPU that rings its doorbell (cf. hw/block/virtio-blk.c).
+// Runs under the BQL, in the exit path: its registers (virtio-mmio.ts), then a drain of the avail
+// ring with notifications suppressed; for each new request: walk its descriptors, check
 // everything against guest RAM and the disk, and either collect it for the block layer or answer
 // it at once (IOERR, UNSUPP, GET_ID). Nothing a guest writes can make it throw. What the vCPU
 // submits is prepared in virtio-blk-merge.ts; what the main loop completes, in
@@ -18,15 +18,8 @@ import {
 } from '../machine/vcpu-layout.ts';
 import { raiseIrq, virtioBlkComplete } from './virtio-blk-complete.ts';
 import { virtioBlkParseRequest, type RequestLimits } from './virtio-blk-req.ts';
-import {
-  BlkStatus,
-  GuestMemory,
-  Mmio,
-  RING_ALIGN,
-  ringSizes,
-  VIRTIO_BLK_ID_BYTES,
-  VIRTIO_ID_BLOCK,
-} from './virtio.ts';
+import { VirtioMmio, type Vq } from './virtio-mmio.ts';
+import { BlkStatus, GuestMemory, Mmio, VIRTIO_BLK_ID_BYTES, VIRTIO_ID_BLOCK } from './virtio.ts';
 import { popChain, virtioQueueEmpty, virtioQueueSetNotification } from './virtqueue.ts';
 
 export interface Disk {
@@ -45,21 +38,14 @@ export interface BlkRequest {
  *  submit; cf. virtio_blk_submit_multireq). */
 export type Submit = (reqs: readonly BlkRequest[]) => void;
 
-/** The queue's registers, read once per exit. */
-interface Vq {
-  num: number;
-  descAddr: number;
-  availAddr: number;
-  usedAddr: number;
-}
-
 export class VirtioBlk {
   private readonly ctl: Control;
   private readonly mem: GuestMemory;
   private readonly vcpu: number;
   private readonly disk: Disk;
-  private readonly queueSize: number;
   private readonly segMax: number;
+  /** The transport: the queue's registers and the doorbell. */
+  private readonly mmio: VirtioMmio;
   private readonly submit: Submit;
   /** Where this vCPU's request slots start in the pool (a slot's descriptor head is its
    *  distance from here). */
@@ -97,7 +83,6 @@ export class VirtioBlk {
     this.mem = mem;
     this.vcpu = vcpu;
     this.disk = disk;
-    this.queueSize = queueSize;
     this.segMax = segMax;
     this.submit = submit;
     this.slotBase = vcpu * queueSize;
@@ -108,6 +93,15 @@ export class VirtioBlk {
     ) as Record<VcpuCounter, number>;
     this.exitRequests = vcpuHistogram(ctl, vcpu, 'exitRequests');
     this.collected = new Uint8Array(queueSize);
+    this.mmio = new VirtioMmio(ctl, mem, vcpu, queueSize, {
+      deviceId: VIRTIO_ID_BLOCK,
+      configRead: (reg) => this.configRead(reg),
+      handleOutput: () => this.handleOutput(),
+      refuse: (why) => {
+        this.lastRefusal = why;
+        this.count('broken');
+      },
+    });
   }
 
   private word(field: { at(i: number): number }): number {
@@ -125,16 +119,17 @@ export class VirtioBlk {
 
   /** An MMIO read (under the BQL). Unknown registers read as 0. */
   mmioRead(reg: number): number {
-    const V = this.ctl.L.vcpu;
+    return this.mmio.read(reg);
+  }
+
+  /** An MMIO write (under the BQL). */
+  mmioWrite(reg: number, value: number): void {
+    this.mmio.write(reg, value);
+  }
+
+  /** virtio_blk_update_config(): capacity in sectors and seg_max; 0 for any other register. */
+  private configRead(reg: number): number {
     switch (reg) {
-      case Mmio.DEVICE_ID:
-        return VIRTIO_ID_BLOCK;
-      case Mmio.QUEUE_NUM_MAX:
-        return this.queueSize;
-      case Mmio.QUEUE_READY:
-        return this.get(V.qReady);
-      case Mmio.INTERRUPT_STATUS:
-        return Atomics.load(this.ctl.i32, this.word(V.irq));
       case Mmio.CONFIG_CAPACITY_LO:
         return (this.disk.virtualSize / SECTOR_SIZE) % 2 ** 32;
       case Mmio.CONFIG_CAPACITY_HI:
@@ -144,68 +139,6 @@ export class VirtioBlk {
       default:
         return 0;
     }
-  }
-
-  /** An MMIO write (under the BQL). */
-  mmioWrite(reg: number, value: number): void {
-    const V = this.ctl.L.vcpu;
-    const v = value >>> 0;
-    switch (reg) {
-      case Mmio.QUEUE_NUM:
-        if (!this.get(V.qReady)) this.set(V.qNum, v);
-        return;
-      case Mmio.QUEUE_DESC:
-        if (!this.get(V.qReady)) this.set(V.qDesc, v);
-        return;
-      case Mmio.QUEUE_AVAIL:
-        if (!this.get(V.qReady)) this.set(V.qAvail, v);
-        return;
-      case Mmio.QUEUE_USED:
-        if (!this.get(V.qReady)) this.set(V.qUsed, v);
-        return;
-      case Mmio.QUEUE_READY:
-        this.setReady(v === 1);
-        return;
-      case Mmio.INTERRUPT_ACK:
-        Atomics.store(this.ctl.i32, this.word(V.irq), 0);
-        return;
-      case Mmio.QUEUE_NOTIFY:
-        this.handleOutput();
-        return;
-    }
-  }
-
-  /** A queue may go live only with a sane size and its rings inside RAM, aligned. */
-  private setReady(ready: boolean): void {
-    const V = this.ctl.L.vcpu;
-    if (!ready) {
-      this.set(V.qReady, 0);
-      return;
-    }
-    const num = this.get(V.qNum);
-    const sizes = ringSizes(num);
-    const desc = this.get(V.qDesc);
-    const avail = this.get(V.qAvail);
-    const used = this.get(V.qUsed);
-    const pow2 = num > 0 && (num & (num - 1)) === 0;
-    const ok =
-      pow2 &&
-      num <= this.queueSize &&
-      this.mem.contains(desc, sizes.desc) &&
-      this.mem.contains(avail, sizes.avail) &&
-      this.mem.contains(used, sizes.used) &&
-      desc % RING_ALIGN.desc === 0 &&
-      avail % RING_ALIGN.avail === 0 &&
-      used % RING_ALIGN.used === 0;
-    if (!ok) {
-      this.lastRefusal = `queue of ${num} at desc ${desc}, avail ${avail}, used ${used} refused`;
-      this.count('broken');
-      return;
-    }
-    // The guest starts from index 0 on both rings.
-    this.set(V.qLastAvail, this.mem.loadIdx(avail + 2));
-    this.set(V.qUsedIdx, this.mem.loadIdx(used + 2));
-    this.set(V.qReady, 1);
   }
 
   /**
@@ -219,13 +152,8 @@ export class VirtioBlk {
     const V = this.ctl.L.vcpu;
     this.count('exits');
     this.lastPopped = 0;
-    if (!this.get(V.qReady)) return;
-    const vq: Vq = {
-      num: this.get(V.qNum),
-      descAddr: this.get(V.qDesc),
-      availAddr: this.get(V.qAvail),
-      usedAddr: this.get(V.qUsed),
-    };
+    const vq = this.mmio.queue();
+    if (!vq) return;
     const batch = this.batch;
     this.exitPopped = 0;
     this.exitAnswered = false;
