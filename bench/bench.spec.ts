@@ -15,78 +15,6 @@ import { traceNestingViolations } from '../app/shared/trace/trace-nesting.ts';
 import type { BenchReport } from './cli/report.ts';
 import { expect, test } from '../e2e/fixtures.ts';
 
-test('bench block: every case has both sides measured and ratios of emulator / baseline', async ({
-  profile,
-}) => {
-  const page = await profile.open();
-  const params = {
-    ops: ['read', 'write'] as ('read' | 'write')[],
-    bs: [4096],
-    iodepth: [2],
-    runtimeMs: 150,
-    warmupMs: 50,
-    imageBytes: 8 << 20,
-    regionBytes: 1 << 20,
-  };
-  const r = await page.evaluate((p) => window.webaio.bench.block(p), params);
-
-  expect(r.scenario).toBe('block');
-  expect(r.params).toMatchObject(params);
-  expect(r.emulator.cache).toBe('writeback');
-  expect(r.emulator.pool).toMatchObject({ policy: 'bh', maxThreads: 64 });
-  expect(r.prefillMs.emulator).toBeGreaterThan(0);
-  expect(r.prefillMs.baseline).toBeGreaterThan(0);
-  expect(r.cases.map((c) => [c.op, c.bs, c.iodepth])).toEqual([
-    ['read', 4096, 2],
-    ['write', 4096, 2],
-  ]);
-  expect(r.cases.map((c) => c.first)).toEqual(['emulator', 'baseline']);
-  for (const c of r.cases) {
-    for (const side of [c.emulator, c.baseline]) {
-      expect(side.ops).toBeGreaterThan(0);
-      expect(side.bytes).toBe(side.ops * c.bs);
-      expect(side.elapsedMs).toBeGreaterThanOrEqual(params.runtimeMs);
-      expect(side.iops).toBeCloseTo(side.ops / (side.elapsedMs / 1000), 6);
-      expect(side.mbPerS).toBeCloseTo(side.bytes / 1e6 / (side.elapsedMs / 1000), 6);
-      expect(side.warmupOps).toBeGreaterThan(0);
-      expect(side.warmupMs).toBeGreaterThanOrEqual(params.warmupMs);
-      const l = side.latencyUs;
-      expect(l.count).toBe(side.ops);
-      // A duration may read 0: the isolated page's clock ticks in 5 µs steps.
-      expect(l.min).toBeGreaterThanOrEqual(0);
-      expect(l.min).toBeLessThanOrEqual(l.p50);
-      expect(l.p50).toBeLessThanOrEqual(l.p90);
-      expect(l.p90).toBeLessThanOrEqual(l.p99);
-      expect(l.p99).toBeLessThanOrEqual(l.p999);
-      expect(l.p999).toBeLessThanOrEqual(l.max);
-    }
-    const pool = c.emulator.pool;
-    expect(pool.threadsAtStart).toBeGreaterThan(0);
-    expect(pool.threadsAtEnd).toBeGreaterThan(0);
-    expect(pool.spawnedDuringRun).toBeGreaterThanOrEqual(0);
-    expect(pool.curHighWater).toBeGreaterThanOrEqual(pool.threadsAtEnd);
-    for (const [key, value] of Object.entries(c.ratio)) {
-      expect(Number.isFinite(value), `ratio.${key} = ${value}`).toBe(true);
-    }
-    expect(c.ratio.iops).toBeCloseTo(c.emulator.iops / c.baseline.iops, 9);
-    expect(c.ratio.p50).toBeCloseTo(c.emulator.latencyUs.p50 / c.baseline.latencyUs.p50, 9);
-    expect(c.ratio.p99).toBeCloseTo(c.emulator.latencyUs.p99 / c.baseline.latencyUs.p99, 9);
-  }
-  // The scenario cleans up after itself.
-  const left = await page.evaluate(() => window.webaio.images.list());
-  expect(left.map((i) => i.name)).toEqual([]);
-});
-
-test('bench block: a bad parameter is refused with EINVAL naming it', async ({ app }) => {
-  const err = await app.evaluate(() =>
-    window.webaio.bench.block({ bs: [1000] }).then(
-      () => null,
-      (e: Error) => ({ name: e.name, message: e.message }),
-    ),
-  );
-  expect(err).toEqual({ name: 'EINVAL', message: expect.stringContaining('bs 1000') });
-});
-
 // ---- steady and the two ceilings: every mix and AIO mode, and the comparison ----
 
 test('bench steady, ceiling and ceiling-batched (page): every mix and AIO mode, their transactions, compared', async ({
@@ -376,7 +304,7 @@ test('npm run bench -- --scenario cold-burst writes JSON of the schema and a tra
       ['bh-exit-hold', false],
       ['others-bql-wait', false],
       ['prealloc-first-completion', false],
-      // steady and block did not run
+      // steady did not run
       ...[
         'steady-vs-ceiling',
         'random-vs-ceiling-all',
@@ -388,7 +316,6 @@ test('npm run bench -- --scenario cold-burst writes JSON of the schema and a tra
         'cached-flush-vs-ceiling',
         'faithful-vs-today',
         'faithful-vs-today-ratio',
-        'qd1-read-p50',
         // nor linux
         'linux-boot',
         'linux-dd-write',
@@ -399,7 +326,7 @@ test('npm run bench -- --scenario cold-burst writes JSON of the schema and a tra
       /^\$\.results\.coldBurst\.runs\[\d\]\.(stop|error|trace)$/.test(path) ||
       /^\$\.results\.coldBurst\.ratios\[\d\]\.\w+$/.test(path) ||
       path === '$.comparison.steadyVsCeiling' ||
-      /^\$\.targets\[([4-9]|1[0-7])\]\.met$/.test(path);
+      /^\$\.targets\[([4-9]|1[0-6])\]\.met$/.test(path);
     expectFilled(report, '$', nullable);
     expectConsistentColdBurst(r, 64);
   } finally {

@@ -10,7 +10,6 @@ const none = {
   ceilingBatched: {},
   steady: {},
   machine: {},
-  block: {},
   powerCut: {},
   linux: {},
 };
@@ -26,28 +25,26 @@ describe('bench args', () => {
     });
   });
 
-  it('bench/args-block-values', () => {
+  it('bench/args-values-and-switches', () => {
     const a = parseArgs([
-      '--scenario=block',
+      '--scenario=ceiling',
       '--runtime',
       '500',
       '--bs',
-      '4k,32768,1m',
+      '4k,32768',
       '--iodepth=1,8',
-      '--op',
-      'write',
       '--warmup',
       '0',
       '--json',
       'out/b.json',
       '--no-build',
     ]);
-    expect(a.scenarios).toEqual(['block']);
-    expect(a.params.block).toEqual({
+    expect(a.scenarios).toEqual(['ceiling']);
+    expect(a.params.ceiling).toEqual({
       runtimeMs: 500,
-      bs: [4096, 32768, 1 << 20],
+      randomBs: 4096,
+      sequentialBs: 32768,
       iodepth: [1, 8],
-      ops: ['write'],
       warmupMs: 0,
     });
     expect(a.json).toBe('out/b.json');
@@ -147,20 +144,19 @@ describe('bench args', () => {
 
   it.each([
     [['--runtime', 'abc'], '--runtime: "abc" is not a whole number'],
-    [['--runtime', '5'], '--runtime 5: runtimeMs 5 is not an integer from 10 to 600000'],
-    [['--bs', '1000'], '--bs 1000: bs 1000 is not a power of two'],
+    [['--runtime', '5'], '--runtime 5: not from 10 to 600000'],
+    [['--bs', '1000'], 'bench cold-burst: bs 1000 is not a power of two'],
     [['--bs', '4k,'], '--bs: "4k," has an empty item'],
-    [['--bs', '2m'], '--bs 2m: bs 2097152 is not an integer from 512 to 1048576'],
+    [['--bs', '2m'], 'bench cold-burst: bs 2097152 is not an integer from 512 to 65536'],
     [['--bs', '4k,8k,16k'], 'steady and ceiling take one size or two'],
-    [['--iodepth', '0'], '--iodepth 0: iodepth 0 is not an integer from 1 to 256'],
+    [['--iodepth', '0'], 'bench ceiling: iodepth 0 is not an integer from 1 to 128'],
     [['--iodepth', '200'], 'bench ceiling: iodepth 200 is not an integer from 1 to 128'],
     [['--iodepth=-1'], '--iodepth: "-1" is not a whole number'],
     [['--iodepth', '-1'], '--iodepth needs a value ("-1" looks like a flag; --iodepth=-1 if'],
-    [['--iodepth', '--op'], '--iodepth needs a value'],
-    [['--op', 'trim'], '--op trim: op "trim" is not one of read, write'],
+    [['--iodepth', '--mix'], '--iodepth needs a value'],
     [
       ['--scenario', 'net'],
-      '--scenario: "net" is not one of cold-burst, ceiling, ceiling-batched, steady, machine, block, power-cut, linux',
+      '--scenario: "net" is not one of cold-burst, ceiling, ceiling-batched, steady, machine, power-cut, linux',
     ],
     [['--mix', 'some'], '--mix: "some" is not one of all, alone'],
     [['--aio', 'fast'], '--aio: "fast" is not one of batched, faithful, cached'],
@@ -186,7 +182,7 @@ describe('bench args', () => {
     [['--fast'], 'unknown argument "--fast" (see --help)'],
     [['--scenario', 'cold-burst', '--trials', '0'], '--trials 0: not from 1 to 50'],
     [
-      ['--scenario', 'block', '--trace', 'out'],
+      ['--scenario', 'steady', '--trace', 'out'],
       "--trace is cold-burst's: add cold-burst to --scenario",
     ],
   ])('bench/args-refuses %j', (argv, message) => {

@@ -3,8 +3,7 @@
 // flag or value is a UsageError naming it, which the script prints before it exits with status 2.
 
 import { parseArgs as parseNodeArgs, type ParseArgsConfig } from 'node:util';
-import { checkBs, checkIodepth, checkOp, checkRuntimeMs } from '../shared/block-params.ts';
-import { WARMUP_MS_MAX } from '../shared/check.ts';
+import { RUNTIME_MS_MAX, RUNTIME_MS_MIN, WARMUP_MS_MAX } from '../shared/check.ts';
 import { STEADY_AIO_MODES, STEADY_MIXES } from '../shared/steady-params.ts';
 import { POOL_POLICIES } from '../../app/shared/pool/pool-config.ts';
 import { KICK_MODES } from '../../app/shared/guest/guest-job.ts';
@@ -56,17 +55,6 @@ function oneOf<T extends string>(flag: string, text: string, known: readonly T[]
   return [...new Set(text.split(','))] as T[];
 }
 
-/** Run a value through a scenario's own check, and name the flag if it refuses it. */
-function checked<T>(flag: string, text: string, check: () => T): T {
-  try {
-    return check();
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    const message = (e as Error).message.replace(/^bench [\w-]+: /, '');
-    throw new UsageError(`${flag} ${text}: ${message}`);
-  }
-}
-
 const scenarioNames = () => SCENARIOS.map((s) => s.name);
 
 /** A flag that takes a value: what the value is (in --help), what it does, how it is read. */
@@ -94,25 +82,23 @@ const VALUE_FLAGS = {
   ),
   runtime: flag(
     'MS',
-    'ms per measured case (steady, ceilings, block); the light-I/O vCPUs around a burst ' +
+    'ms per measured case (steady, ceilings); the light-I/O vCPUs around a burst ' +
       '(cold-burst, machine) (default 3000)',
-    (f, t) => checked(f, t, () => checkRuntimeMs(parseInteger(f, t))),
+    (f, t) => integerIn(f, t, RUNTIME_MS_MIN, RUNTIME_MS_MAX),
   ),
-  warmup: flag(
-    'MS',
-    'untimed warm-up before each timed case (steady, ceilings, block; 1000)',
-    (f, t) => integerIn(f, t, 0, WARMUP_MS_MAX),
+  warmup: flag('MS', 'untimed warm-up before each timed case (steady, ceilings; 1000)', (f, t) =>
+    integerIn(f, t, 0, WARMUP_MS_MAX),
   ),
   iodepth: flag(
     'LIST',
-    'requests in flight per operation, a case each (steady, ceilings: 32; block: 1,32)',
-    (f, t) => listOf(f, t).map((s) => checked(f, s, () => checkIodepth(parseInteger(f, s)))),
+    'requests in flight per operation, a case each (steady, ceilings; default 32)',
+    (f, t) => listOf(f, t).map((s) => parseInteger(f, s)),
   ),
   bs: flag(
     'LIST',
-    'request sizes, e.g. 4096,32k: block, a case each (4k,32k); steady and ceilings, one for ' +
-      'all operations or two (random, sequential; 4k,32k); cold-burst and machine, the first (4k)',
-    (f, t) => listOf(f, t).map((s) => checked(f, s, () => checkBs(parseBytes(f, s)))),
+    'request sizes, e.g. 4096,32k: steady and ceilings, one for all operations or two ' +
+      '(random, sequential; 4k,32k); cold-burst and machine, the first (4k)',
+    (f, t) => listOf(f, t).map((s) => parseBytes(f, s)),
   ),
   mix: flag(
     'LIST',
@@ -127,9 +113,6 @@ const VALUE_FLAGS = {
   ),
   batch: flag('LIST', 'ceiling-batched: requests per transaction at most (default 16,32)', (f, t) =>
     listOf(f, t).map((s) => parseInteger(f, s)),
-  ),
-  op: flag('LIST', 'block: read, write or both (default read,write)', (f, t) =>
-    listOf(f, t).map((s) => checked(f, s, () => checkOp(s))),
   ),
   trials: flag(
     'N',

@@ -3,8 +3,6 @@
 // Node), what it prints, and the targets judged on it. bench.ts runs the rows asked for in order.
 
 import type { Page } from '@playwright/test';
-import { checkBlockParams, type BlockBenchParams } from '../shared/block-params.ts';
-import type { BlockBenchResult } from '../shared/block-params.ts';
 import {
   checkColdBurstParams,
   type ColdBurstParams,
@@ -27,7 +25,6 @@ import {
   type SteadyResult,
 } from '../shared/steady-params.ts';
 import {
-  blockTarget,
   coldBurstTargets,
   linuxTargets,
   steadyTargets,
@@ -43,7 +40,7 @@ import {
   type PowerCutCampaign,
   type PowerCutParams,
 } from './power-cut.ts';
-import { blockReport, type BenchReport } from './report.ts';
+import type { BenchReport } from './report.ts';
 import {
   ceilingReport,
   coldBurstReport,
@@ -60,7 +57,6 @@ export interface Params {
   ceilingBatched: SteadyParams;
   steady: SteadyParams;
   machine: MachineBenchParams;
-  block: BlockBenchParams;
   powerCut: PowerCutParams;
   linux: LinuxBenchParams;
 }
@@ -72,21 +68,13 @@ export interface Results {
   ceilingBatched: CeilingResult;
   steady: SteadyResult;
   machine: MachineBenchResult;
-  block: BlockBenchResult;
   powerCut: PowerCutCampaign;
   linux: LinuxBenchResult;
 }
 
 type Key = keyof Params;
 export type ScenarioName =
-  | 'cold-burst'
-  | 'ceiling'
-  | 'ceiling-batched'
-  | 'steady'
-  | 'machine'
-  | 'block'
-  | 'power-cut'
-  | 'linux';
+  'cold-burst' | 'ceiling' | 'ceiling-batched' | 'steady' | 'machine' | 'power-cut' | 'linux';
 /** What the command line gave each scenario (the page fills in the rest: results[].params). */
 export type ScenarioParams = { [K in Key]: Partial<Params[K]> };
 
@@ -271,22 +259,6 @@ export const SCENARIOS: readonly ScenarioRow[] = [
     check: checkMachineBenchParams,
     run: inPage('machine'),
     report: machineReport,
-  }),
-  row({
-    name: 'block',
-    key: 'block',
-    optIn: true,
-    flags: {
-      runtime: (p, v) => (p.runtimeMs = v),
-      warmup: (p, v) => (p.warmupMs = v),
-      iodepth: (p, v) => (p.iodepth = v),
-      bs: (p, v) => (p.bs = v),
-      op: (p, v) => (p.ops = v),
-    },
-    check: checkBlockParams,
-    run: inPage('block'),
-    report: blockReport,
-    targets: (report) => [blockTarget(report.results.block)],
   }),
   row({
     name: 'power-cut',

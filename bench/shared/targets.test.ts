@@ -1,13 +1,11 @@
-// The targets of the steady comparison and of `block`, judged on made-up figures: met, not met
+// The targets of the steady comparison and of `linux`, judged on made-up figures: met, not met
 // with the figures printed, and not measured when the cases they need did not run.
 
 import { describe, expect, it } from 'vitest';
-import type { BlockBenchResult } from './block-params.ts';
-import { checkBlockParams } from './block-params.ts';
 import { compareSteady } from './steady-compare.ts';
 import type { SteadyMix } from './steady-params.ts';
-import { ceilingResult, latency, runs, side, steadyCase, steadyResult } from './steady-testing.ts';
-import { blockTarget, linuxTargets, steadyTargets, type TargetResult } from './targets.ts';
+import { ceilingResult, runs, steadyCase, steadyResult } from './steady-testing.ts';
+import { linuxTargets, steadyTargets, type TargetResult } from './targets.ts';
 import {
   checkLinuxBenchParams,
   summarizeLinux,
@@ -15,8 +13,6 @@ import {
   type LinuxRun,
   type LinuxVariant,
 } from './linux-bench-params.ts';
-import { DEFAULT_AIO_CONFIG } from '../../app/shared/block/aio-config.ts';
-import { DEFAULT_POOL_CONFIG } from '../../app/shared/pool/pool-config.ts';
 
 /** Emulator IOPS per (aio mode, mix, operation); the ceilings' fixed below. */
 type Emu = (aio: string, mix: SteadyMix, name: string) => number;
@@ -121,50 +117,6 @@ describe('targets', () => {
     const nb = verdicts(steadyTargets(noBatched));
     expect(nb['random-vs-ceiling-batched-all']).toBeNull();
     expect(nb['random-vs-ceiling-all']).toBe(true);
-  });
-
-  it('bench/targets-block-qd1-read-p50', () => {
-    const block = (emuP50: number): BlockBenchResult => {
-      const params = checkBlockParams({ ops: ['read'], bs: [4096], iodepth: [1, 32] });
-      const split = { queue_wait: latency(20), service: latency(400), completion: latency(10) };
-      const emulator = {
-        ...side(1000, 4096, emuP50),
-        pool: { threadsAtStart: 4, threadsAtEnd: 4, spawnedDuringRun: 0, curHighWater: 4 },
-        splitUs: split,
-      };
-      const baseline = { ...side(2000, 4096, 400), transactions: 2000 };
-      const ratio = { iops: 0.5, p50: emuP50 / 400, p99: 1 };
-      return {
-        scenario: 'block',
-        params,
-        emulator: {
-          image: 'e',
-          cache: 'writeback',
-          pool: { ...DEFAULT_POOL_CONFIG },
-          aio: { ...DEFAULT_AIO_CONFIG, pageCache: false },
-        },
-        baseline: { image: 'b', worker: 'w' },
-        prefillMs: { emulator: 1, baseline: 1 },
-        startedAt: '',
-        elapsedMs: 1,
-        cases: [1, 32].map((iodepth) => ({
-          op: 'read' as const,
-          bs: 4096,
-          iodepth,
-          first: 'emulator' as const,
-          emulator,
-          baseline,
-          ratio,
-        })),
-      };
-    };
-    expect(blockTarget(block(460)).met).toBe(true);
-    const slow = blockTarget(block(800));
-    expect(slow.met).toBe(false);
-    expect(slow.measured).toContain('emulator p50 800 µs, plain loop 400 µs: x2.00 (limit x1.2)');
-    expect(slow.measured).toContain('service p50 400 µs');
-    expect(slow.measured).toContain('page cache off');
-    expect(blockTarget(undefined).met).toBeNull();
   });
 
   it('bench/targets-linux: medians of WebAIO in its default mode against the in-memory disk', () => {

@@ -7,7 +7,6 @@ import type { KickMode } from '../../app/shared/guest/guest-job.ts';
 import type { ColdBurstResult } from './cold-burst-params.ts';
 import type { Spread } from '../../app/shared/stats/spread.ts';
 import type { ColdBurstSummary } from './cold-burst-summary.ts';
-import type { BlockBenchResult } from './block-params.ts';
 import type { LinuxBenchResult, LinuxSummary } from './linux-bench-params.ts';
 import type { SteadyComparisonRow } from './steady-compare.ts';
 import { STEADY_MIXES, type SteadyAioMode, type SteadyMix } from './steady-params.ts';
@@ -122,11 +121,10 @@ export const TODAY_STEADY_IOPS = { min: 312, max: 320 } as const;
 export const TODAY_STEADY_VS_CEILING = { min: 0.78, max: 0.82 } as const;
 
 const STEADY_IODEPTH = 32;
-const RANDOM_BS = 4096;
 /** The size each operation's target is set for. */
 const BS_OF: Readonly<Record<string, number>> = {
-  randread: RANDOM_BS,
-  randwrite: RANDOM_BS,
+  randread: 4096,
+  randwrite: 4096,
   seqread: 32768,
   seqwrite: 32768,
 };
@@ -282,27 +280,6 @@ export function steadyTargets(rows: SteadyComparisonRow[] | null): TargetResult[
     ),
   );
   return out;
-}
-
-/** Issue 11: iodepth-1 random 4k reads, emulator p50 at most 1.2x the plain loop's (`block`). */
-export function blockTarget(block: BlockBenchResult | undefined): TargetResult {
-  return target(
-    'qd1-read-p50',
-    "block: read 4k at iodepth 1, emulator p50 at most 1.2x the plain loop's",
-    () => {
-      const c = block?.cases.find((k) => k.op === 'read' && k.bs === RANDOM_BS && k.iodepth === 1);
-      if (!block || !c) return null;
-      const ratio = c.ratio.p50;
-      const aio = block.emulator.aio;
-      return [
-        ratio <= 1.2,
-        `emulator p50 ${n0(c.emulator.latencyUs.p50)} µs, plain loop ${n0(c.baseline.latencyUs.p50)} ` +
-          `µs: x${ratio.toFixed(2)} (limit x1.2); service p50 ${n0(c.emulator.splitUs.service.p50)} ` +
-          `µs, queue wait ${n0(c.emulator.splitUs.queue_wait.p50)} µs; aio batch ${aio.batch}, ` +
-          `page cache ${aio.pageCache ? 'on' : 'off'}`,
-      ];
-    },
-  );
 }
 
 /** "1.05x (WebAIO 20.1 s, 18.0–21.3; memory 19.2 s, …)": medians and spreads of a figure. */
