@@ -1,10 +1,11 @@
-// What `npm run bench` prints and writes: the JSON document (BenchReport), and the pieces every
-// scenario's report (report-scenarios.ts) is made of: figures, a side's fio-like line, and
-// Markdown tables to paste into docs/benchmarks.md.
+// What `npm run bench` prints and writes: the JSON document (BenchReport); what follows the
+// scenarios' own reports (report-scenarios.ts) — steady against the ceilings, and the targets;
+// and the pieces of every report: figures, a side's fio-like line, Markdown tables to paste into
+// docs/benchmarks.md.
 
-import type { TextTable } from '../shared/cold-burst-table.ts';
+import { fmtRatio, type TextTable } from '../shared/cold-burst-table.ts';
 import type { SteadyComparisonRow } from '../shared/steady-compare.ts';
-import type { TargetResult } from '../shared/targets.ts';
+import { verdictOf, type TargetResult } from '../shared/targets.ts';
 import type { SideResult } from '../shared/bench-contracts.ts';
 import type { Results, ScenarioName, ScenarioParams } from './scenarios.ts';
 
@@ -44,6 +45,8 @@ export interface BenchReport {
 export const fixed = (v: number, digits: number) =>
   Number.isFinite(v) ? v.toFixed(digits) : String(v);
 export const int = (v: number) => fixed(v, 0);
+/** µs as ms. */
+export const msOf = (us: number) => fixed(us / 1000, 2);
 export const kib = (nbytes: number) => (nbytes >= 1024 ? `${nbytes / 1024}k` : `${nbytes}`);
 
 export function sideLine(name: string, s: SideResult): string {
@@ -86,4 +89,58 @@ export function columnTable<R>(
     body,
     textColumns,
   );
+}
+
+export const STEADY_COMPARISON_LEGEND = [
+  'aio: batched (32 requests per transaction, merging, no page cache), faithful (one request ' +
+    'per transaction), cached (the page cache, cache=writeback; flushes as shown)',
+  'ceil: one request per transaction; ceil-b: ceiling-batched, its best batch size B for the ' +
+    'operation; emu/ceil, emu/ceil-b: IOPS ratios',
+  "req/tx, ios/tx, tx/s: the emulator's transactions of the operation's kind over the timed " +
+    'run: requests per transaction as the pool took them (after merging), guest requests per ' +
+    'transaction, transactions per second (reads; writes: relaxed, and tx/s with durable ' +
+    'commits); * shared by the kind (random and sequential) when all run at once',
+];
+
+const dash = (v: number | undefined, f: (v: number) => string) => (v === undefined ? '–' : f(v));
+/** A figure shared by the kind (random and sequential) when all operations run at once. */
+const star = (r: SteadyComparisonRow, v: number | null, f: (v: number) => string) =>
+  v === null ? '–' : `${f(v)}${r.transactions.shared ? '*' : ''}`;
+
+const STEADY_COMPARISON_COLUMNS: readonly Column<SteadyComparisonRow>[] = [
+  ['aio', (r) => (r.flushEvery ? `${r.aio}, flush ${r.flushEvery}` : r.aio)],
+  ['policy', (r) => r.policy],
+  ['mix', (r) => r.mix],
+  ['op', (r) => r.lane],
+  ['bs', (r) => kib(r.bs)],
+  ['iodepth', (r) => String(r.iodepth)],
+  ['IOPS emu', (r) => int(r.emulator.iops)],
+  ['IOPS ceil', (r) => dash(r.ceiling?.iops, int)],
+  ['IOPS ceil-b', (r) => dash(r.ceilingBatched?.iops, int)],
+  ['B', (r) => dash(r.ceilingBatched?.batch, String)],
+  ['emu/ceil', (r) => fmtRatio(r.ratio.iops)],
+  ['emu/ceil-b', (r) => fmtRatio(r.ratioBatched.iops)],
+  ['req/tx', (r) => star(r, r.transactions.requestsPerTransaction, (v) => fixed(v, 1))],
+  ['ios/tx', (r) => star(r, r.transactions.iosPerTransaction, (v) => fixed(v, 1))],
+  ['tx/s', (r) => star(r, r.transactions.transactionsPerS, int)],
+  ['p50 ms emu', (r) => msOf(r.emulator.p50)],
+  ['p50 ms ceil', (r) => dash(r.ceiling?.p50, msOf)],
+  ['p50 ms ceil-b', (r) => dash(r.ceilingBatched?.p50, msOf)],
+  ['p99 ms emu', (r) => msOf(r.emulator.p99)],
+  ['p99 ms ceil', (r) => dash(r.ceiling?.p99, msOf)],
+];
+
+export function steadyComparisonTable(rows: SteadyComparisonRow[]): string {
+  return [
+    '== steady vs the ceilings: emulator / plain workers for each operation, same run',
+    columnTable(STEADY_COMPARISON_COLUMNS, rows, 5),
+    STEADY_COMPARISON_LEGEND.map((l) => `  ${l}`).join('\n'),
+  ].join('\n\n');
+}
+
+export function targetsReport(targets: TargetResult[]): string {
+  return [
+    '== targets (benchmarks, not tests)',
+    ...targets.map((t) => `  [${verdictOf(t)}] ${t.target}: ${t.measured}`),
+  ].join('\n');
 }
