@@ -103,7 +103,7 @@ describe('bench args', () => {
       "--boots is linux's: add linux to --scenario",
     );
     expect(() => parseArgs(['--scenario', 'linux', '--boots', '0'])).toThrow(
-      '--boots 0: not from 1 to 20',
+      'bench linux: boots 0 is not an integer from 1 to 20',
     );
   });
 
@@ -144,7 +144,7 @@ describe('bench args', () => {
 
   it.each([
     [['--runtime', 'abc'], '--runtime: "abc" is not a whole number'],
-    [['--runtime', '5'], '--runtime 5: not from 10 to 600000'],
+    [['--runtime', '5'], 'bench cold-burst: runtimeMs 5 is not an integer from 10 to 600000'],
     [['--bs', '1000'], 'bench cold-burst: bs 1000 is not a power of two'],
     [['--bs', '4k,'], '--bs: "4k," has an empty item'],
     [['--bs', '2m'], 'bench cold-burst: bs 2097152 is not an integer from 512 to 65536'],
@@ -164,7 +164,10 @@ describe('bench args', () => {
     [['--batch', '1'], 'bench ceiling-batched: batch 1 is not an integer from 2 to 64'],
     [['--cuts', '3'], "--cuts is power-cut's: add power-cut to --scenario"],
     [['--scenario', 'cold-burst', '--warmup', '0'], "--warmup is ceiling's, ceiling-batched's"],
-    [['--scenario', 'power-cut', '--cuts', '0'], '--cuts 0: not from 1 to 1000'],
+    [
+      ['--scenario', 'power-cut', '--cuts', '0'],
+      'bench power-cut: cuts 0 is not an integer from 1 to 1000',
+    ],
     [
       ['--scenario', 'power-cut', '--pattern', 'fsync'],
       '--pattern: "fsync" is not one of writeback, writethrough, unsafe',
@@ -175,12 +178,15 @@ describe('bench args', () => {
       'aio mode cached runs the random writes (the 2nd operation): it needs vcpus 2 or more',
     ],
     [['--policy', 'eager'], '--policy: "eager" is not one of inline, bh, prealloc'],
-    [['--vcpus', '17'], '--vcpus 17: not from 1 to 16'],
+    [['--vcpus', '17'], 'bench cold-burst: vcpus 17 is not an integer from 1 to 16'],
     [['--json'], '--json needs a value'],
     [['--no-build=yes'], '--no-build takes no value (got "yes")'],
     [['--runtime', '100', '--runtime', '200'], '--runtime is given twice'],
     [['--fast'], 'unknown argument "--fast" (see --help)'],
-    [['--scenario', 'cold-burst', '--trials', '0'], '--trials 0: not from 1 to 50'],
+    [
+      ['--scenario', 'cold-burst', '--trials', '0'],
+      'bench cold-burst: trials 0 is not an integer from 1 to 50',
+    ],
     [
       ['--scenario', 'steady', '--trace', 'out'],
       "--trace is cold-burst's: add cold-burst to --scenario",

@@ -5,9 +5,9 @@
 import { Errno, ErrnoError } from '../../app/shared/block/errno.ts';
 import { POOL_POLICIES, type PoolPolicyName } from '../../app/shared/pool/pool-config.ts';
 
-export const RUNTIME_MS_MIN = 10;
-export const RUNTIME_MS_MAX = 600_000;
-export const WARMUP_MS_MAX = 60_000;
+const RUNTIME_MS_MIN = 10;
+const RUNTIME_MS_MAX = 600_000;
+const WARMUP_MS_MAX = 60_000;
 
 export class ParamChecker {
   readonly scenario: string;
