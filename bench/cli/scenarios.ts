@@ -24,12 +24,8 @@ import {
   type SteadyParams,
   type SteadyResult,
 } from '../shared/steady-params.ts';
-import {
-  coldBurstTargets,
-  linuxTargets,
-  steadyTargets,
-  type TargetResult,
-} from '../shared/targets.ts';
+import { steadyTargets } from '../shared/steady-targets.ts';
+import { coldBurstTargets, linuxTargets, type TargetResult } from '../shared/targets.ts';
 import type { PoolPolicyName } from '../../app/shared/pool/pool-config.ts';
 import type { Bench } from '../page/index.ts';
 import type { FlagName, FlagValues } from './args.ts';
