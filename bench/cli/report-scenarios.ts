@@ -245,25 +245,23 @@ export function linuxReport(r: LinuxBenchResult): string {
         `${fixed(run.mainThread.windowMs / Math.max(1, run.mainThread.heartbeats), 2)} ms`,
   );
   const memory = r.summaries.find((x) => x.variant === 'memory' && x.trials > 0);
-  const spread = (x: LinuxSummary, k: 'firstBootMs' | 'bootMs', scale = 1000) =>
-    `${fixed(x[k].median / scale, 1)} (${fixed(x[k].min / scale, 1)}–${fixed(x[k].max / scale, 1)})`;
-  const rate = (x: LinuxSummary, k: 'writeMbPerS' | 'readMbPerS') =>
-    `${fixed(x[k].median, 2)} (${fixed(x[k].min, 2)}–${fixed(x[k].max, 2)})`;
+  /** "12.3 (11.0–14.1)": a median and its range, divided by `scale`. */
+  const range = (v: Spread, digits: number, scale = 1) =>
+    `${fixed(v.median / scale, digits)} (${fixed(v.min / scale, digits)}–${fixed(v.max / scale, digits)})`;
   const vs = (x: LinuxSummary, k: 'bootMs' | 'writeMbPerS' | 'readMbPerS') =>
     memory && memory[k].median > 0 ? `x${fixed(x[k].median / memory[k].median, 2)}` : '—';
-  const ints = (s: Spread) => `${int(s.median)} (${int(s.min)}–${int(s.max)})`;
   const columns: Column<LinuxSummary>[] = [
     ['disk', (x) => x.variant],
     ['boots', (x) => `${x.trials}${x.failed ? ` (+${x.failed} failed)` : ''}`],
-    ['first boot s', (x) => spread(x, 'firstBootMs')],
-    ['boot s', (x) => spread(x, 'bootMs')],
+    ['first boot s', (x) => range(x.firstBootMs, 1, 1000)],
+    ['boot s', (x) => range(x.bootMs, 1, 1000)],
     ['boot vs memory', (x) => vs(x, 'bootMs')],
-    ['dd write MB/s', (x) => rate(x, 'writeMbPerS')],
+    ['dd write MB/s', (x) => range(x.writeMbPerS, 2)],
     ['write vs memory', (x) => vs(x, 'writeMbPerS')],
-    ['dd read MB/s', (x) => rate(x, 'readMbPerS')],
+    ['dd read MB/s', (x) => range(x.readMbPerS, 2)],
     ['read vs memory', (x) => vs(x, 'readMbPerS')],
-    ['longest task ms', (x) => ints(x.longestTaskMs)],
-    ['heartbeat gap ms', (x) => ints(x.heartbeatMaxGapMs)],
+    ['longest task ms', (x) => range(x.longestTaskMs, 0)],
+    ['heartbeat gap ms', (x) => range(x.heartbeatMaxGapMs, 0)],
   ];
   const table = columnTable(columns, r.summaries, 2);
   const main = r.mainThreadRuns.map((m) =>
