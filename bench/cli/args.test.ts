@@ -103,7 +103,7 @@ describe('bench args', () => {
       "--boots is linux's: add linux to --scenario",
     );
     expect(() => parseArgs(['--scenario', 'linux', '--boots', '0'])).toThrow(
-      'bench linux: boots 0 is not an integer from 1 to 20',
+      'linux: boots 0 is not an integer from 1 to 20',
     );
   });
 
@@ -144,13 +144,13 @@ describe('bench args', () => {
 
   it.each([
     [['--runtime', 'abc'], '--runtime: "abc" is not a whole number'],
-    [['--runtime', '5'], 'bench cold-burst: runtimeMs 5 is not an integer from 10 to 600000'],
-    [['--bs', '1000'], 'bench cold-burst: bs 1000 is not a power of two'],
+    [['--runtime', '5'], 'cold-burst: runtimeMs 5 is not an integer from 10 to 600000'],
+    [['--bs', '1000'], 'cold-burst: bs 1000 is not a power of two'],
     [['--bs', '4k,'], '--bs: "4k," has an empty item'],
-    [['--bs', '2m'], 'bench cold-burst: bs 2097152 is not an integer from 512 to 65536'],
+    [['--bs', '2m'], 'cold-burst: bs 2097152 is not an integer from 512 to 65536'],
     [['--bs', '4k,8k,16k'], 'steady and ceiling take one size or two'],
-    [['--iodepth', '0'], 'bench ceiling: iodepth 0 is not an integer from 1 to 128'],
-    [['--iodepth', '200'], 'bench ceiling: iodepth 200 is not an integer from 1 to 128'],
+    [['--iodepth', '0'], 'ceiling: iodepth 0 is not an integer from 1 to 128'],
+    [['--iodepth', '200'], 'ceiling: iodepth 200 is not an integer from 1 to 128'],
     [['--iodepth=-1'], '--iodepth: "-1" is not a whole number'],
     [['--iodepth', '-1'], '--iodepth needs a value ("-1" looks like a flag; --iodepth=-1 if'],
     [['--iodepth', '--mix'], '--iodepth needs a value'],
@@ -161,12 +161,12 @@ describe('bench args', () => {
     [['--mix', 'some'], '--mix: "some" is not one of all, alone'],
     [['--aio', 'fast'], '--aio: "fast" is not one of batched, faithful, cached'],
     [['--batch', 'x'], '--batch: "x" is not a whole number'],
-    [['--batch', '1'], 'bench ceiling-batched: batch 1 is not an integer from 2 to 64'],
+    [['--batch', '1'], 'ceiling-batched: batch 1 is not an integer from 2 to 64'],
     [['--cuts', '3'], "--cuts is power-cut's: add power-cut to --scenario"],
     [['--scenario', 'cold-burst', '--warmup', '0'], "--warmup is ceiling's, ceiling-batched's"],
     [
       ['--scenario', 'power-cut', '--cuts', '0'],
-      'bench power-cut: cuts 0 is not an integer from 1 to 1000',
+      'power-cut: cuts 0 is not an integer from 1 to 1000',
     ],
     [
       ['--scenario', 'power-cut', '--pattern', 'fsync'],
@@ -178,14 +178,14 @@ describe('bench args', () => {
       'aio mode cached runs the random writes (the 2nd operation): it needs vcpus 2 or more',
     ],
     [['--policy', 'eager'], '--policy: "eager" is not one of inline, bh, prealloc'],
-    [['--vcpus', '17'], 'bench cold-burst: vcpus 17 is not an integer from 1 to 16'],
+    [['--vcpus', '17'], 'cold-burst: vcpus 17 is not an integer from 1 to 16'],
     [['--json'], '--json needs a value'],
     [['--no-build=yes'], '--no-build takes no value (got "yes")'],
     [['--runtime', '100', '--runtime', '200'], '--runtime is given twice'],
     [['--fast'], 'unknown argument "--fast" (see --help)'],
     [
       ['--scenario', 'cold-burst', '--trials', '0'],
-      'bench cold-burst: trials 0 is not an integer from 1 to 50',
+      'cold-burst: trials 0 is not an integer from 1 to 50',
     ],
     [
       ['--scenario', 'steady', '--trace', 'out'],
@@ -194,5 +194,10 @@ describe('bench args', () => {
   ])('bench/args-refuses %j', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);
+  });
+
+  it('bench/args-names-the-scenario-once', () => {
+    // bench.ts prints "bench: " before the message.
+    expect(() => parseArgs(['--vcpus', '17'])).toThrow(/^cold-burst: vcpus 17 is not an integer/);
   });
 });

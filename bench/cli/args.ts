@@ -286,7 +286,9 @@ function checkedParams(s: ScenarioRow, f: FlagValues): object {
     s.check(p);
     return p;
   } catch (e) {
-    throw e instanceof UsageError ? e : new UsageError((e as Error).message);
+    if (e instanceof UsageError) throw e;
+    // A check names its scenario ("bench steady: ..."); the script prints "bench: " itself.
+    throw new UsageError((e as Error).message.replace(/^bench /, ''));
   }
 }
 
