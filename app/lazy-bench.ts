@@ -28,7 +28,6 @@ export function lazyBench(): Bench {
     ceiling: async (params) => (await loaded()).ceiling(params),
     ceilingBatched: async (params) => (await loaded()).ceilingBatched(params),
     machine: async (params) => (await loaded()).machine(params),
-    block: async (params) => (await loaded()).block(params),
     linux: async (params) => (await loaded()).linux(params),
   };
 }

@@ -10,7 +10,6 @@ const none = {
   ceilingBatched: {},
   steady: {},
   machine: {},
-  block: {},
   powerCut: {},
   linux: {},
 };
@@ -26,28 +25,26 @@ describe('bench args', () => {
     });
   });
 
-  it('bench/args-block-values', () => {
+  it('bench/args-values-and-switches', () => {
     const a = parseArgs([
-      '--scenario=block',
+      '--scenario=ceiling',
       '--runtime',
       '500',
       '--bs',
-      '4k,32768,1m',
+      '4k,32768',
       '--iodepth=1,8',
-      '--op',
-      'write',
       '--warmup',
       '0',
       '--json',
       'out/b.json',
       '--no-build',
     ]);
-    expect(a.scenarios).toEqual(['block']);
-    expect(a.params.block).toEqual({
+    expect(a.scenarios).toEqual(['ceiling']);
+    expect(a.params.ceiling).toEqual({
       runtimeMs: 500,
-      bs: [4096, 32768, 1 << 20],
+      randomBs: 4096,
+      sequentialBs: 32768,
       iodepth: [1, 8],
-      ops: ['write'],
       warmupMs: 0,
     });
     expect(a.json).toBe('out/b.json');
@@ -106,7 +103,7 @@ describe('bench args', () => {
       "--boots is linux's: add linux to --scenario",
     );
     expect(() => parseArgs(['--scenario', 'linux', '--boots', '0'])).toThrow(
-      '--boots 0: not from 1 to 20',
+      'linux: boots 0 is not an integer from 1 to 20',
     );
   });
 
@@ -147,28 +144,30 @@ describe('bench args', () => {
 
   it.each([
     [['--runtime', 'abc'], '--runtime: "abc" is not a whole number'],
-    [['--runtime', '5'], '--runtime 5: runtimeMs 5 is not an integer from 10 to 600000'],
-    [['--bs', '1000'], '--bs 1000: bs 1000 is not a power of two'],
+    [['--runtime', '5'], 'cold-burst: runtimeMs 5 is not an integer from 10 to 600000'],
+    [['--bs', '1000'], 'cold-burst: bs 1000 is not a power of two'],
     [['--bs', '4k,'], '--bs: "4k," has an empty item'],
-    [['--bs', '2m'], '--bs 2m: bs 2097152 is not an integer from 512 to 1048576'],
+    [['--bs', '2m'], 'cold-burst: bs 2097152 is not an integer from 512 to 65536'],
     [['--bs', '4k,8k,16k'], 'steady and ceiling take one size or two'],
-    [['--iodepth', '0'], '--iodepth 0: iodepth 0 is not an integer from 1 to 256'],
-    [['--iodepth', '200'], 'bench ceiling: iodepth 200 is not an integer from 1 to 128'],
+    [['--iodepth', '0'], 'ceiling: iodepth 0 is not an integer from 1 to 128'],
+    [['--iodepth', '200'], 'ceiling: iodepth 200 is not an integer from 1 to 128'],
     [['--iodepth=-1'], '--iodepth: "-1" is not a whole number'],
     [['--iodepth', '-1'], '--iodepth needs a value ("-1" looks like a flag; --iodepth=-1 if'],
-    [['--iodepth', '--op'], '--iodepth needs a value'],
-    [['--op', 'trim'], '--op trim: op "trim" is not one of read, write'],
+    [['--iodepth', '--mix'], '--iodepth needs a value'],
     [
       ['--scenario', 'net'],
-      '--scenario: "net" is not one of cold-burst, ceiling, ceiling-batched, steady, machine, block, power-cut, linux',
+      '--scenario: "net" is not one of cold-burst, ceiling, ceiling-batched, steady, machine, power-cut, linux',
     ],
     [['--mix', 'some'], '--mix: "some" is not one of all, alone'],
     [['--aio', 'fast'], '--aio: "fast" is not one of batched, faithful, cached'],
     [['--batch', 'x'], '--batch: "x" is not a whole number'],
-    [['--batch', '1'], 'bench ceiling-batched: batch 1 is not an integer from 2 to 64'],
+    [['--batch', '1'], 'ceiling-batched: batch 1 is not an integer from 2 to 64'],
     [['--cuts', '3'], "--cuts is power-cut's: add power-cut to --scenario"],
     [['--scenario', 'cold-burst', '--warmup', '0'], "--warmup is ceiling's, ceiling-batched's"],
-    [['--scenario', 'power-cut', '--cuts', '0'], '--cuts 0: not from 1 to 1000'],
+    [
+      ['--scenario', 'power-cut', '--cuts', '0'],
+      'power-cut: cuts 0 is not an integer from 1 to 1000',
+    ],
     [
       ['--scenario', 'power-cut', '--pattern', 'fsync'],
       '--pattern: "fsync" is not one of writeback, writethrough, unsafe',
@@ -179,18 +178,26 @@ describe('bench args', () => {
       'aio mode cached runs the random writes (the 2nd operation): it needs vcpus 2 or more',
     ],
     [['--policy', 'eager'], '--policy: "eager" is not one of inline, bh, prealloc'],
-    [['--vcpus', '17'], '--vcpus 17: not from 1 to 16'],
+    [['--vcpus', '17'], 'cold-burst: vcpus 17 is not an integer from 1 to 16'],
     [['--json'], '--json needs a value'],
     [['--no-build=yes'], '--no-build takes no value (got "yes")'],
     [['--runtime', '100', '--runtime', '200'], '--runtime is given twice'],
     [['--fast'], 'unknown argument "--fast" (see --help)'],
-    [['--scenario', 'cold-burst', '--trials', '0'], '--trials 0: not from 1 to 50'],
     [
-      ['--scenario', 'block', '--trace', 'out'],
+      ['--scenario', 'cold-burst', '--trials', '0'],
+      'cold-burst: trials 0 is not an integer from 1 to 50',
+    ],
+    [
+      ['--scenario', 'steady', '--trace', 'out'],
       "--trace is cold-burst's: add cold-burst to --scenario",
     ],
   ])('bench/args-refuses %j', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);
+  });
+
+  it('bench/args-names-the-scenario-once', () => {
+    // bench.ts prints "bench: " before the message.
+    expect(() => parseArgs(['--vcpus', '17'])).toThrow(/^cold-burst: vcpus 17 is not an integer/);
   });
 });

@@ -1,10 +1,9 @@
 // `npm run bench`'s command line: every flag declared once, here, and parsed by Node's
-// util.parseArgs; scenarios.ts says which scenarios take a flag and where its value lands. A bad
-// flag or value is a UsageError naming it, which the script prints before it exits with status 2.
+// util.parseArgs; scenarios.ts says which scenarios take a flag and where its value lands, and
+// their checks judge the values (the ranges are theirs). A bad flag or value is a UsageError
+// naming it, which the script prints before it exits with status 2.
 
 import { parseArgs as parseNodeArgs, type ParseArgsConfig } from 'node:util';
-import { checkBs, checkIodepth, checkOp, checkRuntimeMs } from '../shared/block-params.ts';
-import { WARMUP_MS_MAX } from '../shared/check.ts';
 import { STEADY_AIO_MODES, STEADY_MIXES } from '../shared/steady-params.ts';
 import { POOL_POLICIES } from '../../app/shared/pool/pool-config.ts';
 import { KICK_MODES } from '../../app/shared/guest/guest-job.ts';
@@ -36,12 +35,6 @@ function parseInteger(flag: string, text: string): number {
   return Number(text);
 }
 
-function integerIn(flag: string, text: string, lo: number, hi: number): number {
-  const n = parseInteger(flag, text);
-  if (n < lo || n > hi) throw new UsageError(`${flag} ${text}: not from ${lo} to ${hi}`);
-  return n;
-}
-
 function listOf(flag: string, text: string): string[] {
   const items = text.split(',');
   if (items.some((s) => s === '')) throw new UsageError(`${flag}: "${text}" has an empty item`);
@@ -54,17 +47,6 @@ function oneOf<T extends string>(flag: string, text: string, known: readonly T[]
     throw new UsageError(`${flag}: "${unknown}" is not one of ${known.join(', ')}`);
   }
   return [...new Set(text.split(','))] as T[];
-}
-
-/** Run a value through a scenario's own check, and name the flag if it refuses it. */
-function checked<T>(flag: string, text: string, check: () => T): T {
-  try {
-    return check();
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    const message = (e as Error).message.replace(/^bench [\w-]+: /, '');
-    throw new UsageError(`${flag} ${text}: ${message}`);
-  }
 }
 
 const scenarioNames = () => SCENARIOS.map((s) => s.name);
@@ -90,29 +72,29 @@ const VALUE_FLAGS = {
   vcpus: flag(
     'N',
     "vCPUs, and the ceilings' plain workers (default 4; machine's verify 8)",
-    (f, t) => integerIn(f, t, 1, 16),
+    parseInteger,
   ),
   runtime: flag(
     'MS',
-    'ms per measured case (steady, ceilings, block); the light-I/O vCPUs around a burst ' +
+    'ms per measured case (steady, ceilings); the light-I/O vCPUs around a burst ' +
       '(cold-burst, machine) (default 3000)',
-    (f, t) => checked(f, t, () => checkRuntimeMs(parseInteger(f, t))),
+    parseInteger,
   ),
   warmup: flag(
     'MS',
-    'untimed warm-up before each timed case (steady, ceilings, block; 1000)',
-    (f, t) => integerIn(f, t, 0, WARMUP_MS_MAX),
+    'untimed warm-up before each timed case (steady, ceilings; 1000)',
+    parseInteger,
   ),
   iodepth: flag(
     'LIST',
-    'requests in flight per operation, a case each (steady, ceilings: 32; block: 1,32)',
-    (f, t) => listOf(f, t).map((s) => checked(f, s, () => checkIodepth(parseInteger(f, s)))),
+    'requests in flight per operation, a case each (steady, ceilings; default 32)',
+    (f, t) => listOf(f, t).map((s) => parseInteger(f, s)),
   ),
   bs: flag(
     'LIST',
-    'request sizes, e.g. 4096,32k: block, a case each (4k,32k); steady and ceilings, one for ' +
-      'all operations or two (random, sequential; 4k,32k); cold-burst and machine, the first (4k)',
-    (f, t) => listOf(f, t).map((s) => checked(f, s, () => checkBs(parseBytes(f, s)))),
+    'request sizes, e.g. 4096,32k: steady and ceilings, one for all operations or two ' +
+      '(random, sequential; 4k,32k); cold-burst and machine, the first (4k)',
+    (f, t) => listOf(f, t).map((s) => parseBytes(f, s)),
   ),
   mix: flag(
     'LIST',
@@ -128,23 +110,18 @@ const VALUE_FLAGS = {
   batch: flag('LIST', 'ceiling-batched: requests per transaction at most (default 16,32)', (f, t) =>
     listOf(f, t).map((s) => parseInteger(f, s)),
   ),
-  op: flag('LIST', 'block: read, write or both (default read,write)', (f, t) =>
-    listOf(f, t).map((s) => checked(f, s, () => checkOp(s))),
-  ),
   trials: flag(
     'N',
     'cold-burst: runs of each policy and kick mode, interleaved, each on a fresh machine; ' +
       'figures are medians with min-max (default 5)',
-    (f, t) => integerIn(f, t, 1, 50),
+    parseInteger,
   ),
   kick: flag(
     'LIST',
     'cold-burst: batch (one doorbell for the burst), each (one per request)',
     (f, t) => oneOf(f, t, KICK_MODES),
   ),
-  cuts: flag('N', 'power-cut: cuts per pattern, on one profile each (default 25)', (f, t) =>
-    integerIn(f, t, 1, 1000),
-  ),
+  cuts: flag('N', 'power-cut: cuts per pattern, on one profile each (default 25)', parseInteger),
   pattern: flag('LIST', `power-cut: WebAIO's cache modes, ${CUT_PATTERNS.join(', ')}`, (f, t) =>
     oneOf(f, t, CUT_PATTERNS),
   ),
@@ -161,7 +138,7 @@ const VALUE_FLAGS = {
   boots: flag(
     'N',
     'linux: boots of each disk (memory, writeback, writethrough), interleaved (default 3)',
-    (f, t) => integerIn(f, t, 1, 20),
+    parseInteger,
   ),
   trace: flag(
     'DIR',
@@ -309,7 +286,9 @@ function checkedParams(s: ScenarioRow, f: FlagValues): object {
     s.check(p);
     return p;
   } catch (e) {
-    throw e instanceof UsageError ? e : new UsageError((e as Error).message);
+    if (e instanceof UsageError) throw e;
+    // A check names its scenario ("bench steady: ..."); the script prints "bench: " itself.
+    throw new UsageError((e as Error).message.replace(/^bench /, ''));
   }
 }
 

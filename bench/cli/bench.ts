@@ -8,8 +8,7 @@ import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { compareSteady } from '../shared/steady-compare.ts';
 import { parseArgs, usage, UsageError, type BenchArgs } from './args.ts';
-import { REPORT_SCHEMA, type BenchReport } from './report.ts';
-import { steadyComparisonTable, targetsReport } from './report-scenarios.ts';
+import { REPORT_SCHEMA, steadyComparisonTable, targetsReport, type BenchReport } from './report.ts';
 import { SCENARIOS } from './scenarios.ts';
 import { build, cleanup, log, openBrowser, ROOT, serve, stopping, t0 } from './session.ts';
 

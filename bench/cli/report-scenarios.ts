@@ -1,11 +1,10 @@
-// What `npm run bench` prints for cold-burst, ceiling, steady and machine: fio-like lines per
-// run, then Markdown tables with their ratios, and the targets marked met or not met.
+// What `npm run bench` prints for each scenario that runs in the page: fio-like lines per run,
+// then Markdown tables with their ratios (power-cut's is beside its campaign, power-cut.ts).
 
 import { COLD_BURST_LEGEND, coldBurstTextTable, fmtRatio } from '../shared/cold-burst-table.ts';
 import type { BurstMeasure, ColdBurstResult, ColdBurstRun } from '../shared/cold-burst-params.ts';
 import type { LinuxBenchResult, LinuxSummary } from '../shared/linux-bench-params.ts';
 import type { ColdWarmResult, MachineBenchResult } from '../shared/machine-bench-params.ts';
-import type { SteadyComparisonRow } from '../shared/steady-compare.ts';
 import type {
   AioDelta,
   CeilingLaneResult,
@@ -14,13 +13,11 @@ import type {
   SteadyCase,
   SteadyResult,
 } from '../shared/steady-params.ts';
-import { verdictOf, type TargetResult } from '../shared/targets.ts';
 import type { JobReport } from '../../app/shared/guest/guest-job.ts';
 import type { LatencySummary } from '../../app/shared/stats/histogram.ts';
 import type { Spread } from '../../app/shared/stats/spread.ts';
-import { columnTable, fixed, int, kib, sideLine, textTable, type Column } from './report.ts';
+import { columnTable, fixed, int, kib, msOf, sideLine, textTable, type Column } from './report.ts';
 
-const msOf = (us: number) => fixed(us / 1000, 2);
 const summary = (l: LatencySummary) =>
   `n=${l.count}, avg=${int(l.avg)}, p50=${int(l.p50)}, p99=${int(l.p99)}, max=${int(l.max)}`;
 
@@ -166,53 +163,6 @@ export function steadyReport(r: SteadyResult): string {
   ].join('\n\n');
 }
 
-export const STEADY_COMPARISON_LEGEND = [
-  'aio: batched (32 requests per transaction, merging, no page cache), faithful (one request ' +
-    'per transaction), cached (the page cache, cache=writeback; flushes as shown)',
-  'ceil: one request per transaction; ceil-b: ceiling-batched, its best batch size B for the ' +
-    'operation; emu/ceil, emu/ceil-b: IOPS ratios',
-  "req/tx, ios/tx, tx/s: the emulator's transactions of the operation's kind over the timed " +
-    'run: requests per transaction as the pool took them (after merging), guest requests per ' +
-    'transaction, transactions per second (reads; writes: relaxed, and tx/s with durable ' +
-    'commits); * shared by the kind (random and sequential) when all run at once',
-];
-
-const dash = (v: number | undefined, f: (v: number) => string) => (v === undefined ? '–' : f(v));
-/** A figure shared by the kind (random and sequential) when all operations run at once. */
-const star = (r: SteadyComparisonRow, v: number | null, f: (v: number) => string) =>
-  v === null ? '–' : `${f(v)}${r.transactions.shared ? '*' : ''}`;
-
-const STEADY_COMPARISON_COLUMNS: readonly Column<SteadyComparisonRow>[] = [
-  ['aio', (r) => (r.flushEvery ? `${r.aio}, flush ${r.flushEvery}` : r.aio)],
-  ['policy', (r) => r.policy],
-  ['mix', (r) => r.mix],
-  ['op', (r) => r.lane],
-  ['bs', (r) => kib(r.bs)],
-  ['iodepth', (r) => String(r.iodepth)],
-  ['IOPS emu', (r) => int(r.emulator.iops)],
-  ['IOPS ceil', (r) => dash(r.ceiling?.iops, int)],
-  ['IOPS ceil-b', (r) => dash(r.ceilingBatched?.iops, int)],
-  ['B', (r) => dash(r.ceilingBatched?.batch, String)],
-  ['emu/ceil', (r) => fmtRatio(r.ratio.iops)],
-  ['emu/ceil-b', (r) => fmtRatio(r.ratioBatched.iops)],
-  ['req/tx', (r) => star(r, r.transactions.requestsPerTransaction, (v) => fixed(v, 1))],
-  ['ios/tx', (r) => star(r, r.transactions.iosPerTransaction, (v) => fixed(v, 1))],
-  ['tx/s', (r) => star(r, r.transactions.transactionsPerS, int)],
-  ['p50 ms emu', (r) => msOf(r.emulator.p50)],
-  ['p50 ms ceil', (r) => dash(r.ceiling?.p50, msOf)],
-  ['p50 ms ceil-b', (r) => dash(r.ceilingBatched?.p50, msOf)],
-  ['p99 ms emu', (r) => msOf(r.emulator.p99)],
-  ['p99 ms ceil', (r) => dash(r.ceiling?.p99, msOf)],
-];
-
-export function steadyComparisonTable(rows: SteadyComparisonRow[]): string {
-  return [
-    '== steady vs the ceilings: emulator / plain workers for each operation, same run',
-    columnTable(STEADY_COMPARISON_COLUMNS, rows, 5),
-    STEADY_COMPARISON_LEGEND.map((l) => `  ${l}`).join('\n'),
-  ].join('\n\n');
-}
-
 function jobLine(j: JobReport): string {
   return (
     `  vCPU ${j.vcpu}: ${j.rw} bs=${kib(j.bs)} iodepth=${j.iodepth}: ios=${j.ios} ` +
@@ -273,13 +223,6 @@ export function machineReport(r: MachineBenchResult): string {
   ].join('\n\n');
 }
 
-export function targetsReport(targets: TargetResult[]): string {
-  return [
-    '== targets (benchmarks, not tests)',
-    ...targets.map((t) => `  [${verdictOf(t)}] ${t.target}: ${t.measured}`),
-  ].join('\n');
-}
-
 /** The `linux` scenario: a line per boot, the summary table with ratios to the in-memory disk,
  *  and the main thread's longest task with v86 on its worker, through the view, and on the
  *  main thread. */
@@ -302,25 +245,23 @@ export function linuxReport(r: LinuxBenchResult): string {
         `${fixed(run.mainThread.windowMs / Math.max(1, run.mainThread.heartbeats), 2)} ms`,
   );
   const memory = r.summaries.find((x) => x.variant === 'memory' && x.trials > 0);
-  const spread = (x: LinuxSummary, k: 'firstBootMs' | 'bootMs', scale = 1000) =>
-    `${fixed(x[k].median / scale, 1)} (${fixed(x[k].min / scale, 1)}–${fixed(x[k].max / scale, 1)})`;
-  const rate = (x: LinuxSummary, k: 'writeMbPerS' | 'readMbPerS') =>
-    `${fixed(x[k].median, 2)} (${fixed(x[k].min, 2)}–${fixed(x[k].max, 2)})`;
+  /** "12.3 (11.0–14.1)": a median and its range, divided by `scale`. */
+  const range = (v: Spread, digits: number, scale = 1) =>
+    `${fixed(v.median / scale, digits)} (${fixed(v.min / scale, digits)}–${fixed(v.max / scale, digits)})`;
   const vs = (x: LinuxSummary, k: 'bootMs' | 'writeMbPerS' | 'readMbPerS') =>
     memory && memory[k].median > 0 ? `x${fixed(x[k].median / memory[k].median, 2)}` : '—';
-  const ints = (s: Spread) => `${int(s.median)} (${int(s.min)}–${int(s.max)})`;
   const columns: Column<LinuxSummary>[] = [
     ['disk', (x) => x.variant],
     ['boots', (x) => `${x.trials}${x.failed ? ` (+${x.failed} failed)` : ''}`],
-    ['first boot s', (x) => spread(x, 'firstBootMs')],
-    ['boot s', (x) => spread(x, 'bootMs')],
+    ['first boot s', (x) => range(x.firstBootMs, 1, 1000)],
+    ['boot s', (x) => range(x.bootMs, 1, 1000)],
     ['boot vs memory', (x) => vs(x, 'bootMs')],
-    ['dd write MB/s', (x) => rate(x, 'writeMbPerS')],
+    ['dd write MB/s', (x) => range(x.writeMbPerS, 2)],
     ['write vs memory', (x) => vs(x, 'writeMbPerS')],
-    ['dd read MB/s', (x) => rate(x, 'readMbPerS')],
+    ['dd read MB/s', (x) => range(x.readMbPerS, 2)],
     ['read vs memory', (x) => vs(x, 'readMbPerS')],
-    ['longest task ms', (x) => ints(x.longestTaskMs)],
-    ['heartbeat gap ms', (x) => ints(x.heartbeatMaxGapMs)],
+    ['longest task ms', (x) => range(x.longestTaskMs, 0)],
+    ['heartbeat gap ms', (x) => range(x.heartbeatMaxGapMs, 0)],
   ];
   const table = columnTable(columns, r.summaries, 2);
   const main = r.mainThreadRuns.map((m) =>

@@ -1,11 +1,11 @@
-// What `npm run bench` prints and writes: the JSON document (BenchReport), a fio-like report per
-// case and Markdown tables (to paste into docs/benchmarks.md). The block scenario's report is
-// here; the others' are in report-scenarios.ts.
+// What `npm run bench` prints and writes: the JSON document (BenchReport); what follows the
+// scenarios' own reports (report-scenarios.ts) — steady against the ceilings, and the targets;
+// and the pieces of every report: figures, a side's fio-like line, Markdown tables to paste into
+// docs/benchmarks.md.
 
-import type { BlockBenchResult, BlockCaseResult } from '../shared/block-params.ts';
-import type { TextTable } from '../shared/cold-burst-table.ts';
+import { fmtRatio, type TextTable } from '../shared/cold-burst-table.ts';
 import type { SteadyComparisonRow } from '../shared/steady-compare.ts';
-import type { TargetResult } from '../shared/targets.ts';
+import { verdictOf, type TargetResult } from '../shared/targets.ts';
 import type { SideResult } from '../shared/bench-contracts.ts';
 import type { Results, ScenarioName, ScenarioParams } from './scenarios.ts';
 
@@ -45,7 +45,8 @@ export interface BenchReport {
 export const fixed = (v: number, digits: number) =>
   Number.isFinite(v) ? v.toFixed(digits) : String(v);
 export const int = (v: number) => fixed(v, 0);
-const ratio = (v: number) => `x${fixed(v, 2)}`;
+/** µs as ms. */
+export const msOf = (us: number) => fixed(us / 1000, 2);
 export const kib = (nbytes: number) => (nbytes >= 1024 ? `${nbytes / 1024}k` : `${nbytes}`);
 
 export function sideLine(name: string, s: SideResult): string {
@@ -55,23 +56,6 @@ export function sideLine(name: string, s: SideResult): string {
     `run=${int(s.elapsedMs)} ms; lat (µs): avg=${int(l.avg)}, p50=${int(l.p50)}, ` +
     `p90=${int(l.p90)}, p99=${int(l.p99)}, max=${int(l.max)}`
   );
-}
-
-function caseReport(c: BlockCaseResult): string {
-  const { pool, splitUs: split } = c.emulator;
-  return [
-    `block: ${c.op}, bs=${kib(c.bs)}, iodepth=${c.iodepth} (${c.first} ran first)`,
-    sideLine('emulator', c.emulator),
-    `            pool: ${pool.threadsAtStart} -> ${pool.threadsAtEnd} workers, ` +
-      `${pool.spawnedDuringRun} spawned during the run; ` +
-      `warm-up ${int(c.emulator.warmupMs)} ms, ${c.emulator.warmupOps} ops`,
-    `            split p50 (µs, warm-up included): queue wait ${int(split.queue_wait.p50)}, ` +
-      `service ${int(split.service.p50)}, completion ${int(split.completion.p50)}`,
-    sideLine('baseline', c.baseline),
-    `            warm-up ${int(c.baseline.warmupMs)} ms, ${c.baseline.warmupOps} ops`,
-    `  emulator/baseline: IOPS ${ratio(c.ratio.iops)}, p50 ${ratio(c.ratio.p50)}, ` +
-      `p99 ${ratio(c.ratio.p99)}`,
-  ].join('\n');
 }
 
 /**
@@ -107,34 +91,56 @@ export function columnTable<R>(
   );
 }
 
-const BLOCK_COLUMNS: readonly Column<BlockCaseResult>[] = [
-  ['op', (c) => c.op],
-  ['bs', (c) => kib(c.bs)],
-  ['iodepth', (c) => String(c.iodepth)],
-  ['IOPS emu', (c) => int(c.emulator.iops)],
-  ['IOPS base', (c) => int(c.baseline.iops)],
-  ['IOPS ratio', (c) => fixed(c.ratio.iops, 2)],
-  ['MB/s emu', (c) => fixed(c.emulator.mbPerS, 2)],
-  ['MB/s base', (c) => fixed(c.baseline.mbPerS, 2)],
-  ['p50 µs emu', (c) => int(c.emulator.latencyUs.p50)],
-  ['p50 µs base', (c) => int(c.baseline.latencyUs.p50)],
-  ['p50 ratio', (c) => fixed(c.ratio.p50, 2)],
-  ['p99 µs emu', (c) => int(c.emulator.latencyUs.p99)],
-  ['p99 µs base', (c) => int(c.baseline.latencyUs.p99)],
-  ['p99 ratio', (c) => fixed(c.ratio.p99, 2)],
+export const STEADY_COMPARISON_LEGEND = [
+  'aio: batched (32 requests per transaction, merging, no page cache), faithful (one request ' +
+    'per transaction), cached (the page cache, cache=writeback; flushes as shown)',
+  'ceil: one request per transaction; ceil-b: ceiling-batched, its best batch size B for the ' +
+    'operation; emu/ceil, emu/ceil-b: IOPS ratios',
+  "req/tx, ios/tx, tx/s: the emulator's transactions of the operation's kind over the timed " +
+    'run: requests per transaction as the pool took them (after merging), guest requests per ' +
+    'transaction, transactions per second (reads; writes: relaxed, and tx/s with durable ' +
+    'commits); * shared by the kind (random and sequential) when all run at once',
 ];
 
-export const blockTable = (r: BlockBenchResult) => columnTable(BLOCK_COLUMNS, r.cases);
+const dash = (v: number | undefined, f: (v: number) => string) => (v === undefined ? '–' : f(v));
+/** A figure shared by the kind (random and sequential) when all operations run at once. */
+const star = (r: SteadyComparisonRow, v: number | null, f: (v: number) => string) =>
+  v === null ? '–' : `${f(v)}${r.transactions.shared ? '*' : ''}`;
 
-export function blockReport(r: BlockBenchResult): string {
-  const p = r.params;
-  const mib = (n: number) => `${n / 2 ** 20} MiB`;
-  const header =
-    `== block: ${mib(p.imageBytes)} images of ${kib(p.chunkSize)} chunks, requests in the first ` +
-    `${mib(p.regionBytes)}, ${p.runtimeMs} ms per side per case after a ${p.warmupMs} ms warm-up\n` +
-    `   emulator: webaio.openBlock(), cache=${r.emulator.cache}, pool ${r.emulator.pool.policy} ` +
-    `max ${r.emulator.pool.maxThreads}; baseline: ${r.baseline.worker}\n` +
-    `   prefill (untimed): emulator ${int(r.prefillMs.emulator)} ms, ` +
-    `baseline ${int(r.prefillMs.baseline)} ms`;
-  return [header, ...r.cases.map(caseReport), blockTable(r)].join('\n\n');
+const STEADY_COMPARISON_COLUMNS: readonly Column<SteadyComparisonRow>[] = [
+  ['aio', (r) => (r.flushEvery ? `${r.aio}, flush ${r.flushEvery}` : r.aio)],
+  ['policy', (r) => r.policy],
+  ['mix', (r) => r.mix],
+  ['op', (r) => r.lane],
+  ['bs', (r) => kib(r.bs)],
+  ['iodepth', (r) => String(r.iodepth)],
+  ['IOPS emu', (r) => int(r.emulator.iops)],
+  ['IOPS ceil', (r) => dash(r.ceiling?.iops, int)],
+  ['IOPS ceil-b', (r) => dash(r.ceilingBatched?.iops, int)],
+  ['B', (r) => dash(r.ceilingBatched?.batch, String)],
+  ['emu/ceil', (r) => fmtRatio(r.ratio.iops)],
+  ['emu/ceil-b', (r) => fmtRatio(r.ratioBatched.iops)],
+  ['req/tx', (r) => star(r, r.transactions.requestsPerTransaction, (v) => fixed(v, 1))],
+  ['ios/tx', (r) => star(r, r.transactions.iosPerTransaction, (v) => fixed(v, 1))],
+  ['tx/s', (r) => star(r, r.transactions.transactionsPerS, int)],
+  ['p50 ms emu', (r) => msOf(r.emulator.p50)],
+  ['p50 ms ceil', (r) => dash(r.ceiling?.p50, msOf)],
+  ['p50 ms ceil-b', (r) => dash(r.ceilingBatched?.p50, msOf)],
+  ['p99 ms emu', (r) => msOf(r.emulator.p99)],
+  ['p99 ms ceil', (r) => dash(r.ceiling?.p99, msOf)],
+];
+
+export function steadyComparisonTable(rows: SteadyComparisonRow[]): string {
+  return [
+    '== steady vs the ceilings: emulator / plain workers for each operation, same run',
+    columnTable(STEADY_COMPARISON_COLUMNS, rows, 5),
+    STEADY_COMPARISON_LEGEND.map((l) => `  ${l}`).join('\n'),
+  ].join('\n\n');
+}
+
+export function targetsReport(targets: TargetResult[]): string {
+  return [
+    '== targets (benchmarks, not tests)',
+    ...targets.map((t) => `  [${verdictOf(t)}] ${t.target}: ${t.measured}`),
+  ].join('\n');
 }

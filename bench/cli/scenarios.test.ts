@@ -24,7 +24,6 @@ describe('bench scenarios', () => {
       ['cached-flush-vs-ceiling', null],
       ['faithful-vs-today', null],
       ['faithful-vs-today-ratio', null],
-      ['qd1-read-p50', null],
       ['linux-boot', null],
       ['linux-dd-write', null],
       ['linux-dd-read', null],

@@ -3,36 +3,12 @@
 // Node), what it prints, and the targets judged on it. bench.ts runs the rows asked for in order.
 
 import type { Page } from '@playwright/test';
-import { checkBlockParams, type BlockBenchParams } from '../shared/block-params.ts';
-import type { BlockBenchResult } from '../shared/block-params.ts';
-import {
-  checkColdBurstParams,
-  type ColdBurstParams,
-  type ColdBurstResult,
-} from '../shared/cold-burst-params.ts';
-import {
-  checkLinuxBenchParams,
-  type LinuxBenchParams,
-  type LinuxBenchResult,
-} from '../shared/linux-bench-params.ts';
-import {
-  checkMachineBenchParams,
-  type MachineBenchParams,
-  type MachineBenchResult,
-} from '../shared/machine-bench-params.ts';
-import {
-  checkSteadyParams,
-  type CeilingResult,
-  type SteadyParams,
-  type SteadyResult,
-} from '../shared/steady-params.ts';
-import {
-  blockTarget,
-  coldBurstTargets,
-  linuxTargets,
-  steadyTargets,
-  type TargetResult,
-} from '../shared/targets.ts';
+import { checkColdBurstParams } from '../shared/cold-burst-params.ts';
+import { checkLinuxBenchParams } from '../shared/linux-bench-params.ts';
+import { checkMachineBenchParams } from '../shared/machine-bench-params.ts';
+import { checkSteadyParams, type SteadyParams } from '../shared/steady-params.ts';
+import { steadyTargets } from '../shared/steady-targets.ts';
+import { coldBurstTargets, linuxTargets, type TargetResult } from '../shared/targets.ts';
 import type { PoolPolicyName } from '../../app/shared/pool/pool-config.ts';
 import type { Bench } from '../page/index.ts';
 import type { FlagName, FlagValues } from './args.ts';
@@ -43,7 +19,7 @@ import {
   type PowerCutCampaign,
   type PowerCutParams,
 } from './power-cut.ts';
-import { blockReport, type BenchReport } from './report.ts';
+import type { BenchReport } from './report.ts';
 import {
   ceilingReport,
   coldBurstReport,
@@ -53,40 +29,21 @@ import {
 } from './report-scenarios.ts';
 import { writeTraces } from './traces.ts';
 
-/** Each scenario's parameters, by its key in the JSON report (and in window.webaio.bench). */
-export interface Params {
-  coldBurst: ColdBurstParams;
-  ceiling: SteadyParams;
-  ceilingBatched: SteadyParams;
-  steady: SteadyParams;
-  machine: MachineBenchParams;
-  block: BlockBenchParams;
-  powerCut: PowerCutParams;
-  linux: LinuxBenchParams;
-}
-
-/** Each scenario's result: `results` in the JSON report. */
-export interface Results {
-  coldBurst: ColdBurstResult;
-  ceiling: CeilingResult;
-  ceilingBatched: CeilingResult;
-  steady: SteadyResult;
-  machine: MachineBenchResult;
-  block: BlockBenchResult;
+/**
+ * Each scenario's parameters (those a caller may give) and result, by its key in the JSON report:
+ * window.webaio.bench's methods (bench/page/index.ts), and power-cut, which runs in Node.
+ */
+type Params = { [K in keyof Bench]: NonNullable<Parameters<Bench[K]>[0]> } & {
+  powerCut: Partial<PowerCutParams>;
+};
+/** `results` in the JSON report. */
+export type Results = { [K in keyof Bench]: Awaited<ReturnType<Bench[K]>> } & {
   powerCut: PowerCutCampaign;
-  linux: LinuxBenchResult;
-}
+};
 
 type Key = keyof Params;
 export type ScenarioName =
-  | 'cold-burst'
-  | 'ceiling'
-  | 'ceiling-batched'
-  | 'steady'
-  | 'machine'
-  | 'block'
-  | 'power-cut'
-  | 'linux';
+  'cold-burst' | 'ceiling' | 'ceiling-batched' | 'steady' | 'machine' | 'power-cut' | 'linux';
 /** What the command line gave each scenario (the page fills in the rest: results[].params). */
 export type ScenarioParams = { [K in Key]: Partial<Params[K]> };
 
@@ -164,7 +121,7 @@ function row<K extends Key>(s: Scenario<K>): ScenarioRow {
 }
 
 /** Run a scenario of window.webaio.bench in the page, with the parameters given. */
-function inPage<K extends keyof Bench & Key>(key: K) {
+function inPage<K extends keyof Bench>(key: K) {
   return (ctx: RunContext, p: Partial<Params[K]>) =>
     ctx.page.evaluate(
       ({ key, p }) => (window.webaio.bench[key] as (p: unknown) => Promise<unknown>)(p),
@@ -271,22 +228,6 @@ export const SCENARIOS: readonly ScenarioRow[] = [
     check: checkMachineBenchParams,
     run: inPage('machine'),
     report: machineReport,
-  }),
-  row({
-    name: 'block',
-    key: 'block',
-    optIn: true,
-    flags: {
-      runtime: (p, v) => (p.runtimeMs = v),
-      warmup: (p, v) => (p.warmupMs = v),
-      iodepth: (p, v) => (p.iodepth = v),
-      bs: (p, v) => (p.bs = v),
-      op: (p, v) => (p.ops = v),
-    },
-    check: checkBlockParams,
-    run: inPage('block'),
-    report: blockReport,
-    targets: (report) => [blockTarget(report.results.block)],
   }),
   row({
     name: 'power-cut',

@@ -1,21 +1,21 @@
-// A benchmark session: the site built into a temporary directory, served by `vite preview`, and
-// headless Chromium on a fresh persistent profile; children in process groups of their own, and
-// everything removed again on success, on failure and on a signal.
+// A benchmark session: the site built into a temporary directory and served by `vite preview`,
+// both through Vite's JS API in this process (as `npm start`, scripts/serve.ts), and headless
+// Chromium on a fresh persistent profile; everything removed again on success, on failure and
+// on a signal.
 
 import { chromium, type BrowserContext, type Page } from '@playwright/test';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build as viteBuild, preview } from 'vite';
 import { PROGRESS_PREFIX } from '../shared/progress.ts';
 import { deadline } from '../../app/shared/sync/deadline.ts';
 import { launchOptions } from '../../scripts/chromium.ts';
 import { freePort } from '../../scripts/free-port.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SERVER_START_TIMEOUT_MS = 30_000;
-const CHILD_EXIT_GRACE_MS = 3_000;
 const CLOSE_TIMEOUT_MS = 10_000;
 
 export const t0 = Date.now();
@@ -28,8 +28,6 @@ const cleanups: { name: string; fn: () => Promise<void> | void }[] = [];
 let cleaning: Promise<void> | undefined;
 /** True once cleanup has begun: a failure after it is the browser closing under a scenario. */
 export const stopping = () => cleaning !== undefined;
-/** Process groups of children still running, killed synchronously if we exit before cleanup. */
-const childGroups = new Set<number>();
 
 export function cleanup(): Promise<void> {
   cleaning ??= (async () => {
@@ -57,45 +55,6 @@ for (const [signal, status] of [
     void cleanup().finally(() => process.exit(status));
   });
 }
-process.on('exit', () => {
-  for (const pgid of childGroups) killGroup(pgid, 'SIGKILL');
-});
-
-function killGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-/**
- * Run a child in the repository, in its own process group, so that it and its children can be
- * stopped as one; its output goes to our stderr, or to pipes we read.
- */
-function startChild(command: string, args: string[], output: 'stderr' | 'pipe'): ChildProcess {
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    detached: true,
-    stdio: output === 'stderr' ? ['ignore', 2, 2] : ['ignore', 'pipe', 'pipe'],
-  });
-  const { pid } = child;
-  if (pid !== undefined) {
-    childGroups.add(pid);
-    child.once('exit', () => childGroups.delete(pid));
-  }
-  return child;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  const { pid } = child;
-  if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  killGroup(pid, 'SIGTERM');
-  const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), CHILD_EXIT_GRACE_MS);
-  await exited;
-  clearTimeout(timer);
-}
 
 // ---- build and serve ----
 
@@ -104,41 +63,21 @@ export async function build(): Promise<string> {
   const outDir = mkdtempSync(join(tmpdir(), 'webaio-bench-dist-'));
   cleanups.push({ name: 'build', fn: () => rmSync(outDir, { recursive: true, force: true }) });
   log(`vite build --outDir ${outDir}`);
-  const args = ['vite', 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'];
-  const child = startChild('npx', args, 'stderr');
-  cleanups.push({ name: 'vite build', fn: () => stopChild(child) });
-  const status = await new Promise<number | null>((done) => child.once('exit', done));
-  if (status !== 0) throw new Error(`\`npx vite build\` exited with status ${status}`);
+  await viteBuild({ root: ROOT, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
   return outDir;
 }
 
 export async function serve(outDir: string): Promise<string> {
   const port = freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const args = ['vite', 'preview', '--outDir', outDir, '--host', '127.0.0.1'];
-  args.push('--port', String(port), '--strictPort');
-  log(`npx ${args.join(' ')}`);
-  const child = startChild('npx', args, 'pipe');
-  cleanups.push({ name: 'vite preview', fn: () => stopChild(child) });
-  let output = '';
-  child.stdout?.on('data', (b: Buffer) => (output += b.toString()));
-  child.stderr?.on('data', (b: Buffer) => (output += b.toString()));
-  const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`vite preview exited (${child.exitCode ?? child.signalCode}):\n${output}`);
-    }
-    try {
-      const res = await fetch(`${url}/`);
-      if (res.ok) return url;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(
-    `vite preview did not answer on ${url} in ${SERVER_START_TIMEOUT_MS} ms:\n${output}`,
-  );
+  log(`vite preview --outDir ${outDir} --host 127.0.0.1 --port ${port} --strictPort`);
+  const server = await preview({
+    root: ROOT,
+    logLevel: 'warn',
+    build: { outDir },
+    preview: { host: '127.0.0.1', port, strictPort: true },
+  });
+  cleanups.push({ name: 'vite preview', fn: () => server.close() });
+  return `http://127.0.0.1:${port}`;
 }
 
 // ---- the browser ----

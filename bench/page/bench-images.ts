@@ -71,25 +71,10 @@ export async function withFreshImage<T>(
 }
 
 /**
- * Random bytes in [0, regionBytes) of an open image (extents of PREFILL_CHUNKS chunks,
- * PREFILL_INFLIGHT in flight), so reads hit stored chunks; untimed. Returns how long it took (ms).
+ * Random bytes in [0, regionBytes) of the image `name` through webaio.openBlock() (extents of
+ * PREFILL_CHUNKS chunks, PREFILL_INFLIGHT in flight), so reads hit stored chunks; untimed.
+ * Returns how long it took (ms).
  */
-export async function prefillBlock(
-  b: BlockIo,
-  regionBytes: number,
-  chunkSize: number,
-  seed: number,
-): Promise<number> {
-  const t0 = nowMs();
-  const extentBytes = PREFILL_CHUNKS * chunkSize;
-  const data = randomBytes(extentBytes, seed);
-  await runConcurrently(extentsOf(regionBytes, extentBytes), PREFILL_INFLIGHT, ([off, n]) =>
-    b.pwrite(off, data.subarray(0, n)),
-  );
-  return nowMs() - t0;
-}
-
-/** prefillBlock() through webaio.openBlock() on the image `name`, then closed. */
 export async function prefillImage(
   name: string,
   regionBytes: number,
@@ -98,7 +83,13 @@ export async function prefillImage(
 ): Promise<number> {
   const b = await BlockIo.open(name);
   try {
-    return await prefillBlock(b, regionBytes, chunkSize, seed);
+    const t0 = nowMs();
+    const extentBytes = PREFILL_CHUNKS * chunkSize;
+    const data = randomBytes(extentBytes, seed);
+    await runConcurrently(extentsOf(regionBytes, extentBytes), PREFILL_INFLIGHT, ([off, n]) =>
+      b.pwrite(off, data.subarray(0, n)),
+    );
+    return nowMs() - t0;
   } finally {
     await b.close();
   }

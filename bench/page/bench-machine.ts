@@ -62,6 +62,14 @@ export const untilPreallocated = (m: Machine, minThreads: number, stallMs: numbe
     `${minThreads} preallocated workers are ready`,
   );
 
+/** Wait until the pool owes no worker (none new, none pending), as long as the machine moves. */
+export function untilPoolSettled(m: Machine, stallMs: number, what: string): Promise<void> {
+  const { i32, L } = m.ctl;
+  const owed = () =>
+    Atomics.load(i32, L.pool.newThreads) + Atomics.load(i32, L.pool.pendingThreads);
+  return until(m, () => owed() === 0, stallMs, what);
+}
+
 /** Guest RAM for `vcpus` guests of `iodepth` x `bs` buffers, with room for their queues. */
 export function ramBytesFor(vcpus: number, iodepth: number, bs: number): number {
   const perVcpu = iodepth * bs * 2 + (2 << 20);

@@ -19,7 +19,7 @@ import type { Control } from '../../app/shared/layout/layout.ts';
 import { vcpuCounter, vcpuHistogram } from '../../app/shared/machine/vcpu-layout.ts';
 import type { BottomHalfWindow, BurstMeasure } from '../shared/cold-burst-params.ts';
 import { MainThreadWatch } from './main-thread-watch.ts';
-import { until, whileMoving } from './bench-machine.ts';
+import { until, untilPoolSettled, whileMoving } from './bench-machine.ts';
 
 /** The device's answers to one vCPU's queue, sampled on every heartbeat (cheap: a few words). */
 class DeviceProbe {
@@ -114,10 +114,6 @@ export async function measureBurst(m: Machine, o: BurstOptions): Promise<BurstOu
   const recorder = o.traceLabel === undefined ? undefined : new TraceRecorder(m);
   const probe = new DeviceProbe(ctl, v, o.burst);
   const watch = new MainThreadWatch(() => probe.sample());
-  const poolSettled = () =>
-    Atomics.load(ctl.i32, ctl.L.pool.newThreads) +
-      Atomics.load(ctl.i32, ctl.L.pool.pendingThreads) ===
-    0;
   let report: RunReport | undefined;
   let stop: BurstOutcome['stop'] = null;
   let error: string | null = null;
@@ -140,7 +136,7 @@ export async function measureBurst(m: Machine, o: BurstOptions): Promise<BurstOu
       stop.tDrained = stampMs();
     }
     report = await whileMoving(m, m.done(), o.timeoutMs, "done() (every vCPU's job ends)");
-    await until(m, poolSettled, o.timeoutMs, 'the pool stops growing');
+    await untilPoolSettled(m, o.timeoutMs, 'the pool stops growing');
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);
   }

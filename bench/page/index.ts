@@ -3,8 +3,6 @@
 // too. Parameters and results: docs/benchmarks.md. The page loads this module, one chunk, on
 // first use (app/lazy-bench.ts), and the page's "Benchmark details" gets its views from it too.
 
-import { runBlockBench } from './block.ts';
-import type { BlockBenchParams, BlockBenchResult } from '../shared/block-params.ts';
 import { runCeiling } from './ceiling.ts';
 import { runColdBurst } from './cold-burst.ts';
 import type { ColdBurstParams, ColdBurstResult } from '../shared/cold-burst-params.ts';
@@ -26,8 +24,6 @@ export interface Bench {
   ceilingBatched(params?: Partial<SteadyParams>): Promise<CeilingResult>;
   /** A many-vCPU verify run, and one burst on a cold pool then on a warm one. */
   machine(params?: Partial<MachineBenchParams>): Promise<MachineBenchResult>;
-  /** The emulator's random reads and writes against a plain idb-keyval loop (docs/benchmarks.md). */
-  block(params?: Partial<BlockBenchParams>): Promise<BlockBenchResult>;
   /** Linux in v86 on a WebAIO disk against an in-memory disk: boots, guest dd, main thread. */
   linux(params?: Partial<LinuxBenchParams>): Promise<LinuxBenchResult>;
 }
@@ -39,7 +35,6 @@ export function createBench(): Bench {
     ceiling: (params) => runCeiling(params, 'ceiling'),
     ceilingBatched: (params) => runCeiling(params, 'ceiling-batched'),
     machine: runMachineBench,
-    block: runBlockBench,
     linux: runLinuxBench,
   };
 }

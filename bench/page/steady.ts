@@ -12,7 +12,7 @@ import { nowMs } from '../../app/shared/sync/clock.ts';
 import type { GuestJob, JobKind, JobReport } from '../../app/shared/guest/guest-job.ts';
 import type { PoolPolicyName } from '../../app/shared/pool/pool-config.ts';
 import { prefillImage, withFreshImage } from './bench-images.ts';
-import { ramBytesFor, until, whileMoving } from './bench-machine.ts';
+import { ramBytesFor, untilPoolSettled, whileMoving } from './bench-machine.ts';
 import { progress } from '../shared/progress.ts';
 import {
   aioConfigOf,
@@ -153,18 +153,13 @@ async function steadyCase(
     jobs: lanes.map((lane) => guestJob(lane, p, run.flushEvery)),
   });
   try {
-    const { ctl } = m;
-    const settled = () =>
-      Atomics.load(ctl.i32, ctl.L.pool.newThreads) +
-        Atomics.load(ctl.i32, ctl.L.pool.pendingThreads) ===
-      0;
     progress(`${label}: warm-up`);
     const tWarm = nowMs();
     await m.start();
     await sleep(p.warmupMs);
     await whileMoving(m, m.stop(), p.timeoutMs, 'stop() after the warm-up');
     const warm = await m.done();
-    await until(m, settled, p.timeoutMs, 'the pool stops growing after the warm-up');
+    await untilPoolSettled(m, p.timeoutMs, 'the pool stops growing after the warm-up');
     const warmupMs = nowMs() - tWarm;
     const beforeStats = m.stats();
     const before = beforeStats.pool;

@@ -3,13 +3,12 @@
 
 import type { LatencySummary } from '../../app/shared/stats/histogram.ts';
 
-export const BENCH_OPS = ['read', 'write'] as const;
-export type BenchOp = (typeof BENCH_OPS)[number];
+export type BenchOp = 'read' | 'write';
 
 /** Random offsets, or one after the other (wrapping at the end of the region). */
 export type IoPattern = 'random' | 'sequential';
 
-/** One case: closed-loop requests, each aligned to its size, inside a region. */
+/** One case of a ceiling worker: closed-loop requests, each aligned to its size, in a region. */
 export interface IoJob {
   op: BenchOp;
   pattern: IoPattern;
@@ -17,8 +16,8 @@ export interface IoJob {
   bs: number;
   /** Requests in flight at once. */
   iodepth: number;
-  /** The baseline worker: requests it may group into one IndexedDB transaction (1: one each,
-   *  the `ceiling`; more: `ceiling-batched`). The emulator's side ignores it. */
+  /** Requests the worker may group into one IndexedDB transaction (1: one each, the `ceiling`;
+   *  more: `ceiling-batched`). */
   batch: number;
   /** Requests fall in bytes [regionOffset, regionOffset + regionBytes) of the image. */
   regionOffset: number;
@@ -27,7 +26,7 @@ export interface IoJob {
   runtimeMs: number;
   /** Untimed part before it, same workload. */
   warmupMs: number;
-  /** Seeds the offsets and the written bytes: both sides of a case get the same sequence. */
+  /** Seeds the offsets and the written bytes. */
   seed: number;
 }
 

@@ -1,13 +1,13 @@
-// The benchmark's measuring loop, the same code on both sides of a comparison (the page driving
-// the emulator, the baseline worker driving idb-keyval): seeded offsets, a closed loop of
-// `iodepth` requests in flight for a fixed time, and its result (cf. fio's time_based jobs).
+// The ceiling worker's measuring loop: seeded offsets, a closed loop of `iodepth` requests in
+// flight for a fixed time, requests grouped into transactions, and its result (cf. fio's
+// time_based jobs; the emulator's side is the guest job, app/shared/guest/).
 
 import type { IoJob, SideResult } from './bench-contracts.ts';
 import { nowMs } from '../../app/shared/sync/clock.ts';
 import { Histogram } from '../../app/shared/stats/histogram.ts';
 import { Rng } from '../../app/shared/guest/rng.ts';
 
-/** A prefill writes this many chunks per request, this many requests in flight, on both sides. */
+/** A prefill writes this many chunks per request, this many requests in flight (page and worker). */
 export const PREFILL_CHUNKS = 32;
 export const PREFILL_INFLIGHT = 4;
 
@@ -49,7 +49,7 @@ export function sequentialOffsets(regionBytes: number, bs: number): () => number
   };
 }
 
-/** A job's offsets for its warm-up and for its timed part: the same on both sides of a case. */
+/** A job's offsets for its warm-up and for its timed part. */
 export function jobOffsets(job: IoJob): { warmup: () => number; timed: () => number } {
   const inRegion = (offsets: () => number) => () => job.regionOffset + offsets();
   if (job.pattern === 'sequential') {

@@ -3,11 +3,12 @@
 // checks its command line with these same functions.
 
 import { Errno, ErrnoError } from '../../app/shared/block/errno.ts';
+import { MAX_VCPUS } from '../../app/shared/machine/vcpu-layout.ts';
 import { POOL_POLICIES, type PoolPolicyName } from '../../app/shared/pool/pool-config.ts';
 
-export const RUNTIME_MS_MIN = 10;
-export const RUNTIME_MS_MAX = 600_000;
-export const WARMUP_MS_MAX = 60_000;
+const RUNTIME_MS_MIN = 10;
+const RUNTIME_MS_MAX = 600_000;
+const WARMUP_MS_MAX = 60_000;
 
 export class ParamChecker {
   readonly scenario: string;
@@ -53,11 +54,16 @@ export class ParamChecker {
     return [...new Set(v.map(check))];
   }
 
-  /** A power of two in lo..hi (request sizes). */
-  pow2(name: string, v: unknown, lo: number, hi: number): number {
-    const n = this.int(name, v, lo, hi);
+  /** A request size: a power of two from a sector to 64 KiB. */
+  bs(name: string, v: unknown): number {
+    const n = this.int(name, v, 512, 65536);
     if ((n & (n - 1)) !== 0) this.fail(`${name} ${n} is not a power of two`);
     return n;
+  }
+
+  /** vCPUs of a machine, as many as it can have. */
+  vcpus(name: string, v: unknown): number {
+    return this.int(name, v, 1, MAX_VCPUS);
   }
 
   /** One of `known` (a scenario's modes, kinds, variants). */

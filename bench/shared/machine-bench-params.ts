@@ -63,15 +63,15 @@ export function checkMachineBenchParams(input: unknown = {}): MachineBenchParams
     );
   }
   const imageBytes = checkVirtualSize(p.imageBytes);
-  const vcpus = c.int('vcpus', p.vcpus, 1, 16);
+  const vcpus = c.vcpus('vcpus', p.vcpus);
   const verifyIodepth = c.int('verifyIodepth', p.verifyIodepth, 1, 128);
-  const verifyBs = c.list('verifyBs', p.verifyBs, (v) => c.pow2('verifyBs', v, 512, 65536));
+  const verifyBs = c.list('verifyBs', p.verifyBs, (v) => c.bs('verifyBs', v));
   const share = imageBytes / vcpus;
   if (share < Math.max(...verifyBs) * verifyIodepth) {
     c.fail(`each vCPU's share of the image (${share} bytes) is too small for the verify jobs`);
   }
-  const burstVcpus = c.int('burstVcpus', p.burstVcpus, 1, 16);
-  const bs = c.pow2('bs', p.bs, 512, 65536);
+  const burstVcpus = c.vcpus('burstVcpus', p.burstVcpus);
+  const bs = c.bs('bs', p.bs);
   const burst = c.int('burst', p.burst, 1, 128);
   if (imageBytes / burstVcpus < burst * bs * 2) {
     c.fail(`vCPU 0's share of the image is too small for a burst of ${burst} x ${bs} bytes`);

@@ -126,11 +126,11 @@ export function checkSteadyParams(
         'vCPUs, and under inline the workers a vCPU created die with its thread',
     );
   }
-  const vcpus = c.int('vcpus', p.vcpus, 1, 16);
+  const vcpus = c.vcpus('vcpus', p.vcpus);
   const chunkSize = checkChunkSize(p.chunkSize);
   const imageBytes = checkVirtualSize(p.imageBytes);
-  const randomBs = c.pow2('randomBs', p.randomBs, 512, 65536);
-  const sequentialBs = c.pow2('sequentialBs', p.sequentialBs, 512, 65536);
+  const randomBs = c.bs('randomBs', p.randomBs);
+  const sequentialBs = c.bs('sequentialBs', p.sequentialBs);
   const iodepth = c.list('iodepth', p.iodepth, (v) => c.int('iodepth', v, 1, 128));
   const share = regionBytesOf(imageBytes, vcpus, chunkSize);
   for (const bs of [randomBs, sequentialBs]) {

@@ -17,7 +17,7 @@ import {
   type SteadyResult,
 } from './steady-params.ts';
 
-export const latency = (p50: number, p99 = p50 * 2): LatencySummary => ({
+const latency = (p50: number, p99 = p50 * 2): LatencySummary => ({
   count: 100,
   min: p50 / 2,
   avg: p50,

@@ -1,13 +1,8 @@
-// The targets of the steady comparison and of `block`, judged on made-up figures: met, not met
-// with the figures printed, and not measured when the cases they need did not run.
+// The targets of `linux`, judged on made-up figures: medians of WebAIO in its default mode
+// against the in-memory disk, met or not, and not measured when the scenario did not run.
 
 import { describe, expect, it } from 'vitest';
-import type { BlockBenchResult } from './block-params.ts';
-import { checkBlockParams } from './block-params.ts';
-import { compareSteady } from './steady-compare.ts';
-import type { SteadyMix } from './steady-params.ts';
-import { ceilingResult, latency, runs, side, steadyCase, steadyResult } from './steady-testing.ts';
-import { blockTarget, linuxTargets, steadyTargets, type TargetResult } from './targets.ts';
+import { linuxTargets } from './targets.ts';
 import {
   checkLinuxBenchParams,
   summarizeLinux,
@@ -15,158 +10,8 @@ import {
   type LinuxRun,
   type LinuxVariant,
 } from './linux-bench-params.ts';
-import { DEFAULT_AIO_CONFIG } from '../../app/shared/block/aio-config.ts';
-import { DEFAULT_POOL_CONFIG } from '../../app/shared/pool/pool-config.ts';
-
-/** Emulator IOPS per (aio mode, mix, operation); the ceilings' fixed below. */
-type Emu = (aio: string, mix: SteadyMix, name: string) => number;
-
-const CEILING = { all: 250, alone: 1000 };
-const BATCHED = { all: 500, alone: 2500 };
-
-function rowsFor(emu: Emu, opts: { flushEvery?: number } = {}) {
-  const cases = (['batched', 'faithful'] as const).flatMap((aio) =>
-    (['all', 'alone'] as const).flatMap((mix) =>
-      runs(mix).map((run) => steadyCase(aio, mix, run, (name) => emu(aio, mix, name))),
-    ),
-  );
-  cases.push(
-    steadyCase(
-      'cached',
-      'alone',
-      runs('alone')[1],
-      (name) => emu('cached', 'alone', name),
-      {},
-      opts.flushEvery ?? 1000,
-    ),
-  );
-  const ceiling = ceilingResult('ceiling', [1], ['all', 'alone'], (_, __, mix) => CEILING[mix]);
-  const batched = ceilingResult(
-    'ceiling-batched',
-    [16, 32],
-    ['all', 'alone'],
-    (_, __, mix) => BATCHED[mix],
-  );
-  return compareSteady(steadyResult(cases), ceiling, batched);
-}
-
-const verdicts = (targets: TargetResult[]) => Object.fromEntries(targets.map((t) => [t.id, t.met]));
-
-/** Everything comfortably met: batched 2.4x the ceilings, cached 20x, faithful at today's. */
-const good: Emu = (aio, mix) =>
-  aio === 'cached' ? 20_000 : aio === 'faithful' ? Math.max(CEILING[mix], 320) : 2.4 * CEILING[mix];
 
 describe('targets', () => {
-  it('bench/targets-steady-met', () => {
-    expect(verdicts(steadyTargets(rowsFor(good)))).toEqual({
-      'steady-vs-ceiling': true,
-      'random-vs-ceiling-all': true,
-      'random-vs-ceiling-batched-all': true,
-      'sequential-vs-ceiling-all': true,
-      'random-vs-ceiling-alone': true,
-      'random-vs-ceiling-batched-alone': true,
-      'sequential-vs-ceiling-alone': true,
-      'cached-flush-vs-ceiling': true,
-      'faithful-vs-today': true,
-      'faithful-vs-today-ratio': true,
-    });
-  });
-
-  it('bench/targets-steady-not-met-names-the-figures', () => {
-    // randwrite alone 1.5x the ceiling: misses 2x; 0.6 of ceiling-batched: misses 0.8.
-    const slowWrites: Emu = (aio, mix, name) =>
-      aio === 'batched' && mix === 'alone' && name === 'randwrite' ? 1500 : good(aio, mix, name);
-    const t = steadyTargets(rowsFor(slowWrites));
-    const v = verdicts(t);
-    expect(v['random-vs-ceiling-alone']).toBe(false);
-    expect(v['random-vs-ceiling-batched-alone']).toBe(false);
-    expect(v['random-vs-ceiling-all']).toBe(true);
-    expect(v['sequential-vs-ceiling-alone']).toBe(true);
-    const m = t.find((x) => x.id === 'random-vs-ceiling-batched-alone')?.measured ?? '';
-    expect(m).toContain('bh randwrite alone x0.60: 1500 IOPS');
-    expect(m).toContain('ceiling-batched 2500 IOPS (batch 16: 15.9 req/tx, 157 tx/s)');
-    expect(m).toContain('(limit x0.8)');
-    // Faithful below today's: 250 IOPS against 0.9 x 312.
-    const slowFaithful: Emu = (aio, mix, name) => (aio === 'faithful' ? 250 : good(aio, mix, name));
-    const f = steadyTargets(rowsFor(slowFaithful));
-    expect(verdicts(f)['faithful-vs-today']).toBe(false);
-    expect(f.find((x) => x.id === 'faithful-vs-today')?.measured).toContain('(limit 281 IOPS)');
-    // 250 / 250: the ratio still meets 0.9 x 0.78.
-    expect(verdicts(f)['faithful-vs-today-ratio']).toBe(true);
-    // Cached 5x: misses 10x.
-    const slowCache: Emu = (aio, mix, name) => (aio === 'cached' ? 5000 : good(aio, mix, name));
-    expect(verdicts(steadyTargets(rowsFor(slowCache)))['cached-flush-vs-ceiling']).toBe(false);
-  });
-
-  it('bench/targets-steady-not-measured', () => {
-    expect(steadyTargets(null).every((t) => t.met === null)).toBe(true);
-    // Another flush interval is not the target's case.
-    const other = verdicts(steadyTargets(rowsFor(good, { flushEvery: 100 })));
-    expect(other['cached-flush-vs-ceiling']).toBeNull();
-    // Without the random writes, the random targets are not judged on the reads alone.
-    const rows = rowsFor(good).filter((r) => r.lane !== 'randwrite');
-    const v = verdicts(steadyTargets(rows));
-    expect(v['random-vs-ceiling-all']).toBeNull();
-    expect(v['faithful-vs-today']).toBeNull();
-    expect(v['sequential-vs-ceiling-all']).toBe(true);
-    // Another depth or size is not the targets' case either.
-    const deeper = rowsFor(good).map((r) => ({ ...r, iodepth: 8 }));
-    expect(verdicts(steadyTargets(deeper))['sequential-vs-ceiling-alone']).toBeNull();
-    // Without ceiling-batched, its targets are not measured, the others are.
-    const noBatched = rowsFor(good).map((r) => ({
-      ...r,
-      ceilingBatched: null,
-      ratioBatched: { iops: null, p50: null },
-    }));
-    const nb = verdicts(steadyTargets(noBatched));
-    expect(nb['random-vs-ceiling-batched-all']).toBeNull();
-    expect(nb['random-vs-ceiling-all']).toBe(true);
-  });
-
-  it('bench/targets-block-qd1-read-p50', () => {
-    const block = (emuP50: number): BlockBenchResult => {
-      const params = checkBlockParams({ ops: ['read'], bs: [4096], iodepth: [1, 32] });
-      const split = { queue_wait: latency(20), service: latency(400), completion: latency(10) };
-      const emulator = {
-        ...side(1000, 4096, emuP50),
-        pool: { threadsAtStart: 4, threadsAtEnd: 4, spawnedDuringRun: 0, curHighWater: 4 },
-        splitUs: split,
-      };
-      const baseline = { ...side(2000, 4096, 400), transactions: 2000 };
-      const ratio = { iops: 0.5, p50: emuP50 / 400, p99: 1 };
-      return {
-        scenario: 'block',
-        params,
-        emulator: {
-          image: 'e',
-          cache: 'writeback',
-          pool: { ...DEFAULT_POOL_CONFIG },
-          aio: { ...DEFAULT_AIO_CONFIG, pageCache: false },
-        },
-        baseline: { image: 'b', worker: 'w' },
-        prefillMs: { emulator: 1, baseline: 1 },
-        startedAt: '',
-        elapsedMs: 1,
-        cases: [1, 32].map((iodepth) => ({
-          op: 'read' as const,
-          bs: 4096,
-          iodepth,
-          first: 'emulator' as const,
-          emulator,
-          baseline,
-          ratio,
-        })),
-      };
-    };
-    expect(blockTarget(block(460)).met).toBe(true);
-    const slow = blockTarget(block(800));
-    expect(slow.met).toBe(false);
-    expect(slow.measured).toContain('emulator p50 800 µs, plain loop 400 µs: x2.00 (limit x1.2)');
-    expect(slow.measured).toContain('service p50 400 µs');
-    expect(slow.measured).toContain('page cache off');
-    expect(blockTarget(undefined).met).toBeNull();
-  });
-
   it('bench/targets-linux: medians of WebAIO in its default mode against the in-memory disk', () => {
     const run = (variant: LinuxVariant, bootMs: number, w: number, r: number): LinuxRun => ({
       variant,

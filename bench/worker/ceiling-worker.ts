@@ -1,7 +1,7 @@
 // The benchmark's baseline: the emulator's work done the plain way, idb-keyval calls on an image's
 // chunk store from one dedicated worker, with no pool, no shared memory and no main loop: one
-// request per transaction (`ceiling`, `block`'s baseline), or up to `batch` of them
-// (`ceiling-batched`). A read is get(), a whole-chunk write set(), a partial one update().
+// request per transaction (`ceiling`), or up to `batch` of them (`ceiling-batched`). A read is
+// get(), a whole-chunk write set(), a partial one update().
 
 import { expose } from 'comlink';
 import { getMany, promisifyRequest, setMany, type UseStore } from 'idb-keyval';
