@@ -1,32 +1,20 @@
 // `npm run figures:disks`: the disk manager's closing figures, on this machine, in one run —
 // import and export of a 256 MiB raw image (time, MB/s, the page's peak JS heap), the export
 // checked by qemu-img when it is installed, and the bytes fetched by two read-verify passes over
-// an overlay of the default base (the second must fetch nothing). Builds, serves with
-// `vite preview` on a port the OS picks, drives a persistent Chromium profile, cleans up.
+// an overlay of the default base (the second must fetch nothing). Builds and serves the site
+// (scripts/serve.ts), drives a persistent Chromium profile, cleans up.
 
 import { chromium, type BrowserContext, type Page } from '@playwright/test';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchOptions } from './chromium.ts';
+import { buildSite, previewSite, type SiteServer } from './serve.ts';
 
 const MIB = 2 ** 20;
 const SIZE = Number(process.env.WEBAIO_FIGURES_MIB ?? 256) * MIB;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() =>
-        typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 /** A raw image that is not sparse-friendly: every 4 KiB page has data, one MiB in 8 is zeros. */
 function makeImage(path: string): void {
@@ -68,42 +56,19 @@ const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'webaio-figures-'));
   const outDir = join(work, 'dist');
-  console.log(`build: npx vite build --outDir ${outDir}`);
-  execFileSync('npx', ['vite', 'build', '--outDir', outDir, '--emptyOutDir'], { stdio: 'ignore' });
-  const port = await freePort();
-  const server = spawn(
-    'npx',
-    [
-      'vite',
-      'preview',
-      '--outDir',
-      outDir,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--strictPort',
-    ],
-    { stdio: 'ignore', detached: true },
-  );
-  const base = `http://127.0.0.1:${port}`;
-  const opts = launchOptions();
+  console.log(`build: vite build --outDir ${outDir}`);
+  let server: SiteServer | undefined;
   let context: BrowserContext | undefined;
   try {
+    await buildSite(outDir);
+    server = await previewSite(outDir);
+    const opts = launchOptions();
     context = await chromium.launchPersistentContext(join(work, 'profile'), {
       ...opts,
       args: [...opts.args, '--enable-precise-memory-info'],
-      baseURL: base,
+      baseURL: server.url,
       acceptDownloads: true,
     });
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(base)).ok) break;
-      } catch {
-        if (i > 100) throw new Error(`vite preview did not answer on ${base}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto('/?boot=0');
     await page.waitForFunction(() => 'webaio' in window);
@@ -231,7 +196,7 @@ async function main(): Promise<void> {
   } finally {
     // The server and the directory go on every path, a browser that failed to start included.
     await context?.close().catch(() => undefined);
-    if (server.pid) process.kill(-server.pid, 'SIGTERM');
+    await server?.close();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -1,9 +1,38 @@
-// `npm start`'s server: Vite's production build, rebuilt whenever a source file changes, served
-// by `vite preview` (COOP/COEP from vite.config.ts) once the first build is on disk. Not the dev
-// server: there a worker loads every module unbundled, one request each, and on a loaded
-// machine a new pool worker took seconds to start (see the commit that made this).
+// The site as the tools serve it, through Vite's JS API in the calling process: `npm start`'s
+// server — the production build, rebuilt whenever a source file changes, served by `vite preview`
+// (COOP/COEP from vite.config.ts) once the first build is on disk — and, for the benchmark and
+// the figures scripts, one build served on a free port. Not the dev server: there a worker loads
+// every module unbundled, one request each, and on a loaded machine a new pool worker took
+// seconds to start (see the commit that made this).
 
+import { fileURLToPath } from 'node:url';
 import { build, preview, type PreviewServer } from 'vite';
+import { freePort } from './free-port.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Build the site once into `outDir` (a directory of the caller's: dist/ belongs to the tests). */
+export async function buildSite(outDir: string): Promise<void> {
+  await build({ root: ROOT, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+}
+
+export interface SiteServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Serve a build with `vite preview` on 127.0.0.1, on a port the OS picked (strictPort: a port
+ *  taken meanwhile fails rather than moves). */
+export async function previewSite(outDir: string): Promise<SiteServer> {
+  const port = freePort();
+  const server = await preview({
+    root: ROOT,
+    logLevel: 'warn',
+    build: { outDir },
+    preview: { host: '127.0.0.1', port, strictPort: true },
+  });
+  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
+}
 
 type Watcher = Extract<Awaited<ReturnType<typeof build>>, { close(): Promise<void> }>;
 

@@ -1,5 +1,5 @@
 // A benchmark session: the site built into a temporary directory and served by `vite preview`,
-// both through Vite's JS API in this process (as `npm start`, scripts/serve.ts), and headless
+// both through Vite's JS API in this process (scripts/serve.ts, as `npm start`), and headless
 // Chromium on a fresh persistent profile; everything removed again on success, on failure and
 // on a signal.
 
@@ -9,11 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build as viteBuild, preview } from 'vite';
 import { PROGRESS_PREFIX } from '../shared/progress.ts';
 import { deadline } from '../../app/shared/sync/deadline.ts';
 import { launchOptions } from '../../scripts/chromium.ts';
-import { freePort } from '../../scripts/free-port.ts';
+import { buildSite, previewSite } from '../../scripts/serve.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLOSE_TIMEOUT_MS = 10_000;
@@ -63,21 +62,15 @@ export async function build(): Promise<string> {
   const outDir = mkdtempSync(join(tmpdir(), 'webaio-bench-dist-'));
   cleanups.push({ name: 'build', fn: () => rmSync(outDir, { recursive: true, force: true }) });
   log(`vite build --outDir ${outDir}`);
-  await viteBuild({ root: ROOT, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  await buildSite(outDir);
   return outDir;
 }
 
 export async function serve(outDir: string): Promise<string> {
-  const port = freePort();
-  log(`vite preview --outDir ${outDir} --host 127.0.0.1 --port ${port} --strictPort`);
-  const server = await preview({
-    root: ROOT,
-    logLevel: 'warn',
-    build: { outDir },
-    preview: { host: '127.0.0.1', port, strictPort: true },
-  });
+  const server = await previewSite(outDir);
   cleanups.push({ name: 'vite preview', fn: () => server.close() });
-  return `http://127.0.0.1:${port}`;
+  log(`vite preview --outDir ${outDir}: ${server.url}`);
+  return server.url;
 }
 
 // ---- the browser ----
