@@ -1,6 +1,7 @@
 // The `power-cut` scenario: campaigns of crashes or power cuts (scripts/power-cut.ts) on WebAIO's
-// cache modes, each on a browser profile of its own, and a table of what every restart found. It runs in Node beside the bench's page (it needs its own
-// browsers, on lazyfs for power cuts). See docs/durability.md.
+// cache modes, each on a browser profile of its own, and a table of what every restart found. It
+// runs in Node beside the bench's page (it needs its own browsers, on lazyfs for power cuts). See
+// docs/durability.md.
 
 import { CUT_PATTERNS, type CutPattern } from '../../scripts/cut-writers.ts';
 import { lazyfsMissing } from '../../scripts/lazyfs.ts';
