@@ -118,11 +118,28 @@ test('a write after reads is not held up by an idle worker (a read transaction l
     const b = await window.webaio.openBlock('rw', {
       pool: { maxThreads: 8, idleTimeoutMs: 3_600_000 },
     });
-    await b.pwrite(0, new Uint8Array(65536).fill(1));
+    // A request stuck this long is the hang this test is about: fail with the pool's state
+    // (who is idle, what is queued) rather than a bare test timeout.
+    const step = async <T>(what: string, p: Promise<T>): Promise<T> => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stuck = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const { pool, aio } = b.stats();
+          reject(new Error(`${what}: no answer in 20 s; pool ${JSON.stringify({ pool, aio })}`));
+        }, 20_000);
+      });
+      try {
+        return await Promise.race([p, stuck]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    await step('first write', b.pwrite(0, new Uint8Array(65536).fill(1)));
     for (let round = 0; round < 8; round++) {
       // Reads one at a time leave several workers idle, each after a read of its own.
-      for (let i = 0; i < 20; i++) await b.pread(i * 4096, 4096);
-      await b.pwrite(round * 4096, new Uint8Array(4096).fill(2 + round));
+      for (let i = 0; i < 20; i++) await step(`round ${round} read ${i}`, b.pread(i * 4096, 4096));
+      const data = new Uint8Array(4096).fill(2 + round);
+      await step(`round ${round} write`, b.pwrite(round * 4096, data));
     }
     const back = await b.pread(0, 8 * 4096);
     await b.close();
